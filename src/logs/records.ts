@@ -109,11 +109,15 @@ export interface BitsEventRecord extends RecordOrigin {
   data: Record<string, string>;
   message: string; // rendered message text when the export has one
   text: string; // the record's source text (first 500 chars)
+  /** What the reader had to assume for this record (e.g. an event ID inferred from its fields, a local time read as UTC). */
+  inferred?: string[];
 }
 
 /** A record the reader could not parse; reading went on. */
 export interface SkippedRecord extends RecordOrigin {
   reason: string;
+  /** 1-based column of the offending field, when known (added by the logs reader). */
+  column?: number;
 }
 
 export interface ArtifactSummary {
