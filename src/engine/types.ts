@@ -37,7 +37,15 @@ export type CheckName =
   | "static.notFound"
   | "static.verb"
   | "static.directory"
-  | "handler.dynamic";
+  /** A trailing `/` after a static file (500.0, §5.3). */
+  | "static.trailingSlash"
+  | "handler.dynamic"
+  /** ISAPI/CGI mapping that requires Execute (granted by accessPolicy): runs or ends in 404.2 (§9.1 [INF]). */
+  | "handler.execute"
+  /** No handler mapping matches the URL and verb (404.4, §1 L5). */
+  | "handler.none"
+  /** dpdoctor itself failed to evaluate the request (a bug; the verdict says so instead of throwing). */
+  | "engine.internal";
 
 export interface Reason {
   status: number;

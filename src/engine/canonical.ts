@@ -1,0 +1,320 @@
+/**
+ * The request target as http.sys validates it and as request filtering sees it.
+ * Spec: ../shared/spec/iis-request-filtering.md §5.1 (split), §5.2 (http.sys refusals), §5.3 (canonicalization),
+ * §13.10 (segment length counted in decoded characters [INF]), §13.23 (raw non-ASCII bytes).
+ *
+ * Decisions (documented because the spec leaves them open):
+ * - Escapes are decoded once as UTF-8. When the decoded bytes are not valid UTF-8 (`%FF`, `%C0%AF`), the whole path is
+ *   decoded byte-per-character (Latin-1), approximating http.sys's fallback to the system code page (§5.3: "decoded
+ *   with a non-UTF-8 fallback, so the file was not found") [INF]. No U+FFFD is ever produced, so the result is
+ *   lossless and re-encoding it (UTF-8 escapes) canonicalizes to itself.
+ * - Raw (unescaped) non-ASCII characters are taken as already-decoded characters (§13.23: BITS/WinHTTP always escape).
+ * - The path keeps its case and a trailing `/` (a directory URL, §9.2).
+ */
+import type { Reason } from "./types.js";
+
+/** http.sys `MaxFieldLength`/`MaxRequestBytes` (16 KB) → 414 (§5.2, KB820129). */
+export const HTTPSYS_MAX_URL = 16384;
+/** http.sys `UrlSegmentMaxLength` (260) → 400 (§5.2), counted in decoded characters (§13.10 [INF]). */
+export const HTTPSYS_MAX_SEGMENT_LENGTH = 260;
+/** http.sys `UrlSegmentMaxCount` (255) → 400 (§5.2). */
+export const HTTPSYS_MAX_SEGMENTS = 255;
+
+export interface SplitTarget {
+  /** Raw path as sent (escapes not decoded). */
+  rawPath: string;
+  /** Raw query without the `?`; undefined when the target has no `?` (§5.1). */
+  query: string | undefined;
+}
+
+/**
+ * Splits a request target at the first `?` (§5.1). A full `http(s)://host[:port]` URL is accepted: its path and
+ * query are used, as http.sys does with an absolute-form request line.
+ */
+export function splitTarget(target: string): SplitTarget {
+  let start = 0;
+  const c0 = target.charCodeAt(0);
+  if (c0 === 104 || c0 === 72) {
+    // "http://" or "https://", any case
+    const lower = target.slice(0, 8).toLowerCase();
+    const skip = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : 0;
+    if (skip > 0) {
+      let i = skip;
+      while (i < target.length) {
+        const c = target.charCodeAt(i);
+        if (c === 47 || c === 63 || c === 35) break; // '/', '?', '#'
+        i++;
+      }
+      if (i >= target.length || target.charCodeAt(i) !== 47) {
+        // "http://host" or "http://host?q": the path is "/"
+        const rest = target.slice(i);
+        return splitTarget(`/${rest}`);
+      }
+      start = i;
+    }
+  }
+  const q = target.indexOf("?", start);
+  if (q < 0) return { rawPath: start === 0 ? target : target.slice(start), query: undefined };
+  return { rawPath: target.slice(start, q), query: target.slice(q + 1) };
+}
+
+function httpSys(status: number, check: Reason["check"], message: string): Reason {
+  return { status, substatus: 0, check, message, source: null };
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+function hexVal(c: number): number {
+  return c <= 57 ? c - 48 : (c | 32) - 87;
+}
+
+/**
+ * http.sys validation and canonicalization of a raw path (§5.2, §5.3).
+ * Returns the canonical path, or the http.sys refusal (400 / 403 / 414) as a Reason.
+ * Fast path: a path with no `%`, `\`, `//` or `/.` is already canonical and is returned as is (no allocation).
+ */
+export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.length): string | Reason {
+  if (rawTargetLength > HTTPSYS_MAX_URL)
+    return httpSys(
+      414,
+      "httpsys.urlTooLong",
+      `URL is ${rawTargetLength} bytes; http.sys refuses more than ${HTTPSYS_MAX_URL} (MaxFieldLength/MaxRequestBytes)`,
+    );
+  const n = rawPath.length;
+  if (n === 0 || rawPath.charCodeAt(0) !== 47) {
+    if (n > 0 && rawPath.charCodeAt(0) === 92)
+      return httpSys(400, "httpsys.badTarget", "request target starts with '\\' (http.sys: invalid URL)");
+    return httpSys(
+      400,
+      "httpsys.badTarget",
+      "request target does not start with '/' (http.sys: invalid URL)",
+    );
+  }
+  let clean = true;
+  let segments = 0;
+  let segLen = 0;
+  let maxSeg = 0;
+  for (let i = 0; i < n; i++) {
+    const c = rawPath.charCodeAt(i);
+    if (c === 47) {
+      if (segLen > maxSeg) maxSeg = segLen;
+      segLen = 0;
+      if (i + 1 < n) {
+        const d = rawPath.charCodeAt(i + 1);
+        if (d === 47 || d === 46)
+          clean = false; // "//" or "/." (maybe a dot segment)
+        else segments++;
+      }
+      continue;
+    }
+    segLen++;
+    if (c <= 32 || c === 127)
+      return httpSys(
+        400,
+        "httpsys.invalidCharacter",
+        c === 32
+          ? `raw space at column ${i + 1} of the path (must be sent as %20)`
+          : `control character 0x${c.toString(16).padStart(2, "0")} at column ${i + 1} of the path`,
+      );
+    if (c === 35)
+      return httpSys(
+        400,
+        "httpsys.invalidCharacter",
+        `raw '#' at column ${i + 1} of the path (must be sent as %23)`,
+      );
+    if (c === 37) {
+      clean = false;
+      if (i + 2 >= n || !isHex(rawPath.charCodeAt(i + 1)) || !isHex(rawPath.charCodeAt(i + 2)))
+        return httpSys(
+          400,
+          "httpsys.badEscape",
+          `'%' at column ${i + 1} is not followed by two hex digits (http.sys never accepts a bare '%')`,
+        );
+      if (rawPath.charCodeAt(i + 1) === 48 && rawPath.charCodeAt(i + 2) === 48)
+        return httpSys(400, "httpsys.invalidCharacter", `%00 (NUL) at column ${i + 1} of the path`);
+    } else if (c === 92) clean = false;
+  }
+  if (segLen > maxSeg) maxSeg = segLen;
+  if (clean) {
+    if (maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH) return segmentTooLong(maxSeg);
+    if (segments > HTTPSYS_MAX_SEGMENTS) return tooManySegments(segments);
+    return rawPath;
+  }
+  return canonicalizeSlow(rawPath);
+}
+
+function segmentTooLong(len: number): Reason {
+  return httpSys(
+    400,
+    "httpsys.segmentTooLong",
+    `a path segment is ${len} characters; http.sys refuses more than ${HTTPSYS_MAX_SEGMENT_LENGTH} (UrlSegmentMaxLength; decoded length, §13.10 inferred)`,
+  );
+}
+function tooManySegments(count: number): Reason {
+  return httpSys(
+    400,
+    "httpsys.tooManySegments",
+    `the path has ${count} segments; http.sys refuses more than ${HTTPSYS_MAX_SEGMENTS} (UrlSegmentMaxCount)`,
+  );
+}
+
+function canonicalizeSlow(rawPath: string): string | Reason {
+  const decoded = decodeOnce(rawPath);
+  const normal = normalizePath(decoded);
+  if (normal === null)
+    return httpSys(
+      403,
+      "httpsys.aboveRoot",
+      "'..' segments climb above the site root (http.sys: Forbidden URL)",
+    );
+  // segment limits on the canonical path (§5.2, §13.10)
+  let segments = 0;
+  let segLen = 0;
+  let maxSeg = 0;
+  for (let i = 1; i <= normal.length; i++) {
+    if (i === normal.length || normal.charCodeAt(i) === 47) {
+      if (segLen > 0) segments++;
+      if (segLen > maxSeg) maxSeg = segLen;
+      segLen = 0;
+    } else segLen++;
+  }
+  if (maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH) return segmentTooLong(maxSeg);
+  if (segments > HTTPSYS_MAX_SEGMENTS) return tooManySegments(segments);
+  return normal;
+}
+
+const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decodes every valid `%XX` escape once (§5.3); other characters are kept. Decoded bytes are read as UTF-8, or as
+ * Latin-1 for the whole string when they are not valid UTF-8 (see the module comment) [INF].
+ */
+export function decodeOnce(s: string): string {
+  if (s.indexOf("%") < 0) return s;
+  const bytes = new Uint8Array(s.length * 3);
+  let len = 0;
+  let nonAscii = false;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c === 37 && i + 2 < s.length && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
+      const b = (hexVal(s.charCodeAt(i + 1)) << 4) | hexVal(s.charCodeAt(i + 2));
+      if (b >= 0x80) nonAscii = true;
+      bytes[len++] = b;
+      i += 2;
+    } else if (c < 0x80) bytes[len++] = c;
+    else {
+      nonAscii = true;
+      // raw non-ASCII character: encode as UTF-8 (lone surrogates become U+FFFD's bytes)
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+        } else c = 0xfffd;
+      } else if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+      if (c < 0x800) {
+        bytes[len++] = 0xc0 | (c >> 6);
+        bytes[len++] = 0x80 | (c & 63);
+      } else if (c < 0x10000) {
+        bytes[len++] = 0xe0 | (c >> 12);
+        bytes[len++] = 0x80 | ((c >> 6) & 63);
+        bytes[len++] = 0x80 | (c & 63);
+      } else {
+        bytes[len++] = 0xf0 | (c >> 18);
+        bytes[len++] = 0x80 | ((c >> 12) & 63);
+        bytes[len++] = 0x80 | ((c >> 6) & 63);
+        bytes[len++] = 0x80 | (c & 63);
+      }
+    }
+  }
+  const view = bytes.subarray(0, len);
+  if (!nonAscii) return latin1(view);
+  try {
+    return utf8Fatal.decode(view);
+  } catch {
+    return latin1(view); // [INF] code-page fallback, see module comment
+  }
+}
+
+function latin1(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 4096)
+    out += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 4096)));
+  return out;
+}
+
+/** Does `s` contain a valid `%XX` escape, i.e. would decoding it again change it? (§6.7 double escaping) */
+export function hasValidEscape(s: string): boolean {
+  let i = s.indexOf("%");
+  while (i >= 0 && i + 2 < s.length) {
+    if (isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) return true;
+    i = s.indexOf("%", i + 1);
+  }
+  return false;
+}
+
+/**
+ * Path normalization of §5.3 on an already-decoded path: `\` → `/`, `//` collapses, `.` segments disappear, `..`
+ * segments are resolved; case and a trailing `/` are kept. Returns null when `..` climbs above the root.
+ * Idempotent: normalizePath(normalizePath(p)) === normalizePath(p).
+ */
+export function normalizePath(p: string): string | null {
+  const out: string[] = [];
+  let trailing = false;
+  let i = 0;
+  const n = p.length;
+  while (i <= n) {
+    let j = i;
+    while (j < n) {
+      const c = p.charCodeAt(j);
+      if (c === 47 || c === 92) break;
+      j++;
+    }
+    const seg = p.slice(i, j);
+    const last = j >= n;
+    if (seg === "" || seg === ".") {
+      if (last) trailing = out.length > 0;
+    } else if (seg === "..") {
+      if (out.length === 0) return null;
+      out.pop();
+      if (last) trailing = out.length > 0;
+    } else {
+      out.push(seg);
+      if (last) trailing = false;
+    }
+    i = j + 1;
+  }
+  if (out.length === 0) return "/";
+  return `/${out.join("/")}${trailing ? "/" : ""}`;
+}
+
+/** Decodes valid `%XX` escapes of a query string once, for the second scan pass (§6.12, unescapeQueryString). */
+export function unescapeQuery(q: string): string {
+  return decodeOnce(q);
+}
+
+/** UTF-8 byte length (maxUrl §6.3 / §13.9, maxQueryString §6.4, headerLimits §6.5). */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 2;
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+/** Re-escapes a canonical path for the wire (UTF-8 escapes for everything but unreserved characters and `/`). */
+export function encodePathForWire(p: string): string {
+  let out = "";
+  for (const ch of p) {
+    if (/^[A-Za-z0-9\-._~!$&'()*,;=:@/]$/.test(ch)) out += ch;
+    else out += encodeURIComponent(ch === "\ud800" ? "\ufffd" : ch).replace(/!/g, "%21");
+  }
+  return out;
+}

@@ -1,0 +1,235 @@
+/**
+ * Per-EffectiveConfig lookup structures the engine builds once (the loader returns the same EffectiveConfig object
+ * for every URL under the same configuration prefix, so a WeakMap keyed by it is a cache hit on the hot path).
+ * Spec: iis-request-filtering.md §6 (keys case-insensitive except verbs), §9.1 (handler selection, accessPolicy).
+ */
+import type {
+  EffectiveConfig,
+  HandlerMapping,
+  HeaderLimitRule,
+  QueryStringRule,
+  SequenceRule,
+  UrlRule,
+} from "../config/types.js";
+
+export type HandlerRole = "static" | "protocol" | "webdav" | "execute" | "dynamic";
+type PatternKind = "any" | "ext" | "noext" | "exact" | "glob";
+
+export interface CompiledHandler {
+  mapping: HandlerMapping;
+  kind: PatternKind;
+  /** lower-cased extension with its dot for "ext" ("*.aspx" → ".aspx"), lower-cased name for "exact". */
+  key: string;
+  /** The extension a "glob" pattern ends with (".axd" for "*ScriptResource.axd"), "" when unknown. */
+  globExt: string;
+  re: RegExp | null;
+  /** null = every verb ("*"). Verbs compare case-sensitively (HTTP methods). */
+  verbs: Set<string> | null;
+  resourceType: "file" | "directory" | "either" | "unspecified";
+  role: HandlerRole;
+}
+
+export interface Compiled {
+  hiddenLengths: Set<number>;
+  denyUrlSequences: { lower: string; rule: SequenceRule }[];
+  denyQueryStringSequences: { lower: string; rule: SequenceRule }[];
+  /** alwaysAllowedUrls with a leading `/`, key lower-cased (§6.1, §13.6). */
+  alwaysAllowedUrls: Map<string, UrlRule>;
+  /** Entries written without the leading `/` (never match [INF], reported in a note). Key = "/" + lower-cased url. */
+  alwaysAllowedUrlsNoSlash: Map<string, UrlRule>;
+  alwaysAllowedQueryStrings: Map<string, QueryStringRule>;
+  headerLimits: { lower: string; rule: HeaderLimitRule }[];
+  /** Handler mappings left after accessPolicy/preCondition filtering, in collection order (§9.1). */
+  handlers: CompiledHandler[];
+  /** Mappings skipped because accessPolicy does not grant their requireAccess (for notes). */
+  skippedByAccessPolicy: HandlerMapping[];
+  /** "*.ext" mappings with resourceType Unspecified, by lower-cased ext: they can claim path info (§5.4, §13.5). */
+  pathInfoClaimers: Map<string, CompiledHandler[]>;
+  /** Candidate handlers by (verb, ext, directory?) — bounded cache. */
+  candidates: Map<string, CompiledHandler[]>;
+  /** Does the effective config carry staticContent errors (500.19 only for requests reaching StaticFile, §8.4)? */
+  staticContentErrors: boolean;
+}
+
+const cache = new WeakMap<EffectiveConfig, Compiled>();
+
+export function compile(cfg: EffectiveConfig): Compiled {
+  let c = cache.get(cfg);
+  if (!c) {
+    c = build(cfg);
+    cache.set(cfg, c);
+  }
+  return c;
+}
+
+function lowerMap<T>(items: T[], key: (t: T) => string): Map<string, T> {
+  const m = new Map<string, T>();
+  for (const it of items) {
+    const k = key(it).toLowerCase();
+    if (!m.has(k)) m.set(k, it);
+  }
+  return m;
+}
+
+function build(cfg: EffectiveConfig): Compiled {
+  const rf = cfg.requestFiltering;
+  const hiddenLengths = new Set<number>();
+  for (const s of rf.hiddenSegments.items) hiddenLengths.add(s.segment.length);
+  const withSlash = rf.alwaysAllowedUrls.filter((u) => u.url.startsWith("/"));
+  const noSlash = rf.alwaysAllowedUrls.filter((u) => !u.url.startsWith("/"));
+  const policy = new Set((cfg.handlers?.accessPolicy ?? []).map((p) => p.trim().toLowerCase()));
+  const handlers: CompiledHandler[] = [];
+  const skipped: HandlerMapping[] = [];
+  for (const m of cfg.handlers?.items ?? []) {
+    if (!accessGranted(m.requireAccess, policy)) {
+      skipped.push(m);
+      continue;
+    }
+    if (!preConditionHolds((m as HandlerMapping & { preCondition?: string }).preCondition)) continue;
+    handlers.push(compileHandler(m));
+  }
+  const pathInfoClaimers = new Map<string, CompiledHandler[]>();
+  for (const h of handlers) {
+    if (h.kind !== "ext" || h.resourceType !== "unspecified") continue;
+    const list = pathInfoClaimers.get(h.key) ?? [];
+    list.push(h);
+    pathInfoClaimers.set(h.key, list);
+  }
+  return {
+    hiddenLengths,
+    denyUrlSequences: rf.denyUrlSequences.map((rule) => ({ lower: rule.sequence.toLowerCase(), rule })),
+    denyQueryStringSequences: rf.denyQueryStringSequences.map((rule) => ({
+      lower: rule.sequence.toLowerCase(),
+      rule,
+    })),
+    alwaysAllowedUrls: lowerMap(withSlash, (u) => u.url),
+    alwaysAllowedUrlsNoSlash: lowerMap(noSlash, (u) => `/${u.url}`),
+    alwaysAllowedQueryStrings: lowerMap(rf.alwaysAllowedQueryStrings, (q) => q.queryString),
+    headerLimits: rf.requestLimits.headerLimits.map((rule) => ({ lower: rule.header.toLowerCase(), rule })),
+    handlers,
+    skippedByAccessPolicy: skipped,
+    pathInfoClaimers,
+    candidates: new Map(),
+    staticContentErrors: cfg.errors.some((e) => isStaticContentSection(e.section)),
+  };
+}
+
+export function isStaticContentSection(section: string): boolean {
+  return section.toLowerCase().endsWith("staticcontent");
+}
+
+/** requireAccess vs accessPolicy (§9.1, D-HANDLERS). Execute implies Script (IIS access flags) [INF]. */
+function accessGranted(requireAccess: string | undefined, policy: Set<string>): boolean {
+  const need = (requireAccess || "Script").trim().toLowerCase();
+  if (need === "none") return true;
+  if (need === "script") return policy.has("script") || policy.has("execute");
+  return policy.has(need);
+}
+
+/**
+ * preCondition filtering [INF]: assume an integrated-pipeline, 64-bit application pool running .NET 4 (the IIS 10
+ * DefaultAppPool), so mappings conditioned on classicMode, bitness32 or runtimeVersionv2.0 are skipped.
+ */
+function preConditionHolds(pre: string | undefined): boolean {
+  if (!pre) return true;
+  const p = pre.toLowerCase();
+  return !(p.includes("classicmode") || p.includes("bitness32") || p.includes("runtimeversionv2.0"));
+}
+
+function compileHandler(m: HandlerMapping): CompiledHandler {
+  const path = (m.path ?? "").trim().toLowerCase();
+  let kind: PatternKind;
+  let key = "";
+  let globExt = "";
+  let re: RegExp | null = null;
+  if (path === "*") kind = "any";
+  else if (path === "*.") kind = "noext";
+  else if (path.startsWith("*.") && path.indexOf("*", 1) < 0 && path.indexOf(".", 2) < 0) {
+    kind = "ext";
+    key = path.slice(1);
+  } else if (!path.includes("*")) {
+    kind = "exact";
+    key = path;
+  } else {
+    kind = "glob";
+    const dot = path.lastIndexOf(".");
+    if (dot >= 0 && !path.slice(dot).includes("*")) globExt = path.slice(dot);
+    re = new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "s");
+  }
+  const verbText = (m.verb ?? "*").trim();
+  const verbs =
+    verbText === "*" || verbText === "" ? null : new Set(verbText.split(",").map((v) => v.trim()));
+  const rt = (m.resourceType || "Unspecified").trim().toLowerCase();
+  const resourceType =
+    rt === "file" ? "file" : rt === "directory" ? "directory" : rt === "either" ? "either" : "unspecified";
+  return { mapping: m, kind, key, globExt, re, verbs, resourceType, role: roleOf(m) };
+}
+
+function roleOf(m: HandlerMapping): HandlerRole {
+  const modules = (m.modules ?? "").toLowerCase();
+  if (modules.includes("staticfilemodule")) return "static";
+  if (modules.includes("protocolsupportmodule")) return "protocol";
+  if (modules.includes("webdavmodule")) return "webdav";
+  const access = (m.requireAccess ?? "").trim().toLowerCase();
+  if (access === "execute" && !m.scriptProcessor && /isapimodule|cgimodule/.test(modules)) return "execute";
+  return "dynamic";
+}
+
+/** Does a compiled pattern match a lower-cased file name (the last segment)? */
+export function patternMatches(h: CompiledHandler, lowerName: string): boolean {
+  switch (h.kind) {
+    case "any":
+      return true;
+    case "ext":
+      return lowerName.endsWith(h.key) && lowerName.length > h.key.length;
+    case "noext": {
+      const dot = lowerName.lastIndexOf(".");
+      return dot < 0 || dot === lowerName.length - 1;
+    }
+    case "exact":
+      return lowerName === h.key;
+    default:
+      return h.re?.test(lowerName) === true;
+  }
+}
+
+const MAX_CANDIDATE_KEYS = 4096;
+
+/**
+ * Handlers that could match a name with extension `lowerExt` for `verb`, in collection order; "glob"/"exact"
+ * patterns stay in the list and are tested against the full name at run time.
+ */
+export function candidatesFor(
+  c: Compiled,
+  verb: string,
+  lowerExt: string,
+  directory: boolean,
+): CompiledHandler[] {
+  const key = `${directory ? "d" : "f"}${lowerExt}\u0000${verb}`;
+  let list = c.candidates.get(key);
+  if (list) return list;
+  list = [];
+  for (const h of c.handlers) {
+    if (h.verbs !== null && !h.verbs.has(verb)) continue;
+    if (directory ? h.resourceType === "file" : h.resourceType === "directory") continue;
+    switch (h.kind) {
+      case "any":
+        break;
+      case "ext":
+        if (lowerExt !== h.key) continue; // "*.ext" matches exactly the names whose last-dot extension is ext
+        break;
+      case "noext":
+        if (directory || lowerExt !== ".") continue; // directories stay with DefaultDocument/DirectoryListing [INF]
+        break;
+      case "glob":
+        if (h.globExt && h.globExt !== lowerExt) continue;
+        break;
+      case "exact":
+        break;
+    }
+    list.push(h);
+  }
+  if (c.candidates.size >= MAX_CANDIDATE_KEYS) c.candidates.clear();
+  c.candidates.set(key, list);
+  return list;
+}

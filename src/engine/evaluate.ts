@@ -1,0 +1,843 @@
+/**
+ * The decision engine: `evaluate(request, server) → Verdict`. Pure, no I/O, never throws.
+ * Spec: ../shared/spec/iis-request-filtering.md §1 (layers), §5 (canonicalization, script path), §6 (checks),
+ * §7 (order), §9 (handlers and the static file handler), §10.3 (ConfigMgr content handler), §11 (algorithm), §13.
+ *
+ * Layers, in order: http.sys (§5.2) → configuration errors (500.19, §8.3) → request filtering (§6, every check, in
+ * the §7 table order, all triggered reasons kept) → handler selection and the static file handler (§9).
+ */
+import type { EffectiveConfig, RequestFilteringConfig, SourceRef } from "../config/types.js";
+import { canonicalizePath, hasValidEscape, splitTarget, unescapeQuery, utf8Length } from "./canonical.js";
+import {
+  type Compiled,
+  type CompiledHandler,
+  candidatesFor,
+  compile,
+  isStaticContentSection,
+  patternMatches,
+} from "./compiled.js";
+import { classifyDpPath, DP_CONTENT_NOTE, DP_SCCM_FORM_NOTE, DP_STATIC_2007_NOTE } from "./dp.js";
+import type { HttpRequest, Layer, Reason, Server, Verdict } from "./types.js";
+
+/** WebDAV verbs (§6.14, §13.15 [INF]: a request is WebDAV when it uses one, or GET/HEAD with `Translate: f`). */
+const WEBDAV_VERBS = new Set([
+  "PROPFIND",
+  "PROPPATCH",
+  "MKCOL",
+  "PUT",
+  "COPY",
+  "DELETE",
+  "MOVE",
+  "LOCK",
+  "UNLOCK",
+]);
+/** Verbs the static file handler answers (§9.2: others → 405). */
+const STATIC_VERBS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
+const NO_REASONS: Reason[] = Object.freeze([]) as unknown as Reason[];
+const ORDER_NOTE =
+  "several request-filtering checks fired: IIS logs only one substatus; the primary one follows the inferred order of spec §7 (only 'hidden segment before file extension' is observed)";
+
+export function evaluate(req: HttpRequest, server: Server): Verdict {
+  try {
+    return evaluateRequest(req, server);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return {
+      status: 500,
+      substatus: 0,
+      layer: "config",
+      reasons: [
+        {
+          status: 500,
+          substatus: 0,
+          check: "engine.internal",
+          message: `Dpdoctor could not evaluate this request (internal error: ${message}); this verdict is not a prediction`,
+          source: null,
+        },
+      ],
+      orderInferred: false,
+      notes: ["internal error in dpdoctor's engine: please report it with the request and the configuration"],
+    };
+  }
+}
+
+function refused(reason: Reason, layer: Layer, extra?: Partial<Verdict>): Verdict {
+  return {
+    status: reason.status,
+    substatus: reason.substatus,
+    layer,
+    reasons: [reason],
+    orderInferred: false,
+    ...extra,
+  };
+}
+
+function isToken(method: string): boolean {
+  if (method.length === 0) return false;
+  for (let i = 0; i < method.length; i++) {
+    const c = method.charCodeAt(i);
+    // RFC 9110 tchar
+    if (
+      !(
+        (c >= 48 && c <= 57) ||
+        (c >= 65 && c <= 90) ||
+        (c >= 97 && c <= 122) ||
+        (c > 32 && c < 127 && "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)))
+      )
+    )
+      return false;
+  }
+  return true;
+}
+
+/** Case-insensitive header lookup (§6.5: header names compare case-insensitively [INF]). */
+function header(headers: Record<string, string> | undefined, lowerName: string): string | undefined {
+  if (!headers) return undefined;
+  for (const k in headers) {
+    if (k.length === lowerName.length && k.toLowerCase() === lowerName) {
+      const v = headers[k];
+      return typeof v === "string" ? v : v == null ? undefined : String(v);
+    }
+  }
+  return undefined;
+}
+
+function where(source: SourceRef | null): string {
+  return source?.text ? ` by ${source.text}` : "";
+}
+
+function evaluateRequest(req: HttpRequest, server: Server): Verdict {
+  const target = typeof req.target === "string" ? req.target : String(req.target ?? "");
+  const method = typeof req.method === "string" ? req.method : String(req.method ?? "");
+  const { rawPath, query } = splitTarget(target);
+
+  // L0 http.sys (§5.2)
+  if (!isToken(method))
+    return refused(
+      {
+        status: 400,
+        substatus: 0,
+        check: "httpsys.badTarget",
+        message: `Method ${JSON.stringify(method)} is not a valid HTTP token (http.sys: bad request)`,
+        source: null,
+      },
+      "httpsys",
+    );
+  const canon = canonicalizePath(rawPath, target.length);
+  if (typeof canon !== "string") return refused(canon, "httpsys");
+
+  // L1 configuration (§8.3, §8.4): errors of sections every request reads → 500.19
+  const cfg = server.config.effective(server.siteName, canon);
+  if (cfg.errors.length > 0) {
+    const blocking = cfg.errors.filter((e) => !isStaticContentSection(e.section));
+    if (blocking.length > 0) return configVerdict(blocking, canon);
+  }
+  const c = compile(cfg);
+  const headers = req.headers;
+  const isWebDav =
+    typeof req.isWebDav === "boolean"
+      ? req.isWebDav
+      : WEBDAV_VERBS.has(method) ||
+        ((method === "GET" || method === "HEAD") &&
+          header(headers, "translate")?.trim().toLowerCase() === "f");
+
+  // §5.4: a "*.ext" mapping (resourceType Unspecified) claiming a non-final segment splits off path info
+  const scriptEnd = scriptPathEnd(canon, method, c);
+  const scriptPath = scriptEnd === canon.length ? canon : canon.slice(0, scriptEnd);
+  let notes: string[] | undefined;
+  if (scriptEnd !== canon.length)
+    (notes ??= []).push(
+      `handler mapping claims ${scriptPath}: the rest (${canon.slice(scriptEnd)}) is path info, which request filtering does not check (spec §5.4, §13.5 inferred)`,
+    );
+
+  // L2 request filtering (§6, §7)
+  if (cfg.requestFilteringModuleLoaded) {
+    const reasons = requestFiltering(cfg.requestFiltering, c, {
+      method,
+      canon,
+      scriptPath,
+      rawPath,
+      query,
+      headers,
+      isWebDav,
+      applicationPath: cfg.applicationPath,
+      notes: (n) => (notes ??= []).push(n),
+    });
+    if (reasons.length > 0) {
+      const orderInferred = reasons.length > 1;
+      if (orderInferred) (notes ??= []).push(ORDER_NOTE);
+      return {
+        status: reasons[0].status,
+        substatus: reasons[0].substatus,
+        layer: "request-filtering",
+        reasons,
+        orderInferred,
+        canonicalPath: canon,
+        notes,
+      };
+    }
+  } else
+    (notes ??= []).push(
+      "RequestFilteringModule is not loaded for this URL: no request-filtering check applies (spec §1)",
+    );
+
+  // L5/L6 handler and static file (§9), ConfigMgr content (§10.3)
+  return handlerLayer(req, method, canon, scriptPath, query, cfg, c, notes);
+}
+
+function configVerdict(errors: EffectiveConfig["errors"], canon: string): Verdict {
+  const reasons: Reason[] = errors.map((e) => ({
+    status: 500,
+    substatus: 19,
+    check: "config.invalid",
+    message: `Configuration error in ${e.section} at ${e.source.file}:${e.source.line}: ${e.message}`,
+    source: e.source,
+  }));
+  return { status: 500, substatus: 19, layer: "config", reasons, orderInferred: false, canonicalPath: canon };
+}
+
+/** End index of the script path in `canon` (§5.4): canon.length unless a handler claims a non-final segment. */
+function scriptPathEnd(canon: string, method: string, c: Compiled): number {
+  if (c.pathInfoClaimers.size === 0) return canon.length;
+  let segStart = 1;
+  for (let i = 1; i < canon.length; i++) {
+    if (canon.charCodeAt(i) !== 47) continue;
+    // segment canon[segStart, i) is non-final
+    const dot = canon.lastIndexOf(".", i - 1);
+    if (dot >= segStart && dot < i - 1) {
+      const claimers = c.pathInfoClaimers.get(canon.slice(dot, i).toLowerCase());
+      if (claimers) for (const h of claimers) if (h.verbs === null || h.verbs.has(method)) return i;
+    }
+    segStart = i + 1;
+  }
+  return canon.length;
+}
+
+interface RfInput {
+  method: string;
+  canon: string;
+  scriptPath: string;
+  rawPath: string;
+  query: string | undefined;
+  headers: Record<string, string> | undefined;
+  isWebDav: boolean;
+  applicationPath: string;
+  notes: (n: string) => void;
+}
+
+/** Extension of the last segment of a path (§6.10): from its last dot, "." when there is none (or a trailing dot). */
+export function extensionOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  const dot = path.lastIndexOf(".");
+  if (dot <= slash || dot === path.length - 1) return ".";
+  return path.slice(dot);
+}
+
+/** Every request-filtering check of §6, in the §7 table order; returns all that fired (primary first). */
+function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): Reason[] {
+  let reasons: Reason[] | null = null;
+  const push = (x: Reason) => {
+    (reasons ??= []).push(x);
+  };
+  const { canon, scriptPath, query, headers } = r;
+
+  // step 1: alwaysAllowedUrls (§6.1, §13.6): exact, case-insensitive, leading '/' required; skips URL checks only
+  let always = false;
+  if (c.alwaysAllowedUrls.size > 0 || c.alwaysAllowedUrlsNoSlash.size > 0) {
+    const lower = canon.toLowerCase();
+    const hit = c.alwaysAllowedUrls.get(lower);
+    if (hit) {
+      always = true;
+      r.notes(
+        `${canon} is listed in alwaysAllowedUrls (${hit.source.text ?? hit.url}): URL-based checks are skipped; verb, query, header and content-length checks still apply (spec §6.1, §13.6 inferred)`,
+      );
+    } else {
+      const noSlash = c.alwaysAllowedUrlsNoSlash.get(lower);
+      if (noSlash)
+        r.notes(
+          `alwaysAllowedUrls entry "${noSlash.url}" has no leading '/' and never matches (spec §6.1 inferred: "the leading '/' is required")`,
+        );
+    }
+  }
+
+  // step 2: maxAllowedContentLength → 413.1 (§6.2): numeric Content-Length only
+  const cl = header(headers, "content-length");
+  if (cl !== undefined) {
+    const t = cl.trim();
+    const limit = rf.requestLimits.maxAllowedContentLength;
+    if (/^\d+$/.test(t) && Number(t) > limit.value)
+      push({
+        status: 413,
+        substatus: 1,
+        check: "maxAllowedContentLength",
+        message: `Content-Length ${t} exceeds maxAllowedContentLength ${limit.value}${limit.source ? "" : " (schema default)"}`,
+        source: limit.source,
+      });
+  }
+
+  // step 3: maxUrl → 404.14 (§6.3): UTF-8 bytes of the canonical script path (§13.9 inferred for non-ASCII)
+  if (!always) {
+    const maxUrl = rf.requestLimits.maxUrl;
+    if (scriptPath.length > maxUrl.value || scriptPath.length * 3 > maxUrl.value) {
+      const len = utf8Length(scriptPath);
+      if (len > maxUrl.value)
+        push({
+          status: 404,
+          substatus: 14,
+          check: "maxUrl",
+          message: `URL path is ${len} bytes; maxUrl is ${maxUrl.value}${maxUrl.source ? "" : " (schema default)"}`,
+          source: maxUrl.source,
+          ...(len !== scriptPath.length ? { inferred: "§13.9 maxUrl counted in UTF-8 bytes" } : {}),
+        });
+    }
+  }
+
+  // step 4: maxQueryString → 404.15 (§6.4): raw query bytes, '?' excluded
+  if (query !== undefined) {
+    const maxQs = rf.requestLimits.maxQueryString;
+    if (query.length > maxQs.value || query.length * 3 > maxQs.value) {
+      const len = utf8Length(query);
+      if (len > maxQs.value)
+        push({
+          status: 404,
+          substatus: 15,
+          check: "maxQueryString",
+          message: `Query string is ${len} bytes; maxQueryString is ${maxQs.value}${maxQs.source ? "" : " (schema default)"}`,
+          source: maxQs.source,
+        });
+    }
+  }
+
+  // step 5: headerLimits → 431 (§6.5)
+  if (headers && c.headerLimits.length > 0) {
+    for (const h of c.headerLimits) {
+      const v = header(headers, h.lower);
+      if (v === undefined) continue;
+      const len = utf8Length(v);
+      if (len > h.rule.sizeLimit)
+        push({
+          status: 431,
+          substatus: 0,
+          check: "headerLimits",
+          message: `Header ${h.rule.header} is ${len} bytes; its sizeLimit is ${h.rule.sizeLimit}${where(h.rule.source)}`,
+          source: h.rule.source,
+        });
+    }
+  }
+
+  // step 6: verbs → 404.6 (§6.6): case-sensitive; skipped for WebDAV when applyToWebDAV="false" (§6.14)
+  if (!(r.isWebDav && !rf.verbs.applyToWebDAV.value)) {
+    const v = rf.verbs.index.get(r.method);
+    if (v) {
+      if (!v.allowed)
+        push({
+          status: 404,
+          substatus: 6,
+          check: "verbs",
+          message: `Verb ${r.method} is denied${where(v.source) || ' (allowed="false")'}`,
+          source: v.source,
+        });
+    } else if (!rf.verbs.allowUnlisted.value)
+      push({
+        status: 404,
+        substatus: 6,
+        check: "verbs",
+        message: `Verb ${r.method} is not in the verbs allow-list (allowUnlisted="false"; verbs are case-sensitive)`,
+        source: rf.verbs.allowUnlisted.source,
+      });
+  } else webDavExempt(r, "verbs");
+
+  if (!always) {
+    // step 7: double escaping → 404.11 (§6.7): '+' anywhere, or a second decode would change the path
+    if (!rf.allowDoubleEscaping.value) {
+      const plus = canon.indexOf("+") >= 0;
+      if (plus || hasValidEscape(canon))
+        push({
+          status: 404,
+          substatus: 11,
+          check: "doubleEscaping",
+          message: plus
+            ? `The path contains '+' (or %2B), which request filtering refuses while allowDoubleEscaping="false"`
+            : `The path is still escaped after one decode (${firstEscape(canon)}): double escaping is refused while allowDoubleEscaping="false"`,
+          source: rf.allowDoubleEscaping.source,
+        });
+    }
+    // step 8: high-bit characters → 404.12 (§6.8)
+    if (!rf.allowHighBitCharacters.value) {
+      for (let i = 0; i < canon.length; i++)
+        if (canon.charCodeAt(i) > 0x7f) {
+          push({
+            status: 404,
+            substatus: 12,
+            check: "highBitCharacters",
+            message: `The path contains the non-ASCII character '${canon[i]}' and allowHighBitCharacters="false"`,
+            source: rf.allowHighBitCharacters.source,
+          });
+          break;
+        }
+    }
+    // step 9: hiddenSegments → 404.8 (§6.9), below the application root (§13.4 inferred)
+    if (rf.hiddenSegments.items.length > 0) {
+      if (!(r.isWebDav && !rf.hiddenSegments.applyToWebDAV.value)) {
+        const hidden = hiddenSegment(rf, c, scriptPath, r.applicationPath);
+        if (hidden) push(hidden);
+      } else webDavExempt(r, "hiddenSegments");
+    }
+    // step 10: fileExtensions → 404.7 (§6.10)
+    if (!(r.isWebDav && !rf.fileExtensions.applyToWebDAV.value)) {
+      if (rf.fileExtensions.items.length > 0 || !rf.fileExtensions.allowUnlisted.value) {
+        const ext = extensionOf(scriptPath);
+        const e = rf.fileExtensions.index.get(ext.toLowerCase());
+        const odd = oddName(scriptPath);
+        if (e) {
+          if (!e.allowed)
+            push({
+              status: 404,
+              substatus: 7,
+              check: "fileExtensions",
+              message: `File extension ${ext} is denied${where(e.source) || ` (<add fileExtension="${e.fileExtension}" allowed="false" />)`}`,
+              source: e.source,
+              ...(odd ? { inferred: odd } : {}),
+            });
+        } else if (!rf.fileExtensions.allowUnlisted.value)
+          push({
+            status: 404,
+            substatus: 7,
+            check: "fileExtensions",
+            message:
+              ext === "."
+                ? `The name has no extension and fileExtensions allowUnlisted="false" has no <add fileExtension="." allowed="true" />`
+                : `File extension ${ext} is not in the fileExtensions allow-list (allowUnlisted="false")`,
+            source: rf.fileExtensions.allowUnlisted.source,
+            ...(odd ? { inferred: odd } : {}),
+          });
+      }
+    } else webDavExempt(r, "fileExtensions");
+    // step 11: denyUrlSequences → 404.5 (§6.11), case-insensitive (§13.8 inferred)
+    if (c.denyUrlSequences.length > 0) {
+      const lower = canon.toLowerCase();
+      for (const s of c.denyUrlSequences) {
+        if (!lower.includes(s.lower)) continue;
+        push({
+          status: 404,
+          substatus: 5,
+          check: "denyUrlSequences",
+          message: `The path contains the denied sequence "${s.rule.sequence}"${where(s.rule.source)}`,
+          source: s.rule.source,
+          ...(canon.includes(s.rule.sequence)
+            ? {}
+            : { inferred: "§13.8 denyUrlSequences compared case-insensitively" }),
+        });
+        break;
+      }
+    }
+  }
+
+  // step 12: alwaysAllowedQueryStrings / denyQueryStringSequences → 404.18 (§6.12, §13.7)
+  let queryAllowed = false;
+  if (query !== undefined && c.alwaysAllowedQueryStrings.size > 0) {
+    const hit = c.alwaysAllowedQueryStrings.get(query.toLowerCase());
+    if (hit) {
+      queryAllowed = true;
+      r.notes(
+        `the query string is listed in alwaysAllowedQueryStrings: denyQueryStringSequences and scanQueryString rules are skipped, maxQueryString still applies (spec §13.7 inferred)`,
+      );
+    }
+  }
+  let unescaped: string | undefined;
+  const queryForms = (): string[] => {
+    if (query === undefined) return [];
+    if (!rf.unescapeQueryString.value) return [query];
+    unescaped ??= unescapeQuery(query);
+    return unescaped === query ? [query] : [query, unescaped];
+  };
+  if (query !== undefined && !queryAllowed && c.denyQueryStringSequences.length > 0) {
+    const forms = queryForms().map((q) => q.toLowerCase());
+    for (const s of c.denyQueryStringSequences) {
+      if (!forms.some((q) => q.includes(s.lower))) continue;
+      push({
+        status: 404,
+        substatus: 18,
+        check: "denyQueryStringSequences",
+        message: `The query string contains the denied sequence "${s.rule.sequence}"${where(s.rule.source)}`,
+        source: s.rule.source,
+      });
+      break;
+    }
+  }
+
+  // step 13: filteringRules → 404.19 (§6.13)
+  if (rf.filteringRules.length > 0) {
+    const fr = filteringRules(rf, r, always, queryAllowed, queryForms);
+    if (fr) push(fr);
+  }
+  return reasons ?? NO_REASONS;
+}
+
+function webDavExempt(r: RfInput, what: string): void {
+  r.notes(
+    `WebDAV request: ${what} applyToWebDAV="false" exempts it (spec §6.14; WebDAV = WebDAV verb or Translate: f, §13.15 inferred)`,
+  );
+}
+
+function firstEscape(s: string): string {
+  const m = /%[0-9A-Fa-f]{2}/.exec(s);
+  return m ? `"${m[0]}"` : "";
+}
+
+/** §13.12: trailing-dot and leading-dot names get "." and ".name" as extension [INF]. */
+function oddName(path: string): string | undefined {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  if (name.endsWith(".") && name.length > 1) return "§13.12 a trailing dot gives the extension '.'";
+  if (name.startsWith(".") && name.indexOf(".", 1) < 0 && name.length > 1)
+    return `§13.12 a leading-dot name gives the extension '${name}'`;
+  return undefined;
+}
+
+/** Hidden segments: whole-segment, case-insensitive, any depth below the application root (§6.9, §13.4). */
+function hiddenSegment(
+  rf: RequestFilteringConfig,
+  c: Compiled,
+  scriptPath: string,
+  appPath: string,
+): Reason | null {
+  let start = 1;
+  let appExempt = false;
+  if (appPath && appPath !== "/" && appPath.length <= scriptPath.length) {
+    const prefix = scriptPath.slice(0, appPath.length);
+    if (
+      prefix.toLowerCase() === appPath.toLowerCase() &&
+      (scriptPath.length === appPath.length || scriptPath.charCodeAt(appPath.length) === 47)
+    ) {
+      start = appPath.length + 1;
+      appExempt = true;
+    }
+  }
+  const n = scriptPath.length;
+  let segStart = start;
+  for (let i = start; i <= n; i++) {
+    if (i < n && scriptPath.charCodeAt(i) !== 47) continue;
+    const len = i - segStart;
+    if (len > 0 && c.hiddenLengths.has(len)) {
+      const seg = scriptPath.slice(segStart, i);
+      const rule = rf.hiddenSegments.index.get(seg.toLowerCase());
+      if (rule)
+        return {
+          status: 404,
+          substatus: 8,
+          check: "hiddenSegments",
+          message: `Path segment "${seg}" is a hidden segment${where(rule.source) || ` (<add segment="${rule.segment}" />)`}`,
+          source: rule.source,
+          ...(appExempt ? { inferred: "§13.4 hidden segments evaluated below the application root" } : {}),
+        };
+    }
+    segStart = i + 1;
+  }
+  return null;
+}
+
+function hasUnescapedPercent(s: string): boolean {
+  for (let i = s.indexOf("%"); i >= 0; i = s.indexOf("%", i + 1)) {
+    const a = s.charCodeAt(i + 1);
+    const b = s.charCodeAt(i + 2);
+    const hex = (x: number) => (x >= 48 && x <= 57) || (x >= 65 && x <= 70) || (x >= 97 && x <= 102);
+    if (!(hex(a) && hex(b))) return true;
+  }
+  return false;
+}
+
+/** filteringRules → 404.19 (§6.13): plain substring search, case-insensitive [INF §13.8], first rule that fires. */
+function filteringRules(
+  rf: RequestFilteringConfig,
+  r: RfInput,
+  always: boolean,
+  queryAllowed: boolean,
+  queryForms: () => string[],
+): Reason | null {
+  const ext = extensionOf(r.scriptPath).toLowerCase();
+  for (const rule of rf.filteringRules) {
+    if (rule.appliesTo.length > 0 && !rule.appliesTo.some((a) => a.toLowerCase() === ext)) continue;
+    const parts: { what: string; text: string; raw: string | null }[] = [];
+    if (rule.scanUrl && !always) parts.push({ what: "URL", text: r.canon, raw: r.rawPath });
+    if (rule.scanQueryString && !queryAllowed && r.query !== undefined)
+      for (const q of queryForms())
+        parts.push({ what: "query string", text: q, raw: q === r.query ? q : null });
+    if (r.headers) {
+      for (const name of rule.scanHeaders) {
+        const v = header(r.headers, name.toLowerCase());
+        // "the whole header will be scanned … and not the header value only" (D-ENH)
+        if (v !== undefined) parts.push({ what: `header ${name}`, text: `${name}: ${v}`, raw: v });
+      }
+      if (rule.scanAllRaw) {
+        const all = Object.entries(r.headers)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join("\r\n");
+        parts.push({ what: "raw headers", text: all, raw: all });
+      }
+    }
+    for (const p of parts) {
+      const lower = p.text.toLowerCase();
+      for (const d of rule.denyStrings) {
+        if (!lower.includes(d.string.toLowerCase())) continue;
+        return {
+          status: 404,
+          substatus: 19,
+          check: "filteringRules",
+          message: `Filtering rule "${rule.name}" found the denied string "${d.string}" in the ${p.what}${where(d.source)}`,
+          source: d.source,
+          ...(p.text.includes(d.string) ? {} : { inferred: "§13.8 denyStrings compared case-insensitively" }),
+        };
+      }
+      if (rule.denyUnescapedPercent && p.raw !== null && hasUnescapedPercent(p.raw))
+        return {
+          status: 404,
+          substatus: 19,
+          check: "filteringRules",
+          message: `Filtering rule "${rule.name}" refuses a '%' that is not an escape in the ${p.what} (denyUnescapedPercent, default true)`,
+          source: rule.source,
+          inferred: "§13.14 denyUnescapedPercent given UrlScan 3.1 semantics",
+        };
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// L5/L6: handler selection (§9.1) and the static file handler (§9.2); ConfigMgr content (§10.3)
+
+function handlerLayer(
+  req: HttpRequest,
+  method: string,
+  canon: string,
+  scriptPath: string,
+  query: string | undefined,
+  cfg: EffectiveConfig,
+  c: Compiled,
+  notes: string[] | undefined,
+): Verdict {
+  const dp = classifyDpPath(canon);
+  if (dp === "content") {
+    const dpNotes = query !== undefined && /\/sccm$/i.test(scriptPath) ? DP_SCCM_FORM_NOTE : DP_CONTENT_NOTE;
+    return pass("configmgr-content", canon, notes ? [...notes, ...dpNotes] : [...dpNotes]);
+  }
+  if (dp === "static2007") (notes ??= []).push(DP_STATIC_2007_NOTE);
+
+  const file = req.file;
+  const trailing = scriptPath.length > 1 && scriptPath.charCodeAt(scriptPath.length - 1) === 47;
+  const directory = file?.isDirectory === true || (trailing && file?.isDirectory !== false);
+  const name = scriptPath.slice(
+    scriptPath.lastIndexOf("/", trailing ? scriptPath.length - 2 : undefined) + 1,
+  );
+  const lowerName = (trailing ? name.slice(0, -1) : name).toLowerCase();
+
+  let handler: CompiledHandler | null = null;
+  if (c.handlers.length === 0 && (cfg.handlers?.items?.length ?? 0) === 0) {
+    (notes ??= []).push(
+      "the configuration declares no handler mappings: assuming the StaticFile handler serves this URL",
+    );
+  } else {
+    const lowerExt = directory ? "" : extensionOf(`/${lowerName}`);
+    for (const h of candidatesFor(c, method, lowerExt, directory)) {
+      if (h.kind === "exact" || h.kind === "glob" ? patternMatches(h, lowerName) : true) {
+        handler = h;
+        break;
+      }
+    }
+    if (!handler)
+      return refused(
+        {
+          status: 404,
+          substatus: 4,
+          check: "handler.none",
+          message: `No handler mapping matches ${method} ${lowerName || "/"} (after accessPolicy filtering)`,
+          source: null,
+        },
+        "handler",
+        { canonicalPath: canon, notes },
+      );
+    switch (handler.role) {
+      case "static":
+        break;
+      case "protocol":
+      case "webdav":
+        return pass(handler.mapping.name, canon, notes);
+      case "execute":
+        return refused(
+          {
+            status: 404,
+            substatus: 2,
+            check: "handler.execute",
+            message: `Handler ${handler.mapping.name} (${handler.mapping.path}) would run this file as ISAPI/CGI (accessPolicy grants Execute), not download it; without an isapiCgiRestriction entry IIS answers 404.2`,
+            source: handler.mapping.source,
+            inferred: "§9.1 exact status for Execute-mapped files",
+          },
+          "handler",
+          { canonicalPath: canon, handler: handler.mapping.name, notes },
+        );
+      default: {
+        const extensionless = handler.kind === "noext";
+        return refused(
+          {
+            status: extensionless ? 404 : 500,
+            substatus: 0,
+            check: "handler.dynamic",
+            message: extensionless
+              ? `Dynamic handler ${handler.mapping.name} (${handler.mapping.path}) claims this extensionless name: ASP.NET would route it, not download the file (ends 404)`
+              : `Dynamic handler ${handler.mapping.name} (${handler.mapping.path}) would execute this file, not download it (status depends on the script: compile error, 404 or 500)`,
+            source: handler.mapping.source,
+            inferred: "§9.3 dynamic handlers intercept package files",
+          },
+          "handler",
+          { canonicalPath: canon, handler: handler.mapping.name, notes },
+        );
+      }
+    }
+  }
+  return staticFile(method, canon, scriptPath, trailing, directory, lowerName, req, cfg, c, handler, notes);
+}
+
+function pass(handler: string, canon: string, notes: string[] | undefined): Verdict {
+  return {
+    status: 200,
+    substatus: 0,
+    layer: "pass",
+    reasons: NO_REASONS,
+    orderInferred: false,
+    canonicalPath: canon,
+    handler,
+    ...(notes ? { notes } : {}),
+  };
+}
+
+function staticFile(
+  method: string,
+  canon: string,
+  scriptPath: string,
+  trailing: boolean,
+  directory: boolean,
+  lowerName: string,
+  req: HttpRequest,
+  cfg: EffectiveConfig,
+  c: Compiled,
+  handler: CompiledHandler | null,
+  notes: string[] | undefined,
+): Verdict {
+  const name = handler?.mapping.name ?? "StaticFile";
+  const extra = (): Partial<Verdict> => ({ canonicalPath: canon, handler: name, notes });
+  const file = req.file;
+  if (c.staticContentErrors)
+    return configVerdict(
+      cfg.errors.filter((e) => isStaticContentSection(e.section)),
+      canon,
+    );
+  if (file?.exists === false)
+    return refused(
+      {
+        status: 404,
+        substatus: 0,
+        check: "static.notFound",
+        message: "The file does not exist",
+        source: null,
+      },
+      "handler",
+      extra(),
+    );
+  if (trailing && file?.isDirectory === false)
+    return refused(
+      {
+        status: 500,
+        substatus: 0,
+        check: "static.trailingSlash",
+        message: "A trailing '/' after a file name: the static file handler answers 500.0 (spec §5.3)",
+        source: null,
+      },
+      "handler",
+      extra(),
+    );
+  if (directory) {
+    if (!trailing)
+      return refused(
+        {
+          status: 301,
+          substatus: 0,
+          check: "static.directory",
+          message: `${scriptPath} is a folder: IIS redirects to ${scriptPath}/ (spec §9.2)`,
+          source: null,
+        },
+        "handler",
+        extra(),
+      );
+    return refused(
+      {
+        status: 403,
+        substatus: 14,
+        check: "static.directory",
+        message: `${scriptPath} is a folder URL: with no default document and directory browsing off, IIS answers 403.14`,
+        source: null,
+        inferred: "§9.2 assumes no default document and directoryBrowse disabled (not modelled)",
+      },
+      "handler",
+      extra(),
+    );
+  }
+  if (file?.hidden === true)
+    return refused(
+      {
+        status: 404,
+        substatus: 9,
+        check: "static.hiddenFile",
+        message: "The file has the Hidden attribute: the static file handler refuses it (404.9)",
+        source: null,
+        inferred: "§9.2 substatus .9 (KB943891); the 404 itself is documented (KB216803)",
+      },
+      "handler",
+      extra(),
+    );
+  // mimeMap: last-dot extension, then the ".*" fallback (§9.2, §13.16 inferred)
+  const ext = extensionOf(`/${lowerName}`);
+  const mime = cfg.staticContent.index.get(ext);
+  const multiDot = lowerName.indexOf(".") !== lowerName.lastIndexOf(".");
+  if (!mime) {
+    const star = cfg.staticContent.index.get(".*");
+    if (!star)
+      return refused(
+        {
+          status: 404,
+          substatus: 3,
+          check: "static.mimeMap",
+          message:
+            ext === "."
+              ? `The name has no extension and there is no <mimeMap fileExtension="." …>: the static file handler refuses it`
+              : `There is no mimeMap for ${ext}: the static file handler refuses to serve it`,
+          source: null,
+          ...(multiDot
+            ? {
+                inferred:
+                  "§13.16 mimeMap looked up by the last dot only (multi-dot keys like .exe.config ignored)",
+              }
+            : {}),
+        },
+        "handler",
+        extra(),
+      );
+    (notes ??= []).push(
+      `no mimeMap for ${ext}; the ".*" mimeMap (${star.mimeType}) serves it (spec §13.16 inferred: last dot, then ".*")`,
+    );
+  } else if (multiDot)
+    (notes ??= []).push(
+      `mimeMap chosen by the last dot (${ext} → ${mime.mimeType}); multi-dot keys are not consulted (spec §13.16 inferred)`,
+    );
+  if (!STATIC_VERBS.has(method))
+    return refused(
+      {
+        status: 405,
+        substatus: 0,
+        check: "static.verb",
+        message: `The static file handler answers ${method} with 405 (it allows GET, HEAD, OPTIONS, TRACE)`,
+        source: null,
+      },
+      "handler",
+      extra(),
+    );
+  return pass(name, canon, notes);
+}
