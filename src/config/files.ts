@@ -85,6 +85,15 @@ export function readDeclarations(doc: XmlDocument | null): Declarations {
     }
   };
   walk(cs, "");
+  if (!groups.has("system.webserver")) {
+    // A web.config (ASP.NET sections only) loaded as applicationHost: IIS's own registrations come from §3.1.
+    for (const d of BUILTIN_DECLARATIONS) {
+      if (!sections.has(d.name.toLowerCase())) sections.set(d.name.toLowerCase(), { ...d, source: null });
+      const parts = d.name.split("/");
+      for (let i = 1; i < parts.length; i++) groups.add(parts.slice(0, i).join("/").toLowerCase());
+    }
+    return { sections, groups, assumed: true };
+  }
   return { sections, groups, assumed: false };
 }
 

@@ -1,14 +1,54 @@
 /**
- * Loading applicationHost.config (+ web.config files) into a ServerConfig.
- * Spec: iis-request-filtering.md §2, §3, §8. (Initial stub: API published first so others can compile against it.)
+ * Loading applicationHost.config (+ web.config files mapped to URL paths) into a ServerConfig whose
+ * `effective(site, path)` answers in a few dozen nanoseconds (spec iis-request-filtering.md §2, §3, §8).
+ *
+ * effective() walks a per-site character trie of the config-relevant paths (location paths, web.config URL paths,
+ * application and virtual-directory roots), case-folded like IIS (§8.1 step 4, [INF] case-insensitive), finds the
+ * deepest relevant prefix without allocating, and returns the EffectiveConfig cached on that trie node.
  */
+import { readFileSync } from "node:fs";
+import { InputError } from "../errors.js";
 import { defaultRequestFiltering } from "./defaults.js";
-import type { EffectiveConfig, ServerConfig } from "./types.js";
+import {
+  appHostLevels,
+  type ConfigLevel,
+  type Declarations,
+  readDeclarations,
+  readSites,
+  splitSegments,
+  webConfigLevels,
+} from "./files.js";
+import { type ElState, type MergeContext, mergeElement, newState } from "./merge.js";
+import {
+  GLOBAL_MODULES_SECTION,
+  HANDLERS_SECTION,
+  MERGED_SECTIONS,
+  MODULES_SCHEMA,
+  MODULES_SECTION,
+  RF_SECTION,
+  SITES_SECTION,
+  STATIC_SECTION,
+} from "./schema.js";
+import type {
+  ConfigError,
+  EffectiveConfig,
+  HandlerMapping,
+  MimeMapEntry,
+  RequestFilteringConfig,
+  ServerConfig,
+  Setting,
+  Site,
+  SourceRef,
+} from "./types.js";
+import { parseXmlBytes, parseXmlText, type XmlDocument } from "./xml.js";
 
 export interface LoadServerOptions {
   /** Path of an applicationHost.config. */
   config?: string;
-  /** web.config files mapped to URL paths (e.g. `{ urlPath: "/SMS_DP_SMSPKG$", file: "C:/.../web.config" }`). */
+  /**
+   * web.config files mapped to URL paths: "/SMS_DP_SMSPKG$" (on the default site) or "Site Name/path".
+   * A web.config below a virtual directory with allowSubDirConfig="false" is not read (D-VDIR, §8.1).
+   */
   webConfigs?: { urlPath: string; file: string }[];
   /** Embedded profile used when no config is given (default "aspnet"). */
   profile?: "iis" | "aspnet";
@@ -24,28 +64,593 @@ export interface WebConfigText {
   file: string;
 }
 
-export function loadServer(opts: LoadServerOptions): ServerConfig {
-  void opts;
-  return loadServerFromText({ text: "", file: "(stub)" });
+export const PROFILE_LABELS: Record<"iis" | "aspnet", string> = {
+  iis: "IIS 10 defaults without ASP.NET",
+  aspnet: "IIS 10 + ASP.NET defaults",
+};
+
+function readBytes(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "file not found"
+        : code === "EISDIR"
+          ? "is a directory, expected a configuration file"
+          : `cannot read file (${code ?? String(e)})`;
+    throw new InputError(why, { file });
+  }
 }
 
-export function loadServerFromText(appHost: AppHostText, webConfigs?: WebConfigText[]): ServerConfig {
-  void webConfigs;
-  const eff: EffectiveConfig = {
-    siteName: "Default Web Site",
-    requestFilteringModuleLoaded: true,
-    errors: [],
-    requestFiltering: defaultRequestFiltering(),
-    staticContent: { mimeMaps: [], index: new Map() },
-    handlers: { accessPolicy: ["Read", "Script"], items: [] },
-    applicationPath: "/",
-    virtualDirectoryPath: "/",
+/** Locate `profiles/<name>/applicationHost.config` from src/config (tsx) or dist/src/config (build). */
+function profileBytes(name: "iis" | "aspnet"): Uint8Array {
+  const rel = `profiles/${name}/applicationHost.config`;
+  for (const up of ["../../", "../../../"]) {
+    try {
+      return readFileSync(new URL(up + rel, import.meta.url));
+    } catch {
+      // try the next depth
+    }
+  }
+  throw new InputError(`embedded profile "${name}" is missing from the installation`, { file: rel });
+}
+
+export function loadServer(opts: LoadServerOptions = {}): ServerConfig {
+  let appHost: XmlDocument;
+  let origin: string;
+  if (opts.config !== undefined) {
+    appHost = parseXmlBytes(readBytes(opts.config), opts.config);
+    origin = `--config ${opts.config}`;
+  } else {
+    const name = opts.profile ?? "aspnet";
+    appHost = parseXmlBytes(profileBytes(name), `profiles/${name}/applicationHost.config`);
+    origin = `embedded profile ${name} (${PROFILE_LABELS[name]})`;
+  }
+  const webs = (opts.webConfigs ?? []).map((w) => ({
+    urlPath: w.urlPath,
+    doc: parseXmlBytes(readBytes(w.file), w.file),
+  }));
+  if (webs.length > 0) origin += ` + ${webs.length} web.config file${webs.length === 1 ? "" : "s"}`;
+  return buildServer(appHost, webs, origin);
+}
+
+export function loadServerFromText(appHost: AppHostText, webConfigs: WebConfigText[] = []): ServerConfig {
+  const doc = parseXmlText(appHost.text, appHost.file);
+  const webs = webConfigs.map((w) => ({ urlPath: w.urlPath, doc: parseXmlText(w.text, w.file) }));
+  return buildServer(doc, webs, appHost.file);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface TrieNode {
+  children: Map<number, TrieNode>;
+  relevant: boolean;
+  /** Site-relative segments (original case of the first writer) of a relevant node. */
+  segments: string[];
+  cached: EffectiveConfig | null;
+}
+function newNode(): TrieNode {
+  return { children: new Map(), relevant: false, segments: [], cached: null };
+}
+
+/** IIS compares paths case-insensitively: ASCII fast path, other characters through toLowerCase. */
+function fold(c: number): number {
+  if (c >= 65 && c <= 90) return c + 32;
+  if (c < 128) return c;
+  return String.fromCharCode(c).toLowerCase().charCodeAt(0);
+}
+
+interface AppInfo {
+  segments: string[]; // lower-cased
+  path: string;
+}
+interface VdirInfo {
+  segments: string[]; // lower-cased full URL segments
+  path: string; // full URL path
+  allowSubDirConfig: boolean;
+}
+
+interface SiteIndex {
+  name: string;
+  key: string;
+  root: TrieNode;
+  apps: AppInfo[];
+  vdirs: VdirInfo[];
+  levels: ConfigLevel[]; // apphost levels of this site + web.config levels, filtered later by prefix
+}
+
+interface WebConfigInput {
+  urlPath: string;
+  doc: XmlDocument;
+}
+
+function lower(segs: string[]): string[] {
+  return segs.map((s) => s.toLowerCase());
+}
+function isPrefix(prefix: string[], of: string[]): boolean {
+  if (prefix.length > of.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== of[i]) return false;
+  return true;
+}
+function joinPath(segs: string[]): string {
+  return `/${segs.join("/")}`;
+}
+
+function buildServer(appHost: XmlDocument, webs: WebConfigInput[], origin: string): ServerConfig {
+  const decl = readDeclarations(appHost);
+  const warnings: string[] = [];
+  if (decl.assumed) {
+    warnings.push(
+      `${appHost.file}: no <configSections>; assuming the shipped section registrations (requestFiltering and staticContent overrideModeDefault="Allow", §3.1)`,
+    );
+  }
+  const hostLevels = appHostLevels(appHost, decl);
+  const sitesEl = hostLevels[0]?.sections.get(SITES_SECTION)?.[0];
+  const sites = readSites(appHost, sitesEl);
+  const defaultSiteName = (sites.find((s) => s.id === 1) ?? sites[0])?.name || "Default Web Site";
+
+  // globalModules: applicationHost only (AppHostOnly in practice).
+  const gmEls = hostLevels[0]?.sections.get(GLOBAL_MODULES_SECTION) ?? [];
+  const globalModules = newState();
+  for (const el of gmEls) {
+    mergeElement(globalModules, el, MODULES_SCHEMA, {
+      doc: appHost,
+      file: appHost.file,
+      section: GLOBAL_MODULES_SECTION,
+      errors: [],
+    });
+  }
+  // An excerpt without <globalModules> (a web.config or a snippet loaded as applicationHost): assume the module is
+  // installed and listed; a <remove>/<clear/> in the file can still unload it.
+  const modulesAssumed = gmEls.length === 0;
+  const rfGlobal =
+    modulesAssumed || globalModules.items.some((i) => i.foldedKey === "requestfilteringmodule");
+  if (modulesAssumed) {
+    warnings.push(
+      `${appHost.file}: no <globalModules>: assuming RequestFilteringModule is installed and loaded (the file looks like an excerpt, not a full applicationHost.config)`,
+    );
+  }
+
+  // web.config levels, keyed by site.
+  const webLevels = new Map<string, { segments: string[]; levels: ConfigLevel[] }[]>();
+  for (const w of webs) {
+    let siteName = defaultSiteName;
+    let rest = w.urlPath;
+    if (!w.urlPath.startsWith("/") && !w.urlPath.startsWith("\\")) {
+      const cut = w.urlPath.search(/[/\\]/);
+      siteName = cut < 0 ? w.urlPath : w.urlPath.slice(0, cut);
+      rest = cut < 0 ? "" : w.urlPath.slice(cut);
+    }
+    const key = siteName.toLowerCase();
+    const segments = splitSegments(rest);
+    const list = webLevels.get(key) ?? [];
+    list.push({ segments, levels: webConfigLevels(w.doc, decl, key, segments) });
+    webLevels.set(key, list);
+  }
+  for (const list of webLevels.values()) list.sort((a, b) => a.segments.length - b.segments.length);
+
+  const siteIndexes = new Map<string, SiteIndex>();
+
+  const siteIndex = (siteName: string): SiteIndex => {
+    const key = siteName.toLowerCase();
+    const known = siteIndexes.get(key);
+    if (known) {
+      siteIndexes.set(siteName, known);
+      return known;
+    }
+    const site: Site | undefined = sites.find((s) => s.name.toLowerCase() === key);
+    const apps: AppInfo[] = [];
+    const vdirs: VdirInfo[] = [];
+    for (const a of site?.applications ?? []) {
+      const appSegs = splitSegments(a.path);
+      apps.push({ segments: lower(appSegs), path: joinPath(appSegs) });
+      for (const v of a.virtualDirectories) {
+        const full = [...appSegs, ...splitSegments(v.path)];
+        vdirs.push({ segments: lower(full), path: joinPath(full), allowSubDirConfig: v.allowSubDirConfig });
+      }
+    }
+    if (!apps.some((a) => a.segments.length === 0)) apps.push({ segments: [], path: "/" });
+    const levels: ConfigLevel[] = [];
+    for (const l of hostLevels) if (l.siteKey === key) levels.push(l);
+    for (const w of webLevels.get(key) ?? []) {
+      const lw = lower(w.segments);
+      // D-VDIR: a web.config below the root of a vdir with allowSubDirConfig="false" is not read.
+      const owner = deepest(vdirs, lw);
+      if (owner && !owner.allowSubDirConfig && owner.segments.length < lw.length) {
+        warnings.push(
+          `${w.levels[0]?.doc.file}: not read: below virtual directory ${owner.path} which has allowSubDirConfig="false" (D-VDIR)`,
+        );
+        continue;
+      }
+      levels.push(...w.levels);
+    }
+    const root = newNode();
+    root.relevant = true;
+    const idx: SiteIndex = { name: site?.name ?? siteName, key, root, apps, vdirs, levels };
+    const mark = (segs: string[]): void => {
+      let node = root;
+      const path = segs.join("/");
+      for (let i = 0; i < path.length; i++) {
+        const c = fold(path.charCodeAt(i));
+        let next = node.children.get(c);
+        if (!next) {
+          next = newNode();
+          node.children.set(c, next);
+        }
+        node = next;
+      }
+      if (!node.relevant) {
+        node.relevant = true;
+        node.segments = segs;
+      }
+    };
+    for (const l of levels) mark(l.segments);
+    for (const a of site?.applications ?? []) mark(splitSegments(a.path));
+    for (const a of site?.applications ?? []) {
+      for (const v of a.virtualDirectories) mark([...splitSegments(a.path), ...splitSegments(v.path)]);
+    }
+    siteIndexes.set(key, idx);
+    siteIndexes.set(siteName, idx);
+    return idx;
   };
+
+  // Build the sites that have web.config files now, so their warnings (allowSubDirConfig) are known at load time.
+  for (const key of webLevels.keys()) siteIndex(sites.find((s) => s.name.toLowerCase() === key)?.name ?? key);
+
+  let lastSiteName: string | null = null;
+  let lastSite: SiteIndex | null = null;
+
+  const effective = (siteName: string, canonicalPath: string): EffectiveConfig => {
+    let idx: SiteIndex;
+    if (siteName === lastSiteName && lastSite) idx = lastSite;
+    else {
+      idx = siteIndexes.get(siteName) ?? siteIndex(siteName);
+      lastSiteName = siteName;
+      lastSite = idx;
+    }
+    let node: TrieNode = idx.root;
+    let best = idx.root;
+    let complete = true; // did the walk consume the whole path?
+    const n = canonicalPath.length;
+    let i = 0;
+    while (i < n && (canonicalPath.charCodeAt(i) === 47 || canonicalPath.charCodeAt(i) === 92)) i++;
+    for (; i < n; i++) {
+      let c = canonicalPath.charCodeAt(i);
+      if (c === 47 || c === 92) {
+        if (node.relevant) best = node; // a whole segment matched
+        while (
+          i + 1 < n &&
+          (canonicalPath.charCodeAt(i + 1) === 47 || canonicalPath.charCodeAt(i + 1) === 92)
+        )
+          i++;
+        if (i + 1 >= n) break;
+        c = 47;
+      } else {
+        c = fold(c);
+      }
+      const next = node.children.get(c);
+      if (!next) {
+        complete = false;
+        break;
+      }
+      node = next;
+    }
+    if (complete && node.relevant) best = node;
+    return best.cached ?? computeFor(idx, best);
+  };
+
+  const computeFor = (idx: SiteIndex, node: TrieNode): EffectiveConfig => {
+    node.cached = computeEffective(idx, lower(node.segments), decl, hostLevels, rfGlobal, modulesAssumed);
+    return node.cached;
+  };
+
   return {
-    files: [appHost.file],
-    origin: appHost.file,
-    sites: [],
-    defaultSiteName: "Default Web Site",
-    effective: () => eff,
+    files: [appHost.file, ...webs.map((w) => w.doc.file)],
+    origin,
+    sites,
+    defaultSiteName,
+    warnings,
+    effective,
   };
+}
+
+function deepest<T extends { segments: string[] }>(list: T[], segs: string[]): T | undefined {
+  let best: T | undefined;
+  for (const x of list) {
+    if (isPrefix(x.segments, segs) && (!best || x.segments.length > best.segments.length)) best = x;
+  }
+  return best;
+}
+
+/** §8.1: the levels that apply to a path, in merge order. */
+function levelsFor(idx: SiteIndex, segs: string[], hostLevels: ConfigLevel[], app: AppInfo): ConfigLevel[] {
+  const out: ConfigLevel[] = [];
+  // Steps 2-3: applicationHost bare sections, then <location path=""> / ".", document order.
+  for (const l of hostLevels) if (l.siteKey === null) out.push(l);
+  // Step 4: <location path="Site">, "Site/a", "Site/a/b" … (deepest last); then step 5: web.config files.
+  const applies = (l: ConfigLevel): boolean => {
+    const ls = lower(l.segments);
+    if (!isPrefix(ls, segs)) return false;
+    // §8.5: inheritInChildApplications="false" stops the settings at the application that contains the location.
+    if (!l.inheritInChildApplications) {
+      const owner = deepest(idx.apps, ls);
+      if (owner && owner !== app) return false;
+    }
+    return true;
+  };
+  const host = idx.levels.filter((l) => l.kind === "apphost" && applies(l));
+  host.sort((a, b) => a.segments.length - b.segments.length);
+  out.push(...host);
+  // web.config files are already in depth order; inside one file: bare first, then its locations by depth.
+  const webs = idx.levels.filter((l) => l.kind === "webconfig" && applies(l));
+  webs.sort((a, b) => {
+    const da = a.webConfigSegments?.length ?? 0;
+    const db = b.webConfigSegments?.length ?? 0;
+    return da !== db ? da - db : a.segments.length - b.segments.length;
+  });
+  out.push(...webs);
+  return out;
+}
+
+interface SectionResult {
+  state: ElState;
+  errors: ConfigError[];
+}
+
+function mergeSection(
+  name: string,
+  schema: (typeof MERGED_SECTIONS)[number][1],
+  levels: ConfigLevel[],
+  decl: Declarations,
+  idx: SiteIndex,
+  state: ElState,
+): SectionResult {
+  const errors: ConfigError[] = [];
+  const d = decl.sections.get(name.toLowerCase());
+  // §8.3: the lock state of the section, and the file that set it (a lock binds only other files).
+  let mode: "Allow" | "Deny" = d?.overrideModeDefault ?? "Allow";
+  let lockSource: SourceRef | null = d?.source ?? null;
+  let lockFile: string | null = d?.source?.file ?? null;
+  for (const level of levels) {
+    const els = level.sections.get(name);
+    if (els) {
+      for (const e of level.errors) if (e.section === name) errors.push(e);
+      let allowed = true;
+      if (level.kind === "webconfig") {
+        const where = (s: SourceRef | null): string => (s ? ` (${s.file}:${s.line})` : "");
+        const first = els[0] as (typeof els)[number];
+        const src = { file: level.doc.file, line: first.line, column: first.column };
+        const declared = d?.allowDefinition ?? "Everywhere";
+        const atAppRoot =
+          level.location === null &&
+          idx.apps.some(
+            (a) => isPrefix(a.segments, lower(level.segments)) && a.segments.length === level.segments.length,
+          );
+        if (declared === "AppHostOnly" || declared === "MachineOnly" || declared === "MachineToWebRoot") {
+          errors.push({
+            section: name,
+            message: `section ${name} can only be set in applicationHost.config (allowDefinition="${declared}")${where(d?.source ?? null)}`,
+            source: { ...src, text: lineTextOf(level.doc, first.line) },
+          });
+          allowed = false;
+        } else if (declared === "MachineToApplication" && !atAppRoot) {
+          errors.push({
+            section: name,
+            message: `section ${name} can only be set at an application root (allowDefinition="MachineToApplication")${where(d?.source ?? null)}`,
+            source: { ...src, text: lineTextOf(level.doc, first.line) },
+          });
+          allowed = false;
+        } else if (mode === "Deny" && lockFile !== level.doc.file) {
+          // §8.3, §12 #62 (500.19: "This configuration section cannot be used at this path").
+          errors.push({
+            section: name,
+            message: `this configuration section cannot be used at this path: it is locked at a parent level (overrideMode="Deny"${lockSource ? ` at ${lockSource.file}:${lockSource.line}` : ""})`,
+            source: { ...src, text: lineTextOf(level.doc, first.line) },
+          });
+          allowed = false;
+        }
+      }
+      if (allowed) {
+        const ctx: MergeContext = { doc: level.doc, file: level.doc.file, section: name, errors };
+        for (const el of els) mergeElement(state, el, schema, ctx);
+      }
+      if (level.overrideMode) {
+        mode = level.overrideMode;
+        lockSource = level.overrideSource;
+        lockFile = level.doc.file;
+      }
+    }
+  }
+  return { state, errors };
+}
+
+function lineTextOf(doc: XmlDocument, line: number): string {
+  const s = doc.lineStarts[line - 1] ?? 0;
+  const e = doc.lineStarts[line] ?? doc.text.length;
+  return doc.text.slice(s, e).trim();
+}
+
+function computeEffective(
+  idx: SiteIndex,
+  segs: string[],
+  decl: Declarations,
+  hostLevels: ConfigLevel[],
+  rfGlobal: boolean,
+  modulesAssumed: boolean,
+): EffectiveConfig {
+  const app = deepest(idx.apps, segs) ?? { segments: [], path: "/" };
+  const vdir = deepest(idx.vdirs, segs);
+  const levels = levelsFor(idx, segs, hostLevels, app);
+  const errors: ConfigError[] = [];
+  const results = new Map<string, ElState>();
+  for (const [name, schema] of MERGED_SECTIONS) {
+    const initial = newState();
+    if (name === MODULES_SECTION && modulesAssumed) {
+      initial.items.push({
+        key: "RequestFilteringModule",
+        foldedKey: "requestfilteringmodule",
+        el: newState(),
+        source: { file: "(assumed)", line: 0, column: 0, text: "RequestFilteringModule assumed loaded" },
+        lockedBy: null,
+      });
+    }
+    const r = mergeSection(name, schema, levels, decl, idx, initial);
+    errors.push(...r.errors);
+    results.set(name, r.state);
+  }
+  // §8.4: a section that is not declared fails the whole application with 500.19 (E-UR UR1).
+  if (!decl.assumed) {
+    const seen = new Set<string>();
+    for (const l of levels) {
+      for (const [name, els] of l.sections) {
+        if (!name.startsWith("system.webServer/") || decl.sections.has(name.toLowerCase()) || seen.has(name))
+          continue;
+        if (decl.groups.has(name.toLowerCase())) continue;
+        seen.add(name);
+        const el = els[0] as (typeof els)[number];
+        errors.push({
+          section: name,
+          message: `section ${name} is not declared in <configSections> (is its IIS module installed?): IIS answers 500.19 for every request of this application (§8.4)`,
+          source: { file: l.doc.file, line: el.line, column: el.column, text: lineTextOf(l.doc, el.line) },
+        });
+      }
+    }
+  }
+  const modules = results.get(MODULES_SECTION) as ElState;
+  // §1: RequestFilteringModule must be in globalModules AND in the effective modules list.
+  const rfLoaded = rfGlobal && modules.items.some((i) => i.foldedKey === "requestfilteringmodule");
+  const staticContent = toStaticContent(results.get(STATIC_SECTION) as ElState);
+  return {
+    siteName: idx.name,
+    requestFilteringModuleLoaded: rfLoaded,
+    errors,
+    requestFiltering: toRequestFiltering(results.get(RF_SECTION) as ElState),
+    staticContent,
+    handlers: toHandlers(results.get(HANDLERS_SECTION) as ElState),
+    applicationPath: app.path,
+    virtualDirectoryPath: vdir?.path ?? app.path,
+  };
+}
+
+// --- ElState → shared model ------------------------------------------------------------------------------------
+
+function setting<T>(st: ElState | undefined, name: string, def: Setting<T>): Setting<T> {
+  const a = st?.attrs.get(name);
+  return a ? { value: a.value as T, source: a.source } : def;
+}
+function bool(st: ElState, name: string, fallback: boolean): boolean {
+  const v = st.attrs.get(name)?.value;
+  return typeof v === "boolean" ? v : fallback;
+}
+function str(st: ElState, name: string): string | undefined {
+  const v = st.attrs.get(name)?.value;
+  return v === undefined ? undefined : String(v);
+}
+
+export function toRequestFiltering(st: ElState): RequestFilteringConfig {
+  const rf = defaultRequestFiltering();
+  rf.allowDoubleEscaping = setting(st, "allowDoubleEscaping", rf.allowDoubleEscaping);
+  rf.allowHighBitCharacters = setting(st, "allowHighBitCharacters", rf.allowHighBitCharacters);
+  rf.unescapeQueryString = setting(st, "unescapeQueryString", rf.unescapeQueryString);
+  const rl = st.children.get("requestLimits");
+  const limits = rf.requestLimits;
+  limits.maxAllowedContentLength = setting(rl, "maxAllowedContentLength", limits.maxAllowedContentLength);
+  limits.maxUrl = setting(rl, "maxUrl", limits.maxUrl);
+  limits.maxQueryString = setting(rl, "maxQueryString", limits.maxQueryString);
+  for (const i of rl?.children.get("headerLimits")?.items ?? []) {
+    limits.headerLimits.push({
+      header: i.key,
+      sizeLimit: Number(i.el.attrs.get("sizeLimit")?.value ?? 0),
+      source: i.source,
+    });
+  }
+  const fe = st.children.get("fileExtensions");
+  rf.fileExtensions.allowUnlisted = setting(fe, "allowUnlisted", rf.fileExtensions.allowUnlisted);
+  rf.fileExtensions.applyToWebDAV = setting(fe, "applyToWebDAV", rf.fileExtensions.applyToWebDAV);
+  for (const i of fe?.items ?? []) {
+    const rule = { fileExtension: i.key, allowed: bool(i.el, "allowed", true), source: i.source };
+    rf.fileExtensions.items.push(rule);
+    rf.fileExtensions.index.set(i.foldedKey, rule);
+  }
+  const vb = st.children.get("verbs");
+  rf.verbs.allowUnlisted = setting(vb, "allowUnlisted", rf.verbs.allowUnlisted);
+  rf.verbs.applyToWebDAV = setting(vb, "applyToWebDAV", rf.verbs.applyToWebDAV);
+  for (const i of vb?.items ?? []) {
+    const rule = { verb: i.key, allowed: bool(i.el, "allowed", true), source: i.source };
+    rf.verbs.items.push(rule);
+    rf.verbs.index.set(i.key, rule);
+  }
+  const hs = st.children.get("hiddenSegments");
+  rf.hiddenSegments.applyToWebDAV = setting(hs, "applyToWebDAV", rf.hiddenSegments.applyToWebDAV);
+  for (const i of hs?.items ?? []) {
+    const rule = { segment: i.key, source: i.source };
+    rf.hiddenSegments.items.push(rule);
+    rf.hiddenSegments.index.set(i.foldedKey, rule);
+  }
+  for (const i of st.children.get("denyUrlSequences")?.items ?? []) {
+    rf.denyUrlSequences.push({ sequence: i.key, source: i.source });
+  }
+  for (const i of st.children.get("alwaysAllowedUrls")?.items ?? [])
+    rf.alwaysAllowedUrls.push({ url: i.key, source: i.source });
+  for (const i of st.children.get("alwaysAllowedQueryStrings")?.items ?? []) {
+    rf.alwaysAllowedQueryStrings.push({ queryString: i.key, source: i.source });
+  }
+  for (const i of st.children.get("denyQueryStringSequences")?.items ?? []) {
+    rf.denyQueryStringSequences.push({ sequence: i.key, source: i.source });
+  }
+  for (const i of st.children.get("filteringRules")?.items ?? []) {
+    const r = i.el;
+    rf.filteringRules.push({
+      name: i.key,
+      scanUrl: bool(r, "scanUrl", false),
+      scanQueryString: bool(r, "scanQueryString", false),
+      scanAllRaw: bool(r, "scanAllRaw", false),
+      denyUnescapedPercent: bool(r, "denyUnescapedPercent", true),
+      scanHeaders: (r.children.get("scanHeaders")?.items ?? []).map((x) => x.key),
+      appliesTo: (r.children.get("appliesTo")?.items ?? []).map((x) => x.key),
+      denyStrings: (r.children.get("denyStrings")?.items ?? []).map((x) => ({
+        string: x.key,
+        source: x.source,
+      })),
+      source: i.source,
+    });
+  }
+  return rf;
+}
+
+function toStaticContent(st: ElState): EffectiveConfig["staticContent"] {
+  const mimeMaps: MimeMapEntry[] = [];
+  const index = new Map<string, MimeMapEntry>();
+  for (const i of st.items) {
+    const m = { fileExtension: i.key, mimeType: str(i.el, "mimeType") ?? "", source: i.source };
+    mimeMaps.push(m);
+    index.set(i.foldedKey, m);
+  }
+  return { mimeMaps, index };
+}
+
+function toHandlers(st: ElState): EffectiveConfig["handlers"] {
+  // Schema default accessPolicy is "Read" [INF from the IIS schema]; shipped files write "Read, Script" (§3.1).
+  const policy = str(st, "accessPolicy") ?? "Read";
+  const accessPolicy = policy
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  const items: HandlerMapping[] = st.items.map((i) => {
+    const modules = str(i.el, "modules");
+    const scriptProcessor = str(i.el, "scriptProcessor");
+    return {
+      name: i.key,
+      path: str(i.el, "path") ?? "*",
+      verb: str(i.el, "verb") ?? "*",
+      ...(modules !== undefined ? { modules } : {}),
+      ...(scriptProcessor !== undefined ? { scriptProcessor } : {}),
+      resourceType: str(i.el, "resourceType") ?? "Unspecified",
+      requireAccess: str(i.el, "requireAccess") ?? "Script",
+      source: i.source,
+    };
+  });
+  return { accessPolicy, items };
 }

@@ -183,6 +183,11 @@ export interface ServerConfig {
   /** Default site: id 1, else the first site, else "Default Web Site" (no sites declared). */
   defaultSiteName: string;
   /**
+   * Things the loader assumed or skipped, in plain words (e.g. a web.config not read because of
+   * allowSubDirConfig="false", or section registrations assumed for an excerpt). Optional; added by the config helper.
+   */
+  warnings?: string[];
+  /**
    * Effective configuration for a canonical URL path on a site. Pure and cached:
    * the same (site, config-relevant prefix) returns the same object.
    */
