@@ -1,12 +1,224 @@
+/**
+ * `dpdoctor check PATH` — would this DP serve every file of a package, in every URL form?
+ * PATH is a package source folder or an SCCMContentLib root (detected). Exit 0 nothing refused, 1 something refused,
+ * 2 usage or input error. Spec: iis-request-filtering.md §10, configmgr-dp-bits.md §2, §3.
+ */
 import type { Command } from "commander";
+import { platformFileFacts } from "../check/facts.js";
+import { type CheckSettings, formVdir, runCheck, Tally } from "../check/run.js";
+import {
+  detectInput,
+  folderPackage,
+  libraryPackages,
+  type PackageSpec,
+  walkPackage,
+} from "../check/source.js";
+import { loadServer } from "../config/load.js";
+import { URL_FORMS, WIRE_ENCODING_NOTE } from "../dp/urlforms.js";
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
+import type { UrlForm } from "../logs/records.js";
+import { JsonStream, jsonSink } from "../render/check-json.js";
+import { renderCheckText } from "../render/check-text.js";
+import { SarifBuilder } from "../render/sarif.js";
+import { VERSION } from "../version.js";
 
-/** `dpdoctor check` — placeholder until the command lands; owned by its issue. */
+interface CheckCliOptions {
+  config?: string;
+  webConfig: string[];
+  profile?: string;
+  site?: string;
+  vdir: string;
+  drive: string;
+  form: string[];
+  package: string[];
+  packageId?: string;
+  contentId?: string;
+  json?: boolean;
+  sarif?: boolean;
+  onlyRefused?: boolean;
+  progress: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function parseForms(values: string[]): UrlForm[] {
+  const list = values
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim().toLowerCase())
+    .filter(Boolean);
+  if (list.length === 0 || list.includes("all")) return [...URL_FORMS];
+  const out: UrlForm[] = [];
+  for (const f of list) {
+    const form = URL_FORMS.find((x) => x.toLowerCase() === f);
+    if (!form) throw new UsageError(`--form ${f}: expected direct2007, direct, client or all`);
+    if (!out.includes(form)) out.push(form);
+  }
+  return out;
+}
+
+export function parseWebConfigs(values: string[]): { urlPath: string; file: string }[] {
+  return values.map((v) => {
+    const eq = v.indexOf("=");
+    if (eq <= 0 || eq === v.length - 1) throw new UsageError(`--web-config ${v}: expected URLPATH=FILE`);
+    const urlPath = v.slice(0, eq);
+    return { urlPath: urlPath.startsWith("/") ? urlPath : `/${urlPath}`, file: v.slice(eq + 1) };
+  });
+}
+
 export function register(program: Command): void {
   program
     .command("check")
-    .description("(not implemented yet)")
-    .action(() => {
-      process.stderr.write("dpdoctor check: not implemented yet\n");
-      process.exitCode = 2;
+    .description(
+      "Check every file of a package source folder or a DP content library (SCCMContentLib) against the DP's IIS configuration, in each URL form BITS and other downloaders use",
+    )
+    .argument("<path>", "package source folder, or a content library root (PkgLib, DataLib, FileLib)")
+    .option("--config <file>", "the DP's applicationHost.config")
+    .option("--web-config <urlpath=file>", "a web.config for a URL path (repeatable)", collect, [])
+    .option("--profile <name>", "embedded IIS profile when no --config: iis | aspnet (default aspnet)")
+    .option("--site <name>", 'IIS site (default: the config\'s default site, normally "Default Web Site")')
+    .option("--vdir <name>", "content vdir of the direct and client forms", "SMS_DP_SMSPKG$")
+    .option("--drive <letter>", "drive letter of the ConfigMgr 2007 vdir SMS_DP_SMSPKG<drive>$", "C")
+    .option(
+      "--form <form>",
+      "direct2007 | direct | client | all (repeatable or comma-separated)",
+      collect,
+      [],
+    )
+    .option("--package <id>", "content library: check only this package ID (repeatable)", collect, [])
+    .option("--package-id <id>", "source folder: the package ID in 2007 URLs (default: the folder name)")
+    .option(
+      "--content-id <id>",
+      "source folder: the content ID in direct/client URLs (default: the package ID)",
+    )
+    .option("--json", "JSON report on stdout (streamed)")
+    .option("--sarif", "SARIF 2.1.0 on stdout")
+    .option("--only-refused", "with --json: list only refused files")
+    .option("--no-progress", "no progress line on stderr")
+    .action(async (path: string, o: CheckCliOptions) => {
+      process.exitCode = await runCheckCommand(path, o);
     });
+}
+
+async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<number> {
+  if (o.json && o.sarif) throw new UsageError("--json and --sarif are exclusive");
+  if (o.profile !== undefined && o.profile !== "iis" && o.profile !== "aspnet")
+    throw new UsageError(`--profile ${o.profile}: expected iis or aspnet`);
+  if (!/^[A-Za-z]:?$/.test(o.drive)) throw new UsageError(`--drive ${o.drive}: expected one letter, e.g. E`);
+  const forms = parseForms(o.form);
+  const webConfigs = parseWebConfigs(o.webConfig);
+  const input = detectInput(inputPath);
+  const notes: string[] = [WIRE_ENCODING_NOTE];
+  const tallyWarnings: Parameters<Tally["warn"]>[0][] = [];
+
+  let packages: PackageSpec[];
+  if (input.kind === "content-library") {
+    if (o.packageId || o.contentId)
+      throw new UsageError(
+        "--package-id/--content-id are for a source folder; use --package ID with a content library",
+      );
+    const lib = libraryPackages(
+      { root: inputPath, pkgLib: input.pkgLib as string, dataLib: input.dataLib as string },
+      o.package,
+    );
+    packages = lib.packages;
+    tallyWarnings.push(...lib.warnings);
+  } else {
+    if (o.package.length > 0)
+      throw new UsageError("--package is for a content library; use --package-id for a folder");
+    const f = folderPackage(inputPath, { packageId: o.packageId, contentId: o.contentId });
+    packages = [f.pkg];
+    notes.push(...f.notes);
+  }
+
+  const config = loadServer({
+    config: o.config,
+    webConfigs: webConfigs.length > 0 ? webConfigs : undefined,
+    profile: o.profile as "iis" | "aspnet" | undefined,
+  });
+  const site = o.site ?? config.defaultSiteName;
+  if (config.sites.length > 0 && !config.sites.some((s) => s.name.toLowerCase() === site.toLowerCase()))
+    throw new UsageError(
+      `--site ${site}: no such site in ${config.origin} (sites: ${config.sites.map((s) => s.name).join(", ")})`,
+    );
+  const settings: CheckSettings = {
+    server: { config, siteName: site },
+    forms,
+    drive: o.drive.slice(0, 1).toUpperCase(),
+    vdir: o.vdir,
+  };
+
+  const factsAvailable = process.platform === "win32";
+  if (forms.includes("direct2007") && input.kind === "folder" && !factsAvailable)
+    notes.push(
+      "Hidden attribute: this platform cannot read it, so 404.9 (static file handler, 2007 form) is not checked — run on Windows",
+    );
+  const tally = new Tally(settings);
+  for (const w of tallyWarnings) tally.warn(w);
+  const walk = (pkg: PackageSpec) =>
+    walkPackage(pkg.root, {
+      dataLib: pkg.source === "content-library",
+      onWarning: (w) => tally.warn(w),
+      onSkip: () => {
+        tally.skipped++;
+      },
+    });
+  const facts = (pkg: PackageSpec) => (pkg.source === "folder" ? platformFileFacts(pkg.root) : undefined);
+  const showProgress = o.progress && process.stderr.isTTY === true;
+  const onProgress = showProgress
+    ? (n: number) => process.stderr.write(`\rdpdoctor check: ${n.toLocaleString("en-US")} files…`)
+    : undefined;
+  const formVdirs = Object.fromEntries(forms.map((f) => [f, formVdir(f, settings)]));
+
+  if (o.json) {
+    const stream = new JsonStream(process.stdout);
+    const sink = jsonSink(
+      stream,
+      {
+        version: VERSION,
+        input: { path: inputPath, kind: input.kind },
+        site,
+        vdir: settings.vdir,
+        drive: settings.drive,
+        forms,
+        config: { origin: config.origin, files: config.files },
+        notes,
+      },
+      o.onlyRefused === true,
+    );
+    await sink.begin();
+    await runCheck({ packages, walk, facts, onProgress }, settings, sink, tally);
+    await sink.end(tally);
+  } else if (o.sarif) {
+    const sarif = new SarifBuilder(VERSION);
+    await runCheck(
+      { packages, walk, facts, onProgress },
+      settings,
+      {
+        packageStart: (pkg, checks) => {
+          for (const c of checks) sarif.addPackageCheck(pkg, c);
+        },
+        file: (pkg, r) => sarif.addFile(pkg, r),
+      },
+      tally,
+    );
+    process.stdout.write(`${JSON.stringify(sarif.toLog(), null, 2)}\n`);
+  } else {
+    await runCheck({ packages, walk, facts, onProgress }, settings, {}, tally);
+    if (showProgress) process.stderr.write("\r\x1b[K");
+    process.stdout.write(
+      renderCheckText(tally, {
+        inputPath,
+        inputKind: input.kind === "folder" ? "package source folder" : "content library",
+        site,
+        configOrigin: config.origin,
+        forms,
+        formVdirs,
+        notes,
+        color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+      }),
+    );
+  }
+  if (showProgress) process.stderr.write("\r\x1b[K");
+  const refusedChecks = tally.packages.some((p) => p.checks.some((c) => c.refused));
+  return tally.refusedFiles > 0 || refusedChecks ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -1,0 +1,375 @@
+/**
+ * `check`: every file of a package, in every URL form, through the ONE engine (`evaluate`), streamed.
+ * Spec: ../shared/spec/iis-request-filtering.md §10.1 (forms), §10.2 (verbs a DP needs; .PCK .PKG .STA .TAR),
+ * §5.2 (http.sys), §9.2 (static file: mimeMap 404.3, hidden 404.9 on the 2007 form);
+ * ../shared/spec/configmgr-dp-bits.md §2.4 (BITS sends HEAD then GET; DTS sends PROPFIND for the listing).
+ *
+ * Nothing here decides a refusal: the engine does. This module only builds the requests a DP sees, remembers
+ * verdicts by URL, and tallies them by cause, package and form (bounded memory whatever the tree size).
+ */
+
+import { buildDpUrl, defaultVdir, SIGNATURE_VDIR, URL_FORMS, vdir2007 } from "../dp/urlforms.js";
+import { evaluate as engineEvaluate } from "../engine/evaluate.js";
+import type { HttpRequest, Reason, Server, Verdict } from "../engine/types.js";
+import type { UrlForm } from "../logs/records.js";
+import type { FileFactsFn } from "./facts.js";
+import { fixHint } from "./fixhint.js";
+import type { CheckWarning, PackageSpec, WalkedFile } from "./source.js";
+
+export type Evaluate = (req: HttpRequest, server: Server) => Verdict;
+
+export interface CheckSettings {
+  server: Server;
+  forms: UrlForm[];
+  /** Drive letter of the 2007 vdir `SMS_DP_SMSPKG<drive>$` (default C). */
+  drive: string;
+  /** Content vdir of the direct and client forms (default `SMS_DP_SMSPKG$`). */
+  vdir: string;
+  evaluate?: Evaluate;
+}
+
+export interface FormResult {
+  url: string;
+  /** The request whose verdict is reported: HEAD when HEAD is refused (BITS stops there), else GET. */
+  method: "HEAD" | "GET";
+  verdict: Verdict;
+}
+
+export interface FileResult {
+  path: string;
+  abs: string;
+  hidden?: boolean;
+  forms: Partial<Record<UrlForm, FormResult>>;
+  refused: boolean;
+}
+
+/** A request every package needs besides its files (§10.2). */
+export interface PackageCheckResult {
+  name: string; // "listing", "verb GET", "configmgr extension .PCK"
+  method: string;
+  url: string;
+  verdict: Verdict;
+  /** Refused before any handler ran (http.sys, configuration, request filtering). Handler answers on a folder or a
+   * made-up file name (403.14, 404.0) are not refusals of content. */
+  refused: boolean;
+}
+
+export const isRefused = (v: Verdict): boolean => v.status >= 400;
+const EARLY_LAYERS = new Set(["httpsys", "config", "request-filtering"]);
+
+/** Verdicts by "METHOD url", bounded (FIFO eviction) so a 1 M-file tree does not grow memory. */
+export class VerdictCache {
+  private readonly map = new Map<string, Verdict>();
+  hits = 0;
+  misses = 0;
+  constructor(
+    private readonly server: Server,
+    private readonly evaluate: Evaluate,
+    private readonly limit = 20000,
+  ) {}
+  get(req: HttpRequest): Verdict {
+    const hid = req.file?.hidden ? "H" : "";
+    const key = `${req.method} ${hid}${req.target}`;
+    const hit = this.map.get(key);
+    if (hit) {
+      this.hits++;
+      return hit;
+    }
+    this.misses++;
+    const v = this.evaluate(req, this.server);
+    if (this.map.size >= this.limit) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(key, v);
+    return v;
+  }
+}
+
+/** The vdir a form uses under these settings. */
+export function formVdir(form: UrlForm, s: Pick<CheckSettings, "drive" | "vdir">): string {
+  return form === "direct2007" ? vdir2007(s.drive) : s.vdir || defaultVdir(form);
+}
+
+/** The ID a form puts in the URL: the package ID in 2007, the content ID in CB (§2.1, §2.2). */
+export function formId(form: UrlForm, pkg: PackageSpec): string {
+  return form === "direct2007" ? pkg.id : pkg.contentId;
+}
+
+export function fileUrl(
+  form: UrlForm,
+  pkg: PackageSpec,
+  rel: string,
+  s: Pick<CheckSettings, "drive" | "vdir">,
+) {
+  return buildDpUrl(form, { contentId: formId(form, pkg), relativePath: rel, vdir: formVdir(form, s) });
+}
+
+/** HEAD then GET, as BITS does (§2.4). */
+export function checkFile(
+  cache: VerdictCache,
+  pkg: PackageSpec,
+  f: WalkedFile,
+  s: CheckSettings,
+  hidden: boolean | undefined,
+): FileResult {
+  const forms: Partial<Record<UrlForm, FormResult>> = {};
+  let refused = false;
+  const file = hidden === undefined ? { exists: true } : { exists: true, hidden };
+  for (const form of s.forms) {
+    const url = fileUrl(form, pkg, f.rel, s);
+    const head = cache.get({ method: "HEAD", target: url, file });
+    let r: FormResult;
+    if (isRefused(head)) r = { url, method: "HEAD", verdict: head };
+    else r = { url, method: "GET", verdict: cache.get({ method: "GET", target: url, file }) };
+    if (isRefused(r.verdict)) refused = true;
+    forms[form] = r;
+  }
+  return { path: f.rel, abs: f.abs, hidden, forms, refused };
+}
+
+const CONFIGMGR_EXTENSIONS = [".PCK", ".PKG", ".STA", ".TAR"]; // §10.2 CM-PREP, configmgr §3.4
+
+/** Per-package requests: the PROPFIND listing, the verbs a DP needs, ConfigMgr's own extensions (§10.2). */
+export function packageChecks(cache: VerdictCache, pkg: PackageSpec, s: CheckSettings): PackageCheckResult[] {
+  const out: PackageCheckResult[] = [];
+  const seen = new Set<string>();
+  const add = (name: string, method: string, url: string, file?: HttpRequest["file"]) => {
+    const key = `${method} ${url}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const verdict = cache.get({ method, target: url, file });
+    out.push({ name, method, url, verdict, refused: isRefused(verdict) && EARLY_LAYERS.has(verdict.layer) });
+  };
+  const roots = new Map<string, string>(); // vdir → root URL
+  for (const form of s.forms) {
+    const vdir = formVdir(form, s);
+    roots.set(vdir, buildDpUrl("direct", { contentId: formId(form, pkg), relativePath: "", vdir }));
+  }
+  for (const [, root] of roots) {
+    add("listing (DTS PROPFIND)", "PROPFIND", root, { exists: true, isDirectory: true });
+    for (const verb of ["GET", "HEAD"]) add(`verb ${verb}`, verb, root, { exists: true, isDirectory: true });
+  }
+  const extVdirs = [...new Set([SIGNATURE_VDIR, ...roots.keys()])];
+  for (const vdir of extVdirs) {
+    const id = vdir === SIGNATURE_VDIR ? (pkg.libraryContentId ?? pkg.contentId) : pkg.id;
+    for (const ext of CONFIGMGR_EXTENSIONS)
+      add(
+        `ConfigMgr extension ${ext}`,
+        "GET",
+        buildDpUrl("direct", { contentId: `${id}${ext}`, relativePath: "", vdir }),
+        {
+          exists: true,
+        },
+      );
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tally: by cause, by package and form — bounded by the number of causes, not files.
+
+export interface Cause {
+  key: string;
+  reason: Reason;
+  /** e.g. ".ldf", "bin" — what the rule names, or the check name. */
+  label: string;
+  vdirs: Set<string>;
+  forms: Set<UrlForm | string>;
+  files: number;
+  samples: string[];
+  /** Longest length a limit must allow (maxUrl: canonical path bytes; maxQueryString: raw query bytes). */
+  needed: number;
+}
+
+export interface FormTally {
+  ok: number;
+  refused: number;
+  /** "404.7 .ldf" → count */
+  bySubstatus: Map<string, number>;
+}
+
+export interface PackageTally {
+  pkg: PackageSpec;
+  files: number;
+  refusedFiles: number;
+  forms: Map<UrlForm, FormTally>;
+  checks: PackageCheckResult[];
+}
+
+const SAMPLE_LIMIT = 5;
+
+export function reasonKey(r: Reason): string {
+  const src = r.source ? `${r.source.file}:${r.source.line}:${r.source.column}` : "default";
+  return `${r.status}.${r.substatus} ${r.check} ${src}`;
+}
+
+export function causeLabel(r: Reason): string {
+  const text = r.source?.text ?? "";
+  const m = /\b(?:fileExtension|segment|verb|sequence)\s*=\s*"([^"]*)"/i.exec(text);
+  if (m) return r.check === "hiddenSegments" ? `${m[1]}/` : m[1];
+  return r.check;
+}
+
+function primary(v: Verdict): Reason {
+  return (
+    v.reasons[0] ?? {
+      status: v.status,
+      substatus: v.substatus,
+      check: "config.invalid",
+      message: `refused with ${v.status}.${v.substatus} (no reason given by the engine)`,
+      source: null,
+    }
+  );
+}
+
+function utf8Bytes(s: string): number {
+  return Buffer.byteLength(s, "utf8");
+}
+
+export class Tally {
+  readonly causes = new Map<string, Cause>();
+  readonly packages: PackageTally[] = [];
+  files = 0;
+  refusedFiles = 0;
+  skipped = 0;
+  warnings: CheckWarning[] = [];
+  /** Distinct engine notes (inferences the verdicts rest on), bounded. */
+  readonly notes = new Set<string>();
+  warningCount = 0;
+  private current?: PackageTally;
+
+  constructor(private readonly settings: Pick<CheckSettings, "drive" | "vdir" | "forms">) {}
+
+  startPackage(pkg: PackageSpec, checks: PackageCheckResult[]): void {
+    this.current = { pkg, files: 0, refusedFiles: 0, forms: new Map(), checks };
+    for (const f of this.settings.forms)
+      this.current.forms.set(f, { ok: 0, refused: 0, bySubstatus: new Map() });
+    this.packages.push(this.current);
+    for (const c of checks) if (c.refused) this.addCause(c.verdict, [c.name], c.url, [c.url]);
+  }
+
+  warn(w: CheckWarning): void {
+    this.warningCount++;
+    if (this.warnings.length < 200) this.warnings.push(w);
+  }
+
+  addFile(r: FileResult): void {
+    const p = this.current as PackageTally;
+    this.files++;
+    p.files++;
+    if (r.refused) {
+      this.refusedFiles++;
+      p.refusedFiles++;
+    }
+    // one count per file and cause, whatever the number of forms it hits (the forms are listed)
+    let hits: Map<string, { v: Verdict; forms: string[]; urls: string[] }> | undefined;
+    for (const form of URL_FORMS) {
+      const fr = r.forms[form];
+      if (!fr) continue;
+      const t = p.forms.get(form) as FormTally;
+      if (fr.verdict.notes) for (const n of fr.verdict.notes) if (this.notes.size < 20) this.notes.add(n);
+      if (!isRefused(fr.verdict)) {
+        t.ok++;
+        continue;
+      }
+      t.refused++;
+      const reason = primary(fr.verdict);
+      const k = `${reason.status}.${reason.substatus} ${causeLabel(reason)}`;
+      t.bySubstatus.set(k, (t.bySubstatus.get(k) ?? 0) + 1);
+      hits ??= new Map();
+      const key = reasonKey(reason);
+      const h = hits.get(key);
+      if (h) {
+        h.forms.push(form);
+        h.urls.push(fr.url);
+      } else hits.set(key, { v: fr.verdict, forms: [form], urls: [fr.url] });
+    }
+    if (hits) for (const h of hits.values()) this.addCause(h.v, h.forms, r.path, h.urls);
+  }
+
+  private addCause(v: Verdict, forms: string[], sample: string, urls: string[]): void {
+    const reason = primary(v);
+    const key = reasonKey(reason);
+    let c = this.causes.get(key);
+    if (!c) {
+      c = {
+        key,
+        reason,
+        label: causeLabel(reason),
+        vdirs: new Set(),
+        forms: new Set(),
+        files: 0,
+        samples: [],
+        needed: 0,
+      };
+      this.causes.set(key, c);
+    }
+    c.files++;
+    for (const f of forms) c.forms.add(f);
+    if (c.samples.length < SAMPLE_LIMIT) c.samples.push(sample);
+    for (const url of urls) {
+      c.vdirs.add(decodeURIComponentSafe(url.split("/")[1] ?? ""));
+      if (reason.check === "maxQueryString") {
+        const q = url.indexOf("?");
+        if (q >= 0) c.needed = Math.max(c.needed, utf8Bytes(url.slice(q + 1)));
+      } else if (reason.check === "maxUrl" && v.canonicalPath)
+        c.needed = Math.max(c.needed, utf8Bytes(v.canonicalPath));
+    }
+  }
+
+  /** Causes, biggest first, with the one-line fix. */
+  causeList(site: string): (Cause & { fixes: string[] })[] {
+    return [...this.causes.values()]
+      .sort((a, b) => b.files - a.files || a.key.localeCompare(b.key))
+      .map((c) => ({
+        ...c,
+        fixes: [...new Set([...c.vdirs].map((vdir) => fixHint(c.reason, { site, vdir, needed: c.needed })))],
+      }));
+  }
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Events a renderer receives while the check streams. */
+export interface CheckSink {
+  packageStart?(pkg: PackageSpec, checks: PackageCheckResult[]): void | Promise<void>;
+  file?(pkg: PackageSpec, r: FileResult): void | Promise<void>;
+  packageEnd?(t: PackageTally): void | Promise<void>;
+}
+
+export interface RunInput {
+  packages: PackageSpec[];
+  walk: (pkg: PackageSpec) => AsyncIterable<WalkedFile>;
+  facts?: (pkg: PackageSpec) => FileFactsFn | undefined;
+  onProgress?: (files: number) => void;
+}
+
+/** Run the check over every package, streaming each file result to the sink; returns the tally. */
+export async function runCheck(
+  input: RunInput,
+  s: CheckSettings,
+  sink: CheckSink,
+  tally = new Tally(s),
+): Promise<Tally> {
+  const cache = new VerdictCache(s.server, s.evaluate ?? engineEvaluate);
+  for (const pkg of input.packages) {
+    const checks = packageChecks(cache, pkg, s);
+    tally.startPackage(pkg, checks);
+    await sink.packageStart?.(pkg, checks);
+    const facts = input.facts?.(pkg);
+    for await (const f of input.walk(pkg)) {
+      const hidden = facts?.(f.abs)?.hidden;
+      const r = checkFile(cache, pkg, f, s, hidden);
+      tally.addFile(r);
+      const p = sink.file?.(pkg, r);
+      if (p) await p;
+      if (input.onProgress && (tally.files & 0x3fff) === 0) input.onProgress(tally.files);
+    }
+    await sink.packageEnd?.(tally.packages[tally.packages.length - 1]);
+  }
+  return tally;
+}

@@ -1,0 +1,237 @@
+/**
+ * What `check` reads from disk: a package source folder (any tree) or a DP content library (SCCMContentLib), detected
+ * automatically, walked as a stream (one directory in memory at a time; no list of the whole tree).
+ * Spec: ../shared/spec/configmgr-dp-bits.md §3.1 (layout), §3.2 (INI encoding), §3.3 (rebuilding relative paths),
+ * §2.2 (content IDs and the ID a URL carries).
+ */
+import { type Dirent, promises as fsp, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { InputError, UsageError } from "../errors.js";
+import { type IniWarning, iniSection, parseIni } from "./ini.js";
+
+export interface CheckWarning {
+  file: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+/** One package (one content ID) to check. */
+export interface PackageSpec {
+  /** Package ID ("ABC00123"); for a source folder, what the admin gave or the folder name. */
+  id: string;
+  /** The ID the CB forms put in the URL (§2.2): bare package ID for legacy packages, `Content_<guid>.<ver>`, `<guid>`. */
+  contentId: string;
+  /** Content-library content ID as listed in PkgLib (`ABC00123.1`), when read from a library. */
+  libraryContentId?: string;
+  /** Folder walked: the source folder, or `DataLib\<ContentID>`. */
+  root: string;
+  source: "folder" | "content-library";
+}
+
+export interface WalkedFile {
+  /** Relative path with "/" separators, as the client asks for it (§3.3 step 5). */
+  rel: string;
+  /** Absolute path of what is on disk (the file, or its DataLib `.INI` stand-in). */
+  abs: string;
+}
+
+export type InputKind = "folder" | "content-library";
+
+function childDirCaseInsensitive(dir: string, name: string): string | undefined {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
+  const n = name.toLowerCase();
+  const hit = entries.find((e) => e.isDirectory() && e.name.toLowerCase() === n);
+  return hit ? path.join(dir, hit.name) : undefined;
+}
+
+/** A content library has PkgLib and DataLib folders (names compared case-insensitively, NTFS). */
+export function detectInput(root: string): { kind: InputKind; pkgLib?: string; dataLib?: string } {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(root);
+  } catch {
+    throw new InputError("no such folder (expected a package source folder or an SCCMContentLib root)", {
+      file: root,
+    });
+  }
+  if (!st.isDirectory())
+    throw new InputError("not a folder (expected a package source folder or an SCCMContentLib root)", {
+      file: root,
+    });
+  const pkgLib = childDirCaseInsensitive(root, "PkgLib");
+  const dataLib = childDirCaseInsensitive(root, "DataLib");
+  if (pkgLib && dataLib) return { kind: "content-library", pkgLib, dataLib };
+  return { kind: "folder" };
+}
+
+const PACKAGE_ID = /^[A-Z0-9]{3}[0-9A-F]{5}$/i;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The ID a DP URL carries for a content-library content ID (§2.2): `ABC00123.1` → `ABC00123` (legacy package, "the URL
+ * uses the bare package ID"); `<guid>.1` → `<guid>` (software updates); `Content_<guid>.<ver>` unchanged.
+ */
+export function urlIdForContent(packageId: string, contentId: string): string {
+  const m = /^(.*)\.(\d+)$/.exec(contentId);
+  if (m && (m[1].toLowerCase() === packageId.toLowerCase() || GUID.test(m[1]))) return m[1];
+  return contentId;
+}
+
+/** Package from a source folder: the package ID is `--package-id` or the folder name; content ID defaults to it. */
+export function folderPackage(
+  root: string,
+  opts: { packageId?: string; contentId?: string },
+): { pkg: PackageSpec; notes: string[] } {
+  const notes: string[] = [];
+  const abs = path.resolve(root);
+  const folderName = path.basename(abs);
+  let id = opts.packageId;
+  if (!id) {
+    id = folderName;
+    if (!PACKAGE_ID.test(id))
+      notes.push(
+        `package ID taken from the folder name "${id}" (not the shape of a package ID such as ABC00123): URL lengths ` +
+          "and segment checks use it — pass --package-id / --content-id for the real IDs",
+      );
+  }
+  return { pkg: { id, contentId: opts.contentId ?? id, root: abs, source: "folder" }, notes };
+}
+
+/**
+ * Packages of a content library (§3.3 steps 1–2): PkgLib\<PackageID>.INI, section [Packages], one key per content ID;
+ * each content ID's files live under DataLib\<ContentID>\. `only` restricts to the named package IDs.
+ */
+export function libraryPackages(
+  lib: { root: string; pkgLib: string; dataLib: string },
+  only: string[],
+): { packages: PackageSpec[]; warnings: CheckWarning[] } {
+  const warnings: CheckWarning[] = [];
+  const iniFiles = readdirSync(lib.pkgLib, { withFileTypes: true })
+    .filter((e) => e.isFile() && /\.ini$/i.test(e.name))
+    .map((e) => e.name)
+    .sort();
+  const byId = new Map(iniFiles.map((n) => [n.slice(0, -4).toLowerCase(), n]));
+  let selected = iniFiles;
+  if (only.length > 0) {
+    const missing = only.filter((id) => !byId.has(id.toLowerCase()));
+    if (missing.length > 0)
+      throw new UsageError(
+        `package ${missing.join(", ")} not found in ${lib.pkgLib} (${iniFiles.length} package INI file(s) there)`,
+      );
+    selected = only.map((id) => byId.get(id.toLowerCase()) as string);
+  }
+  const dataDirs = new Map(
+    readdirSync(lib.dataLib, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => [e.name.toLowerCase(), e.name]),
+  );
+  const packages: PackageSpec[] = [];
+  for (const name of selected) {
+    const file = path.join(lib.pkgLib, name);
+    const id = name.slice(0, -4);
+    let contentIds: string[] = [];
+    let bytes: Buffer | undefined;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      warnings.push({ file, message: `cannot read: ${(e as Error).message}` });
+    }
+    if (bytes) {
+      const ini = parseIni(bytes, file);
+      warnings.push(...ini.warnings.map(toWarning));
+      const sec = iniSection(ini, "Packages");
+      if (sec) contentIds = sec.entries.map((e) => e.key).filter((k) => k !== "");
+      else
+        warnings.push({
+          file,
+          line: 1,
+          column: 1,
+          message: "no [Packages] section (expected one key per content ID)",
+        });
+    }
+    if (contentIds.length === 0) {
+      // Fallback: DataLib folders named <PackageID>.<version> (§3.1 legacy content IDs).
+      const re = new RegExp(`^${id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.\\d+$`, "i");
+      contentIds = [...dataDirs.values()].filter((d) => re.test(d)).sort();
+      if (contentIds.length > 0)
+        warnings.push({
+          file,
+          message: `content IDs not readable; using DataLib folders ${contentIds.join(", ")}`,
+        });
+    }
+    for (const cid of contentIds) {
+      const dir = dataDirs.get(cid.toLowerCase());
+      if (!dir) {
+        warnings.push({
+          file,
+          message: `content ID ${cid} has no DataLib\\${cid} folder (content not on this DP?)`,
+        });
+        continue;
+      }
+      packages.push({
+        id,
+        contentId: urlIdForContent(id, cid),
+        libraryContentId: cid,
+        root: path.join(lib.dataLib, dir),
+        source: "content-library",
+      });
+    }
+  }
+  return { packages, warnings };
+}
+
+function toWarning(w: IniWarning): CheckWarning {
+  return { file: w.file, line: w.line, column: w.column, message: w.message };
+}
+
+/**
+ * Walk a package tree depth-first, one directory read at a time, entries in ordinal name order (deterministic output).
+ * For a content library (`dataLib`), every `<name>.INI` stands for the file `<name>` (§3.3 step 2); other files there
+ * are not package files and are skipped. Symbolic links / junctions are not followed (counted in `skipped`).
+ */
+export async function* walkPackage(
+  root: string,
+  opts: { dataLib: boolean; onWarning: (w: CheckWarning) => void; onSkip?: () => void },
+): AsyncGenerator<WalkedFile> {
+  const stack: { abs: string; rel: string }[] = [{ abs: root, rel: "" }];
+  while (stack.length > 0) {
+    const dir = stack.pop() as { abs: string; rel: string };
+    let entries: Dirent[];
+    try {
+      entries = await fsp.readdir(dir.abs, { withFileTypes: true });
+    } catch (e) {
+      opts.onWarning({
+        file: dir.abs,
+        message: `cannot read folder: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      });
+      continue;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const subdirs: { abs: string; rel: string }[] = [];
+    for (const e of entries) {
+      const abs = path.join(dir.abs, e.name);
+      if (e.isDirectory()) {
+        subdirs.push({ abs, rel: dir.rel === "" ? e.name : `${dir.rel}/${e.name}` });
+      } else if (e.isFile()) {
+        let name = e.name;
+        if (opts.dataLib) {
+          if (!/\.ini$/i.test(name)) {
+            opts.onSkip?.();
+            continue;
+          }
+          name = name.slice(0, -4);
+        }
+        yield { rel: dir.rel === "" ? name : `${dir.rel}/${name}`, abs };
+      } else {
+        opts.onSkip?.();
+      }
+    }
+    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * `check --json`, streamed: the header, then each package's files as they are checked, then the summary. Memory stays
+ * bounded whatever the tree size (a 1 M-file package never becomes one object).
+ *
+ * Shape (consumed by `dpdoctor fix --from`):
+ * {
+ *   "tool": "dpdoctor", "command": "check", "version",
+ *   "input": { "path", "kind": "folder" | "content-library" },
+ *   "site", "vdir", "drive", "forms": [...],
+ *   "config": { "origin", "files": [...] },
+ *   "notes": [...],                        // inferences the result depends on (wire encoding, package ID, hidden)
+ *   "packages": [ { "id", "contentId", "libraryContentId"?, "root", "source",
+ *       "checks": [ { "name", "method", "url", "refused", "verdict": { status, substatus, layer }, "reasons": [...] } ],
+ *       "files": [ { "path", "hidden"?, "forms": { "direct2007" | "direct" | "client":
+ *                    { "url", "method", "verdict": { status, substatus, layer }, "reasons": [...] } } } ],
+ *       "summary": { "files", "refusedFiles", "forms": { <form>: { ok, refused, bySubstatus: { "404.7 .ldf": n } } } } } ],
+ *   "summary": { "packages", "files", "refusedFiles", "skipped", "warnings", "notes",
+ *                "causes": [ { check, status, substatus, message, source, inferred?, label, forms, vdirs, files, samples, fixes: [one line per vdir] } ] },
+ *   "warnings": [ { file, line?, column?, message } ]
+ * }
+ * A reason is `{ check, status, substatus, message, source: { file, line, column, text? } | null, inferred? }`.
+ */
+import { once } from "node:events";
+import type { Writable } from "node:stream";
+import type { CheckSink, FileResult, PackageCheckResult, PackageTally, Tally } from "../check/run.js";
+import type { PackageSpec } from "../check/source.js";
+import { URL_FORMS } from "../dp/urlforms.js";
+import type { Reason, Verdict } from "../engine/types.js";
+
+export interface CheckHeader {
+  version: string;
+  input: { path: string; kind: string };
+  site: string;
+  vdir: string;
+  drive: string;
+  forms: string[];
+  config: { origin: string; files: string[] };
+  notes: string[];
+}
+
+export function reasonJson(r: Reason) {
+  const o: Record<string, unknown> = {
+    check: r.check,
+    status: r.status,
+    substatus: r.substatus,
+    message: r.message,
+    source: r.source,
+  };
+  if (r.inferred) o.inferred = r.inferred;
+  return o;
+}
+
+export function verdictJson(v: Verdict) {
+  return { status: v.status, substatus: v.substatus, layer: v.layer };
+}
+
+/** Buffered writer that honours back-pressure. */
+export class JsonStream {
+  private buf = "";
+  constructor(private readonly out: Writable) {}
+  async write(s: string): Promise<void> {
+    this.buf += s;
+    if (this.buf.length >= 1 << 16) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.buf === "") return;
+    const chunk = this.buf;
+    this.buf = "";
+    if (!this.out.write(chunk)) await once(this.out, "drain");
+  }
+}
+
+export function fileJson(r: FileResult) {
+  const forms: Record<string, unknown> = {};
+  for (const form of URL_FORMS) {
+    const fr = r.forms[form];
+    if (!fr) continue;
+    const o: Record<string, unknown> = {
+      url: fr.url,
+      method: fr.method,
+      verdict: verdictJson(fr.verdict),
+      reasons: fr.verdict.reasons.map(reasonJson),
+    };
+    forms[form] = o;
+  }
+  const o: Record<string, unknown> = { path: r.path };
+  if (r.hidden !== undefined) o.hidden = r.hidden;
+  o.forms = forms;
+  return o;
+}
+
+function checkJson(c: PackageCheckResult) {
+  return {
+    name: c.name,
+    method: c.method,
+    url: c.url,
+    refused: c.refused,
+    verdict: verdictJson(c.verdict),
+    reasons: c.verdict.reasons.map(reasonJson),
+  };
+}
+
+export function packageSummaryJson(t: PackageTally) {
+  const forms: Record<string, unknown> = {};
+  for (const [form, ft] of t.forms)
+    forms[form] = { ok: ft.ok, refused: ft.refused, bySubstatus: Object.fromEntries(ft.bySubstatus) };
+  return { files: t.files, refusedFiles: t.refusedFiles, forms };
+}
+
+export function summaryJson(t: Tally, site: string) {
+  return {
+    packages: t.packages.length,
+    files: t.files,
+    refusedFiles: t.refusedFiles,
+    skipped: t.skipped,
+    warnings: t.warningCount,
+    /** Inferences the verdicts rest on (engine notes), once for the run instead of once per file. */
+    notes: [...t.notes],
+    causes: t.causeList(site).map((c) => ({
+      ...reasonJson(c.reason),
+      label: c.label,
+      forms: [...c.forms],
+      vdirs: [...c.vdirs],
+      files: c.files,
+      samples: c.samples,
+      fixes: c.fixes,
+    })),
+  };
+}
+
+/** Sink writing the JSON document as the check runs. `onlyRefused` lists only refused files. */
+export function jsonSink(stream: JsonStream, header: CheckHeader, onlyRefused: boolean) {
+  let firstPackage = true;
+  let firstFile = true;
+  const sink: CheckSink & { begin(): Promise<void>; end(t: Tally): Promise<void> } = {
+    async begin() {
+      const h = JSON.stringify({ tool: "dpdoctor", command: "check", ...header });
+      await stream.write(`${h.slice(0, -1)},"packages":[`);
+    },
+    async packageStart(pkg: PackageSpec, checks: PackageCheckResult[]) {
+      const head: Record<string, unknown> = { id: pkg.id, contentId: pkg.contentId };
+      if (pkg.libraryContentId) head.libraryContentId = pkg.libraryContentId;
+      head.root = pkg.root;
+      head.source = pkg.source;
+      head.checks = checks.map(checkJson);
+      const s = JSON.stringify(head);
+      await stream.write(`${firstPackage ? "" : ","}\n${s.slice(0, -1)},"files":[`);
+      firstPackage = false;
+      firstFile = true;
+    },
+    async file(_pkg: PackageSpec, r: FileResult) {
+      if (onlyRefused && !r.refused) return;
+      await stream.write(`${firstFile ? "" : ","}\n${JSON.stringify(fileJson(r))}`);
+      firstFile = false;
+    },
+    async packageEnd(t: PackageTally) {
+      await stream.write(`],"summary":${JSON.stringify(packageSummaryJson(t))}}`);
+    },
+    async end(t: Tally) {
+      await stream.write(
+        `\n],"summary":${JSON.stringify(summaryJson(t, header.site))},"warnings":${JSON.stringify(t.warnings)}}\n`,
+      );
+      await stream.flush();
+    },
+  };
+  return sink;
+}

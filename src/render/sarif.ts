@@ -1,0 +1,160 @@
+/**
+ * SARIF 2.1.0 for `check --sarif`: one rule per engine check (CheckName), one result per refused file and form,
+ * location = the file on disk; the config line that decided it is a related location.
+ * Schema: OASIS SARIF 2.1.0 (validated in test/check/sarif.test.ts against test/fixtures/sarif-schema-2.1.0.json).
+ */
+import { pathToFileURL } from "node:url";
+import type { FileResult, PackageCheckResult } from "../check/run.js";
+import type { PackageSpec } from "../check/source.js";
+import { URL_FORMS } from "../dp/urlforms.js";
+import type { CheckName, Reason, Verdict } from "../engine/types.js";
+
+const RULE_TEXT: Partial<Record<CheckName, string>> = {
+  fileExtensions: "Request filtering denies the file extension (404.7)",
+  hiddenSegments: "Request filtering hides a folder name in the path (404.8)",
+  doubleEscaping: "Request filtering refuses '+' or a double escape in the URL (404.11)",
+  highBitCharacters: "Request filtering refuses non-ASCII characters (404.12)",
+  maxUrl: "URL longer than requestLimits/@maxUrl (404.14)",
+  maxQueryString: "Query string longer than requestLimits/@maxQueryString (404.15)",
+  verbs: "Request filtering denies a verb the DP needs (404.6)",
+  denyUrlSequences: "Request filtering denies a URL sequence (404.5)",
+  denyQueryStringSequences: "Request filtering denies a query-string sequence (404.18)",
+  filteringRules: "A request-filtering rule denies the request (404.19)",
+  "httpsys.segmentTooLong": "http.sys: a path segment is longer than UrlSegmentMaxLength (400)",
+  "httpsys.tooManySegments": "http.sys: more segments than UrlSegmentMaxCount (400)",
+  "httpsys.urlTooLong": "http.sys: URL longer than MaxFieldLength (414)",
+  "static.mimeMap": "Static file handler: no MIME map for the extension (404.3)",
+  "static.hiddenFile": "Static file handler: the file has the Hidden attribute (404.9)",
+  "handler.dynamic": "A dynamic handler (ASP.NET, ASP) would execute the file instead of sending it",
+  "config.invalid": "Configuration error (500.19)",
+};
+
+interface SarifResult {
+  ruleId: string;
+  level: "error";
+  message: { text: string };
+  locations: unknown[];
+  relatedLocations?: unknown[];
+  properties: Record<string, unknown>;
+}
+
+function firstReason(v: Verdict): Reason | undefined {
+  return v.reasons[0];
+}
+
+function sourceLocation(r: Reason, id: number) {
+  if (!r.source) return undefined;
+  return {
+    id,
+    physicalLocation: {
+      artifactLocation: { uri: pathToFileURL(r.source.file).href },
+      region: {
+        startLine: r.source.line,
+        startColumn: r.source.column,
+        ...(r.source.text ? { snippet: { text: r.source.text } } : {}),
+      },
+    },
+    message: { text: "the configuration line that decided it" },
+  };
+}
+
+/** Collects refused results; `toLog()` returns the SARIF document. Memory: refused results only. */
+export class SarifBuilder {
+  private readonly results: SarifResult[] = [];
+  private readonly rules = new Map<string, number>();
+  constructor(private readonly version: string) {}
+
+  private ruleIndex(check: string): number {
+    let i = this.rules.get(check);
+    if (i === undefined) {
+      i = this.rules.size;
+      this.rules.set(check, i);
+    }
+    return i;
+  }
+
+  addFile(pkg: PackageSpec, r: FileResult): void {
+    if (!r.refused) return;
+    for (const form of URL_FORMS) {
+      const fr = r.forms[form];
+      if (!fr || fr.verdict.status < 400) continue;
+      const reason = firstReason(fr.verdict);
+      const check = reason?.check ?? "config.invalid";
+      this.ruleIndex(check);
+      const related = reason ? sourceLocation(reason, 1) : undefined;
+      this.results.push({
+        ruleId: check,
+        level: "error",
+        message: {
+          text: `${fr.method} ${fr.url} → ${fr.verdict.status}.${fr.verdict.substatus} (${form} form): ${reason?.message ?? "refused"}`,
+        },
+        locations: [{ physicalLocation: { artifactLocation: { uri: pathToFileURL(r.abs).href } } }],
+        ...(related ? { relatedLocations: [related] } : {}),
+        properties: {
+          packageId: pkg.id,
+          contentId: pkg.contentId,
+          relativePath: r.path,
+          form,
+          method: fr.method,
+          url: fr.url,
+          status: fr.verdict.status,
+          substatus: fr.verdict.substatus,
+          layer: fr.verdict.layer,
+          ...(reason?.inferred ? { inferred: reason.inferred } : {}),
+        },
+      });
+    }
+  }
+
+  addPackageCheck(pkg: PackageSpec, c: PackageCheckResult): void {
+    if (!c.refused) return;
+    const reason = firstReason(c.verdict);
+    const check = reason?.check ?? "config.invalid";
+    this.ruleIndex(check);
+    const related = reason ? sourceLocation(reason, 1) : undefined;
+    this.results.push({
+      ruleId: check,
+      level: "error",
+      message: {
+        text: `${c.name}: ${c.method} ${c.url} → ${c.verdict.status}.${c.verdict.substatus}: ${reason?.message ?? "refused"}`,
+      },
+      locations: [{ physicalLocation: { artifactLocation: { uri: pathToFileURL(pkg.root).href } } }],
+      ...(related ? { relatedLocations: [related] } : {}),
+      properties: {
+        packageId: pkg.id,
+        check: c.name,
+        method: c.method,
+        url: c.url,
+        status: c.verdict.status,
+        substatus: c.verdict.substatus,
+      },
+    });
+  }
+
+  toLog(): unknown {
+    const rules = [...this.rules.keys()].map((id) => ({
+      id,
+      name: id.replace(/[^A-Za-z0-9]/g, ""),
+      shortDescription: { text: RULE_TEXT[id as CheckName] ?? id },
+      defaultConfiguration: { level: "error" },
+    }));
+    for (const r of this.results)
+      (r as SarifResult & { ruleIndex: number }).ruleIndex = this.rules.get(r.ruleId) as number;
+    return {
+      $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+      version: "2.1.0",
+      runs: [
+        {
+          tool: {
+            driver: {
+              name: "dpdoctor",
+              version: this.version,
+              rules,
+            },
+          },
+          results: this.results,
+        },
+      ],
+    };
+  }
+}
