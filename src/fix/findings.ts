@@ -1,0 +1,137 @@
+/**
+ * Reads the requests a fix must make pass from `diagnose --json` (findings[].refusals[]) or `check --json`
+ * (packages[].files[].forms). Only the requests are taken from the file; what refuses them is decided again by
+ * the engine against the configuration being fixed, so a stale or hand-edited findings file cannot mislead the plan.
+ */
+import { InputError } from "../errors.js";
+
+/** A request named in a findings file. */
+export interface FindingRequest {
+  method: string;
+  /** Raw request target ("/SMS_DP_SMSPKG$/ABC00123/blah/file.ldf"). */
+  target: string;
+  site?: string;
+  /** What the findings file said about it ("404.7", "200"), for messages. */
+  reported?: string;
+  /** Where in the findings file (for messages): "findings[0].refusals[1]". */
+  from: string;
+}
+
+export interface FindingsInput {
+  kind: "diagnose" | "check";
+  requests: FindingRequest[];
+  /** Entries that could not be used, with why (counted, never fatal). */
+  skipped: string[];
+}
+
+/** Parses JSON with a positioned error: `file:line:col: invalid JSON: …`. */
+export function parseJsonPositioned(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const m = /position (\d+)/.exec(msg);
+    let line: number | undefined;
+    let column: number | undefined;
+    if (m) {
+      const off = Number(m[1]);
+      const before = text.slice(0, off);
+      line = before.split("\n").length;
+      column = off - before.lastIndexOf("\n");
+    }
+    throw new InputError(
+      `invalid JSON (expected the output of \`dpdoctor check --json\` or \`diagnose --json\`): ${msg}`,
+      {
+        file,
+        line: line ?? 1,
+        column: column ?? 1,
+      },
+    );
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** "http://dp:80/SMS_DP_SMSPKG$/x" → "/SMS_DP_SMSPKG$/x"; a target is kept as it is. */
+export function requestTargetOf(url: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
+  const rest = m ? url.slice(m[0].length) : url;
+  return rest.startsWith("/") ? rest : `/${rest}`;
+}
+
+function statusOf(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (isRecord(v) && typeof v.status === "number")
+    return typeof v.substatus === "number" && v.substatus !== 0
+      ? `${v.status}.${v.substatus}`
+      : String(v.status);
+  return undefined;
+}
+
+/** The requests of a findings document (diagnose or check JSON). */
+export function readFindings(text: string, file: string): FindingsInput {
+  const doc = parseJsonPositioned(text, file);
+  const skipped: string[] = [];
+  const requests: FindingRequest[] = [];
+  if (isRecord(doc) && Array.isArray(doc.findings)) {
+    doc.findings.forEach((f, i) => {
+      if (!isRecord(f) || !Array.isArray(f.refusals)) {
+        skipped.push(`findings[${i}]: no "refusals" list`);
+        return;
+      }
+      f.refusals.forEach((r, j) => {
+        const from = `findings[${i}].refusals[${j}]`;
+        if (!isRecord(r) || typeof r.url !== "string" || r.url === "") {
+          skipped.push(`${from}: no "url"`);
+          return;
+        }
+        requests.push({
+          method: typeof r.method === "string" && r.method ? r.method : "HEAD",
+          target: requestTargetOf(r.url),
+          site: typeof r.site === "string" && r.site ? r.site : undefined,
+          reported:
+            typeof r.status === "number"
+              ? `${r.status}${typeof r.substatus === "number" && r.substatus ? `.${r.substatus}` : ""}`
+              : undefined,
+          from,
+        });
+      });
+    });
+    return { kind: "diagnose", requests, skipped };
+  }
+  if (isRecord(doc) && Array.isArray(doc.packages)) {
+    doc.packages.forEach((p, i) => {
+      if (!isRecord(p) || !Array.isArray(p.files)) {
+        skipped.push(`packages[${i}]: no "files" list`);
+        return;
+      }
+      p.files.forEach((f, j) => {
+        if (!isRecord(f) || !isRecord(f.forms)) {
+          skipped.push(`packages[${i}].files[${j}]: no "forms"`);
+          return;
+        }
+        for (const [form, v] of Object.entries(f.forms)) {
+          const from = `packages[${i}].files[${j}].forms.${form}`;
+          if (!isRecord(v) || typeof v.url !== "string") {
+            skipped.push(`${from}: no "url"`);
+            continue;
+          }
+          requests.push({
+            method: typeof v.method === "string" && v.method ? v.method : "HEAD",
+            target: requestTargetOf(v.url),
+            site: typeof p.site === "string" ? p.site : undefined,
+            reported: statusOf(v.verdict),
+            from,
+          });
+        }
+      });
+    });
+    return { kind: "check", requests, skipped };
+  }
+  throw new InputError(
+    'expected the JSON of `dpdoctor diagnose --json` (with "findings") or `dpdoctor check --json` (with "packages")',
+    { file, line: 1, column: 1 },
+  );
+}

@@ -1,0 +1,96 @@
+/**
+ * Renderings of a fix plan: a unified diff of applicationHost.config, appcmd.exe commands, or PowerShell
+ * (WebAdministration). All three say the same thing; the diff is what `--apply` writes.
+ */
+import { unifiedDiff } from "./diff.js";
+import { type Change, COLLECTION_KEY, type ScopePlan, type Unlock } from "./model.js";
+
+const SECTION = "system.webServer/security/requestFiltering";
+export const APPCMD = "%windir%\\system32\\inetsrv\\appcmd.exe";
+
+export type FixFormat = "diff" | "appcmd" | "powershell";
+
+/** A unified diff of the file as given (the labels after the tab are ignored by `patch`). */
+export function renderDiff(oldText: string, newText: string, file: string): string {
+  return unifiedDiff(oldText, newText, `${file}\t(current)`, `${file}\t(after dpdoctor fix)`);
+}
+
+/** appcmd's value syntax inside [..]: single quotes; a quote in a value is doubled [INF]. */
+function appcmdValue(v: string): string {
+  return `'${v.replace(/'/g, "''")}'`;
+}
+
+/** One appcmd argument for a change (appcmd writes `<remove>` when the deleted entry is inherited). */
+export function appcmdArgument(c: Change): string {
+  switch (c.op) {
+    case "removeItem":
+    case "deleteLocalItem":
+      return `/-${c.collection}.[${COLLECTION_KEY[c.collection]}=${appcmdValue(c.key)}]`;
+    case "addItem":
+      return `/+${c.collection}.[${COLLECTION_KEY[c.collection]}=${appcmdValue(c.key)}${c.allowed === undefined ? "" : `,allowed=${appcmdValue(String(c.allowed))}`}]`;
+    case "allowLocalItem":
+      return `/${c.collection}.[${COLLECTION_KEY[c.collection]}=${appcmdValue(c.key)}].allowed:true`;
+    case "setAttribute":
+      return `/${c.owner ? `${c.owner}.` : ""}${c.name}:${c.value}`;
+  }
+}
+
+/** cmd.exe: a location with spaces in double quotes; `$` needs no escaping in cmd.exe, `%` would. */
+function cmdQuote(s: string): string {
+  return `"${s.replace(/%/g, "%%")}"`;
+}
+
+function unlockComment(u: Unlock, prefix: string): string {
+  const what = u.newValue === null ? `delete ${u.attribute}` : `set ${u.attribute}="${u.newValue}"`;
+  return `${prefix} unlock first (${u.why}): ${what} on <${u.element}> at ${u.file}:${u.line}:${u.column} - no appcmd/cmdlet edits lock attributes; the diff (--apply) does`;
+}
+
+export function renderAppcmd(scopes: readonly ScopePlan[]): string {
+  const lines: string[] = [];
+  for (const s of scopes) {
+    for (const u of s.unlocks) lines.push(unlockComment(u, "rem"));
+    const where = s.locationPath ? ` ${cmdQuote(s.locationPath)}` : "";
+    // removes before adds: an add never meets the inherited key (§8.2)
+    const order = (c: Change) => (c.op === "removeItem" ? 0 : c.op === "addItem" ? 1 : 2);
+    for (const c of [...s.changes].sort((a, b) => order(a) - order(b)))
+      lines.push(`${APPCMD} set config${where} -section:${SECTION} ${appcmdArgument(c)} /commit:apphost`);
+  }
+  return lines.length ? `${lines.join("\n")}\n` : "";
+}
+
+/** PowerShell single-quoted string: `$` stays literal, a quote is doubled. */
+export function psQuote(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+function psValue(v: string): string {
+  if (v === "true") return "$true";
+  if (v === "false") return "$false";
+  return /^\d+$/.test(v) ? v : psQuote(v);
+}
+
+export function powershellCommand(s: ScopePlan, c: Change): string {
+  const loc = s.locationPath ? ` -Location ${psQuote(s.locationPath)}` : "";
+  const head = `-PSPath 'MACHINE/WEBROOT/APPHOST'${loc}`;
+  switch (c.op) {
+    case "removeItem":
+    case "deleteLocalItem":
+      return `Remove-WebConfigurationProperty ${head} -Filter ${psQuote(`${SECTION}/${c.collection}`)} -Name '.' -AtElement @{${COLLECTION_KEY[c.collection]}=${psQuote(c.key)}}`;
+    case "addItem":
+      return `Add-WebConfigurationProperty ${head} -Filter ${psQuote(`${SECTION}/${c.collection}`)} -Name '.' -Value @{${COLLECTION_KEY[c.collection]}=${psQuote(c.key)}${c.allowed === undefined ? "" : `;allowed=${psValue(String(c.allowed))}`}}`;
+    case "allowLocalItem":
+      return `Set-WebConfigurationProperty ${head} -Filter ${psQuote(`${SECTION}/${c.collection}/add[@${COLLECTION_KEY[c.collection]}='${c.key.replace(/'/g, "''")}']`)} -Name 'allowed' -Value $true`;
+    case "setAttribute":
+      return `Set-WebConfigurationProperty ${head} -Filter ${psQuote(c.owner ? `${SECTION}/${c.owner}` : SECTION)} -Name ${psQuote(c.name)} -Value ${psValue(c.value)}`;
+  }
+}
+
+export function renderPowerShell(scopes: readonly ScopePlan[]): string {
+  const lines: string[] = [];
+  for (const s of scopes) {
+    for (const u of s.unlocks) lines.push(unlockComment(u, "#"));
+    const order = (c: Change) => (c.op === "removeItem" ? 0 : c.op === "addItem" ? 1 : 2);
+    for (const c of [...s.changes].sort((a, b) => order(a) - order(b))) lines.push(powershellCommand(s, c));
+  }
+  return lines.length ? `Import-Module WebAdministration\n${lines.join("\n")}\n` : "";
+}
