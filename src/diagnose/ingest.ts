@@ -1,0 +1,186 @@
+/**
+ * Gathering what the admin collected: folders and files → typed records (through the logs readers), the DP's
+ * applicationHost.config (through the config loader), and an optional package folder. Unreadable files are counted
+ * and reported, never fatal; a path that does not exist is an InputError (exit 2).
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { loadServer } from "../config/load.js";
+import type { ServerConfig } from "../config/types.js";
+import { InputError } from "../errors.js";
+import { expandPaths, readArtifact } from "../logs/read.js";
+import type { BitsEventRecord, CmTraceRecord, HttpErrRecord, W3CRecord } from "../logs/records.js";
+import type { PackageListing } from "./diagnose.js";
+import type { ArtifactInfo } from "./report.js";
+
+export interface Gathered {
+  w3c: W3CRecord[];
+  httperr: HttpErrRecord[];
+  cmtrace: CmTraceRecord[];
+  bits: BitsEventRecord[];
+  artifacts: ArtifactInfo[];
+  unreadable: { path: string; reason: string }[];
+  config?: { path: string; server: ServerConfig; given: boolean };
+  packages: PackageListing[];
+}
+
+export interface GatherOptions {
+  paths: string[];
+  config?: string;
+  packageDir?: string;
+  contentId?: string;
+}
+
+/** applicationHost.config files inside the given folders (the DP's config collected with the logs). */
+export function findAppHostConfigs(paths: string[]): string[] {
+  const found: string[] = [];
+  const visit = (p: string, depth: number) => {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isFile()) {
+      if (path.basename(p).toLowerCase() === "applicationhost.config") found.push(p);
+      return;
+    }
+    if (!st.isDirectory() || depth > 6) return;
+    let names: string[] = [];
+    try {
+      names = readdirSync(p).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) visit(path.join(p, n), depth + 1);
+  };
+  for (const p of paths) visit(p, 0);
+  return [...new Set(found)];
+}
+
+/**
+ * Files of a package folder as relative paths. A content-library `DataLib\<ContentID>\` tree (every file `<name>.INI`)
+ * is read as the package it describes (§3.3).
+ */
+export function listPackage(dir: string, contentId?: string): PackageListing {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new InputError("package folder not found", { file: dir });
+  }
+  if (!st.isDirectory()) throw new InputError("--package-dir must be a folder", { file: dir });
+  const files: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(d, e.name), r);
+      else if (e.isFile()) files.push(r);
+    }
+  };
+  walk(dir, "");
+  const underDataLib = /(^|[\\/])DataLib[\\/][^\\/]+[\\/]?$/i.test(path.resolve(dir));
+  const relPaths =
+    underDataLib && files.length > 0 && files.every((f) => /\.ini$/i.test(f))
+      ? files.map((f) => f.slice(0, -4))
+      : files;
+  return { dir, contentId: contentId ?? path.basename(path.resolve(dir)), files: relPaths };
+}
+
+export function gather(opts: GatherOptions): Gathered {
+  const g: Gathered = {
+    w3c: [],
+    httperr: [],
+    cmtrace: [],
+    bits: [],
+    artifacts: [],
+    unreadable: [],
+    packages: [],
+  };
+  for (const p of opts.paths)
+    if (!existsSync(p)) throw new InputError("no such file or directory", { file: p });
+
+  const logPaths = opts.paths.filter((p) => {
+    try {
+      return statSync(p).isDirectory() || path.basename(p).toLowerCase() !== "applicationhost.config";
+    } catch {
+      return true;
+    }
+  });
+  let files: string[] = [];
+  for (const p of logPaths) {
+    try {
+      files.push(...expandPaths([p]));
+    } catch (e) {
+      // a folder without logs (e.g. only a config or a package folder) is fine when something else was given
+      if (e instanceof InputError && statSync(p).isDirectory()) continue;
+      throw e;
+    }
+  }
+  files = [...new Set(files)];
+  for (const file of files) {
+    try {
+      const a = readArtifact(file);
+      g.artifacts.push({
+        path: a.summary.path,
+        kind: a.summary.kind,
+        records: a.summary.records,
+        skipped: a.summary.skipped,
+        skippedSamples: a.summary.skippedSamples.map(
+          (s) => `${s.file}:${s.line}${s.column !== undefined ? `:${s.column}` : ""}: ${s.reason}`,
+        ),
+        message: a.summary.message,
+      });
+      switch (a.kind) {
+        case "iis-w3c":
+          g.w3c.push(...a.records);
+          break;
+        case "httperr":
+          g.httperr.push(...a.records);
+          break;
+        case "cmtrace":
+        case "sms-simple":
+          g.cmtrace.push(...a.records);
+          break;
+        case "bits-xml":
+        case "bits-csv":
+        case "bits-text":
+          g.bits.push(...a.records);
+          break;
+        default:
+          break;
+      }
+    } catch (e) {
+      const reason =
+        e instanceof InputError ? e.format() : e instanceof Error ? e.message : `unreadable (${String(e)})`;
+      g.unreadable.push({ path: file, reason });
+    }
+  }
+
+  // the DP config: --config, or the one applicationHost.config found among the inputs
+  let configPath = opts.config;
+  if (!configPath) {
+    const found = findAppHostConfigs(opts.paths);
+    if (found.length > 1)
+      throw new InputError(
+        `several applicationHost.config files found (${found.join(", ")}); pick the DP's with --config`,
+        { file: found[0] },
+      );
+    configPath = found[0];
+  }
+  if (configPath) {
+    const server = loadServer({ config: configPath }); // throws a positioned InputError on a broken config
+    g.config = { path: configPath, server, given: true };
+    g.artifacts.push({ path: configPath, kind: "iis-config", records: server.sites.length, skipped: 0 });
+  } else {
+    // client-only refusals are re-evaluated against the embedded ASP.NET defaults (stated in the report notes)
+    const server = loadServer({ profile: "aspnet" });
+    g.config = { path: server.origin, server, given: false };
+  }
+  if (opts.packageDir) {
+    const pkg = listPackage(opts.packageDir, opts.contentId);
+    g.packages.push(pkg);
+    g.artifacts.push({ path: opts.packageDir, kind: "package-dir", records: pkg.files.length, skipped: 0 });
+  }
+  return g;
+}
