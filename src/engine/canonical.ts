@@ -238,10 +238,7 @@ export function decodeOnce(s: string): string {
 }
 
 function latin1(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 4096)
-    out += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 4096)));
-  return out;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
 }
 
 /** Does `s` contain a valid `%XX` escape, i.e. would decoding it again change it? (§6.7 double escaping) */

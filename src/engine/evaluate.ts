@@ -152,7 +152,7 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
 
   // L2 request filtering (§6, §7)
   if (cfg.requestFilteringModuleLoaded) {
-    const reasons = requestFiltering(cfg.requestFiltering, c, {
+    const rfInput: RfInput = {
       method,
       canon,
       scriptPath,
@@ -161,8 +161,10 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
       headers,
       isWebDav,
       applicationPath: cfg.applicationPath,
-      notes: (n) => (notes ??= []).push(n),
-    });
+      notes,
+    };
+    const reasons = requestFiltering(cfg.requestFiltering, c, rfInput);
+    notes = rfInput.notes;
     if (reasons.length > 0) {
       const orderInferred = reasons.length > 1;
       if (orderInferred) (notes ??= []).push(ORDER_NOTE);
@@ -200,10 +202,12 @@ function configVerdict(errors: EffectiveConfig["errors"], canon: string): Verdic
 function scriptPathEnd(canon: string, method: string, c: Compiled): number {
   if (c.pathInfoClaimers.size === 0) return canon.length;
   let segStart = 1;
+  let dot = -1;
   for (let i = 1; i < canon.length; i++) {
-    if (canon.charCodeAt(i) !== 47) continue;
-    // segment canon[segStart, i) is non-final
-    const dot = canon.lastIndexOf(".", i - 1);
+    const ch = canon.charCodeAt(i);
+    if (ch === 46) dot = i;
+    if (ch !== 47) continue;
+    // segment canon[segStart, i) is non-final; its last dot is `dot` when >= segStart
     if (dot >= segStart && dot < i - 1) {
       const claimers = c.pathInfoClaimers.get(canon.slice(dot, i).toLowerCase());
       if (claimers) for (const h of claimers) if (h.verbs === null || h.verbs.has(method)) return i;
@@ -222,7 +226,12 @@ interface RfInput {
   headers: Record<string, string> | undefined;
   isWebDav: boolean;
   applicationPath: string;
-  notes: (n: string) => void;
+  /** Notes gathered on the way (allocated on first use). */
+  notes: string[] | undefined;
+}
+
+function note(r: RfInput, n: string): void {
+  (r.notes ??= []).push(n);
 }
 
 /** Extension of the last segment of a path (§6.10): from its last dot, "." when there is none (or a trailing dot). */
@@ -236,9 +245,6 @@ export function extensionOf(path: string): string {
 /** Every request-filtering check of §6, in the §7 table order; returns all that fired (primary first). */
 function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): Reason[] {
   let reasons: Reason[] | null = null;
-  const push = (x: Reason) => {
-    (reasons ??= []).push(x);
-  };
   const { canon, scriptPath, query, headers } = r;
 
   // step 1: alwaysAllowedUrls (§6.1, §13.6): exact, case-insensitive, leading '/' required; skips URL checks only
@@ -248,13 +254,15 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     const hit = c.alwaysAllowedUrls.get(lower);
     if (hit) {
       always = true;
-      r.notes(
+      note(
+        r,
         `${canon} is listed in alwaysAllowedUrls (${hit.source.text ?? hit.url}): URL-based checks are skipped; verb, query, header and content-length checks still apply (spec §6.1, §13.6 inferred)`,
       );
     } else {
       const noSlash = c.alwaysAllowedUrlsNoSlash.get(lower);
       if (noSlash)
-        r.notes(
+        note(
+          r,
           `alwaysAllowedUrls entry "${noSlash.url}" has no leading '/' and never matches (spec §6.1 inferred: "the leading '/' is required")`,
         );
     }
@@ -266,7 +274,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     const t = cl.trim();
     const limit = rf.requestLimits.maxAllowedContentLength;
     if (/^\d+$/.test(t) && Number(t) > limit.value)
-      push({
+      (reasons ??= []).push({
         status: 413,
         substatus: 1,
         check: "maxAllowedContentLength",
@@ -281,7 +289,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     if (scriptPath.length > maxUrl.value || scriptPath.length * 3 > maxUrl.value) {
       const len = utf8Length(scriptPath);
       if (len > maxUrl.value)
-        push({
+        (reasons ??= []).push({
           status: 404,
           substatus: 14,
           check: "maxUrl",
@@ -298,7 +306,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     if (query.length > maxQs.value || query.length * 3 > maxQs.value) {
       const len = utf8Length(query);
       if (len > maxQs.value)
-        push({
+        (reasons ??= []).push({
           status: 404,
           substatus: 15,
           check: "maxQueryString",
@@ -315,7 +323,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
       if (v === undefined) continue;
       const len = utf8Length(v);
       if (len > h.rule.sizeLimit)
-        push({
+        (reasons ??= []).push({
           status: 431,
           substatus: 0,
           check: "headerLimits",
@@ -330,7 +338,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     const v = rf.verbs.index.get(r.method);
     if (v) {
       if (!v.allowed)
-        push({
+        (reasons ??= []).push({
           status: 404,
           substatus: 6,
           check: "verbs",
@@ -338,7 +346,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
           source: v.source,
         });
     } else if (!rf.verbs.allowUnlisted.value)
-      push({
+      (reasons ??= []).push({
         status: 404,
         substatus: 6,
         check: "verbs",
@@ -352,7 +360,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     if (!rf.allowDoubleEscaping.value) {
       const plus = canon.indexOf("+") >= 0;
       if (plus || hasValidEscape(canon))
-        push({
+        (reasons ??= []).push({
           status: 404,
           substatus: 11,
           check: "doubleEscaping",
@@ -366,7 +374,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     if (!rf.allowHighBitCharacters.value) {
       for (let i = 0; i < canon.length; i++)
         if (canon.charCodeAt(i) > 0x7f) {
-          push({
+          (reasons ??= []).push({
             status: 404,
             substatus: 12,
             check: "highBitCharacters",
@@ -380,7 +388,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     if (rf.hiddenSegments.items.length > 0) {
       if (!(r.isWebDav && !rf.hiddenSegments.applyToWebDAV.value)) {
         const hidden = hiddenSegment(rf, c, scriptPath, r.applicationPath);
-        if (hidden) push(hidden);
+        if (hidden) (reasons ??= []).push(hidden);
       } else webDavExempt(r, "hiddenSegments");
     }
     // step 10: fileExtensions → 404.7 (§6.10)
@@ -388,10 +396,10 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
       if (rf.fileExtensions.items.length > 0 || !rf.fileExtensions.allowUnlisted.value) {
         const ext = extensionOf(scriptPath);
         const e = rf.fileExtensions.index.get(ext.toLowerCase());
-        const odd = oddName(scriptPath);
         if (e) {
+          const odd = e.allowed ? undefined : oddName(scriptPath);
           if (!e.allowed)
-            push({
+            (reasons ??= []).push({
               status: 404,
               substatus: 7,
               check: "fileExtensions",
@@ -399,8 +407,9 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
               source: e.source,
               ...(odd ? { inferred: odd } : {}),
             });
-        } else if (!rf.fileExtensions.allowUnlisted.value)
-          push({
+        } else if (!rf.fileExtensions.allowUnlisted.value) {
+          const odd = oddName(scriptPath);
+          (reasons ??= []).push({
             status: 404,
             substatus: 7,
             check: "fileExtensions",
@@ -411,6 +420,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
             source: rf.fileExtensions.allowUnlisted.source,
             ...(odd ? { inferred: odd } : {}),
           });
+        }
       }
     } else webDavExempt(r, "fileExtensions");
     // step 11: denyUrlSequences → 404.5 (§6.11), case-insensitive (§13.8 inferred)
@@ -418,7 +428,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
       const lower = canon.toLowerCase();
       for (const s of c.denyUrlSequences) {
         if (!lower.includes(s.lower)) continue;
-        push({
+        (reasons ??= []).push({
           status: 404,
           substatus: 5,
           check: "denyUrlSequences",
@@ -439,23 +449,17 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     const hit = c.alwaysAllowedQueryStrings.get(query.toLowerCase());
     if (hit) {
       queryAllowed = true;
-      r.notes(
+      note(
+        r,
         `the query string is listed in alwaysAllowedQueryStrings: denyQueryStringSequences and scanQueryString rules are skipped, maxQueryString still applies (spec §13.7 inferred)`,
       );
     }
   }
-  let unescaped: string | undefined;
-  const queryForms = (): string[] => {
-    if (query === undefined) return [];
-    if (!rf.unescapeQueryString.value) return [query];
-    unescaped ??= unescapeQuery(query);
-    return unescaped === query ? [query] : [query, unescaped];
-  };
   if (query !== undefined && !queryAllowed && c.denyQueryStringSequences.length > 0) {
-    const forms = queryForms().map((q) => q.toLowerCase());
+    const forms = queryForms(rf, query).map((q) => q.toLowerCase());
     for (const s of c.denyQueryStringSequences) {
       if (!forms.some((q) => q.includes(s.lower))) continue;
-      push({
+      (reasons ??= []).push({
         status: 404,
         substatus: 18,
         check: "denyQueryStringSequences",
@@ -468,14 +472,23 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
 
   // step 13: filteringRules → 404.19 (§6.13)
   if (rf.filteringRules.length > 0) {
-    const fr = filteringRules(rf, r, always, queryAllowed, queryForms);
-    if (fr) push(fr);
+    const fr = filteringRules(rf, r, always, queryAllowed);
+    if (fr) (reasons ??= []).push(fr);
   }
   return reasons ?? NO_REASONS;
 }
 
+/** The raw query and, with unescapeQueryString (default true), its unescaped form: two scan passes (§6.12). */
+function queryForms(rf: RequestFilteringConfig, query: string | undefined): string[] {
+  if (query === undefined) return [];
+  if (!rf.unescapeQueryString.value) return [query];
+  const unescaped = unescapeQuery(query);
+  return unescaped === query ? [query] : [query, unescaped];
+}
+
 function webDavExempt(r: RfInput, what: string): void {
-  r.notes(
+  note(
+    r,
     `WebDAV request: ${what} applyToWebDAV="false" exempts it (spec §6.14; WebDAV = WebDAV verb or Translate: f, §13.15 inferred)`,
   );
 }
@@ -536,13 +549,12 @@ function hiddenSegment(
   return null;
 }
 
+function isHexDigit(x: number): boolean {
+  return (x >= 48 && x <= 57) || (x >= 65 && x <= 70) || (x >= 97 && x <= 102);
+}
 function hasUnescapedPercent(s: string): boolean {
-  for (let i = s.indexOf("%"); i >= 0; i = s.indexOf("%", i + 1)) {
-    const a = s.charCodeAt(i + 1);
-    const b = s.charCodeAt(i + 2);
-    const hex = (x: number) => (x >= 48 && x <= 57) || (x >= 65 && x <= 70) || (x >= 97 && x <= 102);
-    if (!(hex(a) && hex(b))) return true;
-  }
+  for (let i = s.indexOf("%"); i >= 0; i = s.indexOf("%", i + 1))
+    if (!(isHexDigit(s.charCodeAt(i + 1)) && isHexDigit(s.charCodeAt(i + 2)))) return true;
   return false;
 }
 
@@ -552,7 +564,6 @@ function filteringRules(
   r: RfInput,
   always: boolean,
   queryAllowed: boolean,
-  queryForms: () => string[],
 ): Reason | null {
   const ext = extensionOf(r.scriptPath).toLowerCase();
   for (const rule of rf.filteringRules) {
@@ -560,7 +571,7 @@ function filteringRules(
     const parts: { what: string; text: string; raw: string | null }[] = [];
     if (rule.scanUrl && !always) parts.push({ what: "URL", text: r.canon, raw: r.rawPath });
     if (rule.scanQueryString && !queryAllowed && r.query !== undefined)
-      for (const q of queryForms())
+      for (const q of queryForms(rf, r.query))
         parts.push({ what: "query string", text: q, raw: q === r.query ? q : null });
     if (r.headers) {
       for (const name of rule.scanHeaders) {
@@ -697,7 +708,7 @@ function handlerLayer(
 }
 
 function pass(handler: string, canon: string, notes: string[] | undefined): Verdict {
-  return {
+  const v: Verdict = {
     status: 200,
     substatus: 0,
     layer: "pass",
@@ -705,8 +716,9 @@ function pass(handler: string, canon: string, notes: string[] | undefined): Verd
     orderInferred: false,
     canonicalPath: canon,
     handler,
-    ...(notes ? { notes } : {}),
   };
+  if (notes) v.notes = notes;
+  return v;
 }
 
 function staticFile(

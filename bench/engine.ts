@@ -1,0 +1,60 @@
+/**
+ * Engine throughput on the embedded aspnet profile over a realistic mix of DP URLs (all three URL forms, mostly
+ * passing, some refused). Run: node --import tsx bench/engine.ts [seconds=2]
+ */
+import { loadServer } from "../src/config/load.js";
+import { evaluate } from "../src/engine/evaluate.js";
+import type { HttpRequest } from "../src/engine/types.js";
+
+const config = loadServer({ profile: "aspnet" });
+const server = { config, siteName: config.defaultSiteName };
+const seconds = Number(process.argv[2] ?? 2);
+
+const files = [
+  "setup.exe",
+  "data/app.msi",
+  "x64/vc_redist.cab",
+  "Tools/OSDResults/OSDResults.exe",
+  "Deploy/Files/install.ps1",
+  "Updates/windows10.0-kb5034441-x64.msu",
+  "sources/install.wim",
+  "docs/readme.txt",
+  "lib/Contoso.Core.dll",
+  "lib/net48/Contoso.Core.dll.config", // refused: .config
+  "App/bin/Contoso.Data.dll", // refused: bin
+  "Microsoft Visual C++ 2008/vcredist_x86.exe", // refused: + (double escaping)
+  "db/catalog.mdb", // refused: .mdb
+  "Scripts/Install%20Helper.vbs",
+];
+const guid = "0a1b2c3d-0000-4000-8000-00000000000";
+const reqs: HttpRequest[] = [];
+files.forEach((f, i) => {
+  const path = f.replace(/ /g, "%20").replace(/\+/g, "%2B");
+  reqs.push({ method: "HEAD", target: `/SMS_DP_SMSPKGC$/PKG0000${i % 10}/${path}` });
+  reqs.push({ method: "GET", target: `/SMS_DP_SMSPKG$/Content_${guid}${i % 10}.1/${path}` });
+  reqs.push({ method: "HEAD", target: `/SMS_DP_SMSPKG$/Content_${guid}${i % 10}.1/sccm?/${path}` });
+});
+
+const tally = new Map<string, number>();
+for (const r of reqs) {
+  const v = evaluate(r, server);
+  const k = `${v.status}.${v.substatus} ${v.layer}`;
+  tally.set(k, (tally.get(k) ?? 0) + 1);
+}
+console.log(`mix: ${reqs.length} URLs (3 forms × ${files.length} files); verdicts of the mix:`);
+for (const [k, n] of [...tally].sort()) console.log(`  ${String(n).padStart(3)}  ${k}`);
+
+// warm up, then measure
+let sink = 0;
+for (let i = 0; i < 200_000; i++) sink += evaluate(reqs[i % reqs.length], server).status;
+const deadline = performance.now() + seconds * 1000;
+let n = 0;
+const t0 = performance.now();
+while (performance.now() < deadline) {
+  for (let i = 0; i < 10_000; i++) sink += evaluate(reqs[(n + i) % reqs.length], server).status;
+  n += 10_000;
+}
+const elapsed = (performance.now() - t0) / 1000;
+console.log(
+  `${n} verdicts in ${elapsed.toFixed(2)} s on one core: ${Math.round(n / elapsed).toLocaleString("en-US")} verdicts/s (sink ${sink % 7})`,
+);
