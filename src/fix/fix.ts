@@ -143,6 +143,17 @@ export function asksForVerdict(
   return { asks, unfixable };
 }
 
+/** The request-filtering check each ask lifts (§6). */
+export const CHECK_OF_ASK: Record<Ask["kind"], CheckName> = {
+  allowExtension: "fileExtensions",
+  allowSegment: "hiddenSegments",
+  allowVerb: "verbs",
+  allowDoubleEscaping: "doubleEscaping",
+  allowHighBit: "highBitCharacters",
+  maxQueryString: "maxQueryString",
+  maxUrl: "maxUrl",
+};
+
 /** A path of exactly `length` bytes below `prefix`, cut in segments http.sys accepts. */
 function pathOfLength(prefix: string, length: number): string {
   let p = prefix;
@@ -160,6 +171,7 @@ export function probeRequests(ask: Ask, site: string, vdir: string): ProofReques
     method,
     target,
     why,
+    check: CHECK_OF_ASK[ask.kind],
   });
   switch (ask.kind) {
     case "allowExtension":

@@ -3,6 +3,7 @@
  * plan that groups them by scope (a `<location path>` of applicationHost.config, or the server level).
  * Spec: iis-request-filtering.md §2 (schema), §8 (merging, locks); configmgr-dp-bits.md §6 (fixes per failure).
  */
+import type { CheckName } from "../engine/types.js";
 
 /** One thing to allow, in the admin's words. */
 export type Ask =
@@ -80,6 +81,11 @@ export interface ProofRequest {
   target: string;
   /** Why this request is in the proof ("refused in the findings", "same path on site X", "other virtual directory"). */
   why: string;
+  /**
+   * For a probe built from an explicit ask: the one check the ask lifts. The probe proves that check no longer
+   * fires; other checks that still refuse it are reported, not hidden (they were not asked for).
+   */
+  check?: CheckName;
 }
 
 /** A refusal no configuration change can fix (http.sys limits), and what to do instead. */

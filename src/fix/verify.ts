@@ -51,6 +51,17 @@ export function prove(
     const b = evaluate(request(p), { config: before, siteName: p.siteName });
     const a = evaluate(request(p), { config: after, siteName: p.siteName });
     const head = `${p.method} ${p.target} on ${p.siteName}`;
+    if (p.role === "refused" && p.check) {
+      // a probe: the asked check must no longer fire; other refusals are reported, not counted against the plan
+      const ok = !a.reasons.some((x) => x.check === p.check);
+      const other = a.reasons.find((x) => x.check !== p.check && isRefusedByFiltering(a));
+      const line = !ok
+        ? `STILL REFUSED by ${p.check}: ${head}: ${statusText(b)} → ${statusText(a)} (${a.reasons[0]?.message ?? a.layer})`
+        : other
+          ? `${p.check} lifted, but still refused by ${other.check} (not asked): ${head}: ${statusText(b)} → ${statusText(a)} (${other.message})`
+          : `passes: ${head}: ${statusText(b)} → ${statusText(a)}`;
+      return { request: p, before: b, after: a, ok, line };
+    }
     if (p.role === "refused") {
       const ok = !isRefusedByFiltering(a);
       const line = ok
