@@ -718,17 +718,10 @@ function buildFinding(
       lastSeen: times.length ? Math.max(...times) : undefined,
       engine: "not-evaluated",
     };
-    if (
-      server &&
-      input.evaluate &&
-      input.config?.given &&
-      p.contentId &&
-      p.relativePath !== undefined &&
-      p.form
-    ) {
+    if (server && input.evaluate && input.config?.given && p.contentId && p.form) {
       const target = buildDpUrl(p.form, {
         contentId: p.contentId,
-        relativePath: p.relativePath,
+        relativePath: p.relativePath ?? "",
         vdir: p.vdir,
       });
       const verdict = input.evaluate(
@@ -752,7 +745,7 @@ function buildFinding(
             source: "config",
             note: `the rule that refuses it: ${reason.message}`,
           };
-        if (!refusal.value) refusal.value = valueOfVerdict(g.id, verdict, p.relativePath, r.method);
+        if (!refusal.value) refusal.value = valueOfVerdict(g.id, verdict, p.relativePath ?? "", r.method);
       }
       for (const n of verdict.notes ?? []) if (!inferred.includes(n)) inferred.push(n);
     }
@@ -886,6 +879,7 @@ function buildFinding(
     site,
     vdir,
     value: g.value ?? firstRefusal?.value,
+    allowList: /allowUnlisted="false"/i.test(firstRefusal?.configSource?.text ?? ""),
   });
 
   const missing: string[] = [];
@@ -1018,7 +1012,11 @@ function hangFor(
   cancel?: BitsEventRecord,
 ): string {
   let text: string;
-  switch (g.id) {
+  const manifestOnly = g.dp.length > 0 && g.dp.every((r) => r.method.toUpperCase() === "PROPFIND");
+  switch (manifestOnly && g.id !== "F07" ? "manifest" : g.id) {
+    case "manifest":
+      text = `The directory listing (PROPFIND) is refused with HTTP ${status ?? "?"}, before any BITS job exists: DTS logs "Error retrieving manifest" and retries, so the deployment waits for content until CTM times out (0x800705B4).`;
+      break;
     case "F07":
       text =
         "The failure happens at the directory listing, before any BITS job exists: DTS retries the manifest and the deployment waits until CTM times out (0x800705B4 Download timeout).";

@@ -12,6 +12,8 @@ export interface FixContext {
   vdir?: string;
   /** Rule value: ".ldf", "bin", "HEAD", "maxQueryString"... */
   value?: string;
+  /** The collection is an allow-list (allowUnlisted="false"): the fix adds an allowed entry instead of removing a deny. */
+  allowList?: boolean;
 }
 
 /** Where applicationHost.config lives on the DP (for commands printed when no --config was given). */
@@ -52,7 +54,14 @@ export function fixFor(id: FailureId, ctx: FixContext): Fix {
           ? `Allow the file extension ${v} on ${ctx.vdir ?? "the DP content vdir"} (request filtering <fileExtensions>), then let the client retry`
           : "Allow the denied file extension on the DP content vdir (request filtering <fileExtensions>)",
         command: v ? dpdoctorFix(ctx, `--allow-extension ${shellArg(v)}`) : null,
-        appcmd: v ? appcmd(ctx, `/-"fileExtensions.[fileExtension='${v}']"`) : undefined,
+        appcmd: v
+          ? appcmd(
+              ctx,
+              ctx.allowList
+                ? `/+"fileExtensions.[fileExtension='${v}',allowed='true']"`
+                : `/-"fileExtensions.[fileExtension='${v}']"`,
+            )
+          : undefined,
         caution: SCOPE_CAUTION,
       };
     case "F02":
@@ -92,7 +101,9 @@ export function fixFor(id: FailureId, ctx: FixContext): Fix {
           ? `Allow the verb ${v} on ${ctx.vdir ?? "the DP content vdir"}: a DP needs GET, HEAD and PROPFIND [S16]`
           : "Relax the request-filtering rule that refuses the DP's requests (the engine names it when --config is given)",
         command: v ? dpdoctorFix(ctx, `--allow-verb ${shellArg(v)}`) : null,
-        appcmd: v ? appcmd(ctx, `/-"verbs.[verb='${v}']"`) : undefined,
+        appcmd: v
+          ? appcmd(ctx, ctx.allowList ? `/+"verbs.[verb='${v}',allowed='true']"` : `/-"verbs.[verb='${v}']"`)
+          : undefined,
       };
     case "F06":
       return {
