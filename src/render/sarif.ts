@@ -3,6 +3,7 @@
  * location = the file on disk; the config line that decided it is a related location.
  * Schema: OASIS SARIF 2.1.0 (validated in test/check/sarif.test.ts against test/fixtures/sarif-schema-2.1.0.json).
  */
+import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { FileResult, PackageCheckResult } from "../check/run.js";
 import type { PackageSpec } from "../check/source.js";
@@ -38,6 +39,13 @@ interface SarifResult {
   properties: Record<string, unknown>;
 }
 
+/** file:// URI for an absolute path; a relative reference (e.g. the embedded profile) stays relative. */
+function fileUri(file: string): string {
+  if (path.isAbsolute(file)) return pathToFileURL(file).href;
+  if (/^[A-Za-z]:[\\/]/.test(file)) return `file:///${encodeURI(file.replace(/\\/g, "/"))}`; // Windows path read elsewhere
+  return encodeURI(file.replace(/\\/g, "/"));
+}
+
 function firstReason(v: Verdict): Reason | undefined {
   return v.reasons[0];
 }
@@ -47,7 +55,7 @@ function sourceLocation(r: Reason, id: number) {
   return {
     id,
     physicalLocation: {
-      artifactLocation: { uri: pathToFileURL(r.source.file).href },
+      artifactLocation: { uri: fileUri(r.source.file) },
       region: {
         startLine: r.source.line,
         startColumn: r.source.column,
@@ -88,7 +96,7 @@ export class SarifBuilder {
         message: {
           text: `${fr.method} ${fr.url} → ${fr.verdict.status}.${fr.verdict.substatus} (${form} form): ${reason?.message ?? "refused"}`,
         },
-        locations: [{ physicalLocation: { artifactLocation: { uri: pathToFileURL(r.abs).href } } }],
+        locations: [{ physicalLocation: { artifactLocation: { uri: fileUri(r.abs) } } }],
         ...(related ? { relatedLocations: [related] } : {}),
         properties: {
           packageId: pkg.id,
@@ -118,7 +126,7 @@ export class SarifBuilder {
       message: {
         text: `${c.name}: ${c.method} ${c.url} → ${c.verdict.status}.${c.verdict.substatus}: ${reason?.message ?? "refused"}`,
       },
-      locations: [{ physicalLocation: { artifactLocation: { uri: pathToFileURL(pkg.root).href } } }],
+      locations: [{ physicalLocation: { artifactLocation: { uri: fileUri(pkg.root) } } }],
       ...(related ? { relatedLocations: [related] } : {}),
       properties: {
         packageId: pkg.id,

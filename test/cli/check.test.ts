@@ -1,0 +1,110 @@
+/** `dpdoctor check` end to end: exit codes 0/1/2, JSON shape (the contract `fix --from` reads), forms, SARIF. */
+import assert from "node:assert/strict";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { tempDir, writeTree } from "../check/helpers.js";
+import { runCli } from "../helpers/cli.js";
+
+describe("dpdoctor check", () => {
+  const seed = path.join(tempDir("cli"), "ABC00123");
+  writeTree(seed, ["blah/file.ldf", "setup.exe", "Program Files/a b.txt"]);
+  const clean = path.join(tempDir("cli-ok"), "ABC00124");
+  writeTree(clean, ["setup.exe", "x86/MigApp.xml"]);
+
+  test("seed package: exit 1, grouped by cause with the config line and the fix; client form OK", () => {
+    const r = runCli(["check", seed]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /404\.7 fileExtensions/);
+    assert.match(
+      r.stdout,
+      /config: .*applicationHost\.config:\d+:\d+ +<add fileExtension="\.ldf" allowed="false" \/>/,
+    );
+    assert.match(
+      r.stdout,
+      /fix: appcmd set config "Default Web Site\/SMS_DP_SMSPKG\$" .*fileExtension='\.ldf'/,
+    );
+    assert.match(r.stdout, /client form: 3 files OK/);
+    assert.match(r.stdout, /direct form: 1 refused \(404\.7 \.ldf\), 2 OK/);
+    assert.doesNotMatch(r.stdout, /\x1b\[/, "no colour when not a TTY");
+  });
+
+  test("--json: streamed document with site, vdir, config origin, per-file forms and reasons", () => {
+    const r = runCli(["check", seed, "--json"]);
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.site, "Default Web Site");
+    assert.equal(doc.vdir, "SMS_DP_SMSPKG$");
+    assert.match(doc.config.origin, /aspnet/);
+    assert.equal(doc.packages.length, 1);
+    const pkg = doc.packages[0];
+    assert.equal(pkg.id, "ABC00123");
+    assert.deepEqual(
+      pkg.files.map((f: { path: string }) => f.path),
+      ["setup.exe", "Program Files/a b.txt", "blah/file.ldf"], // a folder's files, then its subfolders, by name
+    );
+    const ldf = pkg.files[2];
+    assert.equal(ldf.forms.direct2007.url, "/SMS_DP_SMSPKGC$/ABC00123/blah/file.ldf");
+    assert.deepEqual(ldf.forms.direct.verdict, { status: 404, substatus: 7, layer: "request-filtering" });
+    assert.equal(ldf.forms.direct.reasons[0].check, "fileExtensions");
+    assert.equal(typeof ldf.forms.direct.reasons[0].source.line, "number");
+    assert.equal(ldf.forms.client.verdict.status, 200);
+    assert.equal(pkg.files[1].forms.direct.url, "/SMS_DP_SMSPKG$/ABC00123/Program%20Files/a%20b.txt");
+    assert.equal(doc.summary.refusedFiles, 1);
+    assert.equal(doc.summary.causes[0].check, "fileExtensions");
+    assert.ok(doc.summary.causes[0].fixes.length >= 1);
+    assert.equal(pkg.summary.forms.client.ok, 3);
+  });
+
+  test("--json --only-refused lists only refused files; --form client alone → exit 0", () => {
+    const r = runCli(["check", seed, "--json", "--only-refused"]);
+    assert.deepEqual(
+      JSON.parse(r.stdout).packages[0].files.map((f: { path: string }) => f.path),
+      ["blah/file.ldf"],
+    );
+    const c = runCli(["check", seed, "--form", "client", "--json"]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.deepEqual(JSON.parse(c.stdout).forms, ["client"]);
+  });
+
+  test("clean package: exit 0; --drive picks the 2007 vdir", () => {
+    const r = runCli(["check", clean, "--drive", "E", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      JSON.parse(r.stdout).packages[0].files[0].forms.direct2007.url,
+      "/SMS_DP_SMSPKGE$/ABC00124/setup.exe",
+    );
+  });
+
+  test("--sarif prints SARIF 2.1.0", () => {
+    const r = runCli(["check", seed, "--sarif"]);
+    assert.equal(r.code, 1);
+    const log = JSON.parse(r.stdout);
+    assert.equal(log.version, "2.1.0");
+    assert.equal(log.runs[0].results.length, 2); // .ldf in the 2007 and direct forms
+  });
+
+  test("usage and input errors: exit 2, one line, no stack trace", () => {
+    for (const args of [
+      ["check", "/no/such/folder"],
+      ["check", seed, "--form", "ftp"],
+      ["check", seed, "--json", "--sarif"],
+      ["check", seed, "--config", "/no/such/applicationHost.config"],
+      [
+        "check",
+        seed,
+        "--site",
+        "No Such Site",
+        "--config",
+        path.join(
+          import.meta.dirname,
+          "../../../shared/corpus/iis-config/apphost-iis10-aspnet-asp-verbdeny.config",
+        ),
+      ],
+    ]) {
+      const r = runCli(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /^dpdoctor: /);
+      assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
+    }
+  });
+});
