@@ -124,15 +124,70 @@ export function loadServerFromText(appHost: AppHostText, webConfigs: WebConfigTe
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** A segment trie: children are few, so a linear scan with in-place case-folded compare beats hashing. */
 interface TrieNode {
-  children: Map<number, TrieNode>;
+  /** Lower-cased segment labels of the children, parallel to `kids`. */
+  labels: string[];
+  kids: TrieNode[];
   relevant: boolean;
   /** Site-relative segments (original case of the first writer) of a relevant node. */
   segments: string[];
   cached: EffectiveConfig | null;
 }
 function newNode(): TrieNode {
-  return { children: new Map(), relevant: false, segments: [], cached: null };
+  return { labels: [], kids: [], relevant: false, segments: [], cached: null };
+}
+
+/**
+ * The deepest relevant trie node whose segments prefix `p` (separators "/" and "\\", repeated ones collapse).
+ * One pass: each label is compared in place against the path (first differing character fails fast), then the
+ * character after it must end the segment. No allocation.
+ */
+function deepestRelevant(root: TrieNode, p: string): TrieNode {
+  let node = root;
+  let best = root;
+  const n = p.length;
+  let i = 0;
+  while (node.labels.length > 0) {
+    while (i < n && isSeparator(p.charCodeAt(i))) i++;
+    if (i >= n) break;
+    const labels = node.labels;
+    let k = 0;
+    let end = i;
+    for (; k < labels.length; k++) {
+      end = matchSegment(p, i, labels[k] as string);
+      if (end >= 0) break;
+    }
+    if (k === labels.length) break;
+    node = node.kids[k] as TrieNode;
+    if (node.relevant) best = node;
+    i = end;
+  }
+  return best;
+}
+
+function isSeparator(c: number): boolean {
+  return c === 47 || c === 92;
+}
+
+/** If the segment of `p` starting at `i` equals the folded label, the index after it; else -1. */
+function matchSegment(p: string, i: number, label: string): number {
+  const len = label.length;
+  const end = i + len;
+  if (end > p.length) return -1;
+  for (let m = 0; m < len; m++) {
+    const c = p.charCodeAt(i + m);
+    const l = label.charCodeAt(m);
+    if (c !== l && fold(c) !== l) return -1;
+  }
+  return end === p.length || isSeparator(p.charCodeAt(end)) ? end : -1;
+}
+
+/** Case-fold a whole label the same way `fold` folds one UTF-16 unit. */
+function foldString(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) out += String.fromCharCode(fold(s.charCodeAt(i)));
+  return out;
 }
 
 /** IIS compares paths case-insensitively: ASCII fast path, other characters through toLowerCase. */
@@ -271,13 +326,14 @@ function buildServer(appHost: XmlDocument, webs: WebConfigInput[], origin: strin
     const idx: SiteIndex = { name: site?.name ?? siteName, key, root, apps, vdirs, levels };
     const mark = (segs: string[]): void => {
       let node = root;
-      const path = segs.join("/");
-      for (let i = 0; i < path.length; i++) {
-        const c = fold(path.charCodeAt(i));
-        let next = node.children.get(c);
-        if (!next) {
+      for (const seg of segs) {
+        const label = foldString(seg);
+        const k = node.labels.indexOf(label);
+        let next = node.kids[k];
+        if (k < 0 || !next) {
           next = newNode();
-          node.children.set(c, next);
+          node.labels.push(label);
+          node.kids.push(next);
         }
         node = next;
       }
@@ -310,34 +366,7 @@ function buildServer(appHost: XmlDocument, webs: WebConfigInput[], origin: strin
       lastSiteName = siteName;
       lastSite = idx;
     }
-    let node: TrieNode = idx.root;
-    let best = idx.root;
-    let complete = true; // did the walk consume the whole path?
-    const n = canonicalPath.length;
-    let i = 0;
-    while (i < n && (canonicalPath.charCodeAt(i) === 47 || canonicalPath.charCodeAt(i) === 92)) i++;
-    for (; i < n; i++) {
-      let c = canonicalPath.charCodeAt(i);
-      if (c === 47 || c === 92) {
-        if (node.relevant) best = node; // a whole segment matched
-        while (
-          i + 1 < n &&
-          (canonicalPath.charCodeAt(i + 1) === 47 || canonicalPath.charCodeAt(i + 1) === 92)
-        )
-          i++;
-        if (i + 1 >= n) break;
-        c = 47;
-      } else {
-        c = fold(c);
-      }
-      const next = node.children.get(c);
-      if (!next) {
-        complete = false;
-        break;
-      }
-      node = next;
-    }
-    if (complete && node.relevant) best = node;
+    const best = deepestRelevant(idx.root, canonicalPath);
     return best.cached ?? computeFor(idx, best);
   };
 
