@@ -13,13 +13,13 @@ import { evaluate } from "../engine/evaluate.js";
 import { EXIT_FINDINGS, EXIT_OK, InputError, UsageError } from "../errors.js";
 import { realFs, sha256, type WriterFs, writeConfigAtomically } from "../fix/atomic-write.js";
 import { readFindings } from "../fix/findings.js";
-import { type FixResult, planFix } from "../fix/fix.js";
+import { DEFAULT_MIME_TYPE, type FixResult, planFix } from "../fix/fix.js";
 import type { Ask } from "../fix/model.js";
 import { type FixFormat, renderAppcmd, renderDiff, renderPowerShell } from "../fix/render.js";
 import { findLocations } from "../fix/splice.js";
 import { prove } from "../fix/verify.js";
 
-interface FixCliOptions {
+export interface FixCliOptions {
   from?: string;
   config?: string;
   site: string;
@@ -35,6 +35,7 @@ interface FixCliOptions {
   allowHighBit?: boolean;
   maxQueryString?: string;
   maxUrl?: string;
+  mimeMap?: string[];
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -74,6 +75,19 @@ export function asksFromOptions(o: FixCliOptions): Ask[] {
   }
   if (o.allowDoubleEscaping) asks.push({ kind: "allowDoubleEscaping" });
   if (o.allowHighBit) asks.push({ kind: "allowHighBit" });
+  for (const raw of (o.mimeMap ?? []).flatMap((v) => v.split(","))) {
+    const t = raw.trim();
+    if (!t) continue;
+    const eq = t.indexOf("=");
+    const ext = (eq < 0 ? t : t.slice(0, eq)).trim();
+    const mimeType = eq < 0 ? DEFAULT_MIME_TYPE : t.slice(eq + 1).trim();
+    const extension = ext.startsWith(".") ? ext : `.${ext}`;
+    if (extension.length < 2 || /[/\\?#]/.test(extension) || !/^[\w.+-]+\/[\w.+-]+$/.test(mimeType))
+      throw new UsageError(
+        `--mime-map ${raw}: expected .ext or .ext=type/subtype, e.g. .ldf=application/octet-stream`,
+      );
+    asks.push({ kind: "addMimeMap", extension, mimeType });
+  }
   const mq = positiveInt("--max-query-string", o.maxQueryString);
   if (mq !== undefined) asks.push({ kind: "maxQueryString", value: mq });
   const mu = positiveInt("--max-url", o.maxUrl);
@@ -306,6 +320,12 @@ export function register(program: Command): void {
     .option("--allow-high-bit", "accept non-ASCII characters in URLs (allowHighBitCharacters)")
     .option("--max-query-string <bytes>", "raise requestLimits maxQueryString to at least this")
     .option("--max-url <bytes>", "raise requestLimits maxUrl to at least this")
+    .option(
+      "--mime-map <ext[=type]>",
+      "give an extension a MIME type so the static file handler serves it (404.3; default type application/octet-stream)",
+      collect,
+      [],
+    )
     .option("--format <format>", "diff | appcmd | powershell", "diff")
     .option("--apply", "write the change (backup next to the file); the default is a dry run")
     .option("--json", "machine-readable plan, proof and renderings")

@@ -21,7 +21,7 @@ import {
 } from "./model.js";
 import { planScope, type ScopeTarget } from "./plan.js";
 import { editText } from "./splice.js";
-import { type Evaluate, isRefusedByFiltering, type Proof, prove, statusText } from "./verify.js";
+import { type Evaluate, isRefusedByConfig, type Proof, prove, statusText } from "./verify.js";
 
 export type LoadFromText = (appHost: { text: string; file: string }) => ServerConfig;
 
@@ -62,6 +62,7 @@ interface Refused {
   why: string;
 }
 
+export const DEFAULT_MIME_TYPE = "application/octet-stream";
 const PROBE_CONTENT_ID = "DPD00001"; // synthetic package ID for proof requests built from explicit asks
 
 function canonicalOf(target: string, v?: Verdict): string {
@@ -133,6 +134,10 @@ export function asksForVerdict(
       case "maxUrl":
         asks.push({ kind: "maxUrl", value: utf8Length(canonical) });
         break;
+      case "static.mimeMap":
+        // [INF] any type works for BITS, which stores bytes; application/octet-stream is what IIS uses for unknown binaries
+        asks.push({ kind: "addMimeMap", extension: extensionOf(canonical), mimeType: DEFAULT_MIME_TYPE });
+        break;
       default: {
         const why = NOT_CONFIG[r.check];
         if (why || r.check.startsWith("httpsys.") || r.check === "config.invalid")
@@ -152,6 +157,7 @@ export const CHECK_OF_ASK: Record<Ask["kind"], CheckName> = {
   allowHighBit: "highBitCharacters",
   maxQueryString: "maxQueryString",
   maxUrl: "maxUrl",
+  addMimeMap: "static.mimeMap",
 };
 
 /** A path of exactly `length` bytes below `prefix`, cut in segments http.sys accepts. */
@@ -188,6 +194,8 @@ export function probeRequests(ask: Ask, site: string, vdir: string): ProofReques
       return [r("HEAD", `${base}/sccm?/${"a".repeat(Math.max(0, ask.value - 1))}`)];
     case "maxUrl":
       return [r("HEAD", pathOfLength(base, ask.value))];
+    case "addMimeMap":
+      return [r("HEAD", `${base}/sample${ask.extension}`)];
   }
 }
 
@@ -260,7 +268,7 @@ export function planFix(o: FixOptions): FixResult {
       { method: r.method, target: r.target, file: { exists: true } },
       { config: before, siteName: site },
     );
-    if (isRefusedByFiltering(v)) {
+    if (isRefusedByConfig(v)) {
       refused.push({
         site,
         method: r.method,
@@ -339,7 +347,7 @@ export function planFix(o: FixOptions): FixResult {
                 { method: r.method, target: r.target, file: { exists: true } },
                 { config: after, siteName: r.site },
               );
-        if (!isRefusedByFiltering(v)) continue;
+        if (!isRefusedByConfig(v)) continue;
         const { asks, unfixable: why } = asksForVerdict(
           r.method,
           r.target,

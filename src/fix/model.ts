@@ -13,7 +13,9 @@ export type Ask =
   | { kind: "allowDoubleEscaping" }
   | { kind: "allowHighBit" }
   | { kind: "maxQueryString"; value: number }
-  | { kind: "maxUrl"; value: number };
+  | { kind: "maxUrl"; value: number }
+  /** A MIME map so the static file handler serves the extension (404.3, §9.2; CM2007 vdirs are served statically). */
+  | { kind: "addMimeMap"; extension: string; mimeType: string };
 
 /** The collections of requestFiltering a fix edits, with their key attribute (§2.2). */
 export const COLLECTION_KEY = {
@@ -36,6 +38,8 @@ export type Change =
   | { op: "deleteLocalItem"; collection: CollectionName; key: string; ask: Ask }
   /** Set `allowed="true"` on an `<add>` written at this very scope. */
   | { op: "allowLocalItem"; collection: CollectionName; key: string; ask: Ask }
+  /** `<staticContent><mimeMap fileExtension=".ldf" mimeType="application/octet-stream" />` (§2.3). */
+  | { op: "addMimeMap"; extension: string; mimeType: string; ask: Ask }
   /** Set an attribute of requestFiltering or one of its child elements. */
   | { op: "setAttribute"; owner: AttributeOwner; name: string; value: string; ask: Ask };
 
@@ -126,6 +130,8 @@ export function askLabel(ask: Ask): string {
       return `maxQueryString ${ask.value}`;
     case "maxUrl":
       return `maxUrl ${ask.value}`;
+    case "addMimeMap":
+      return `MIME map ${ask.extension} → ${ask.mimeType}`;
   }
 }
 
@@ -140,6 +146,8 @@ export function askKey(ask: Ask): string {
       return `ext:${ask.extension.toLowerCase()}`;
     case "allowSegment":
       return `seg:${ask.segment.toLowerCase()}`;
+    case "addMimeMap":
+      return `mime:${ask.extension.toLowerCase()}`;
     case "allowVerb":
       return `verb:${ask.verb}`;
     case "maxQueryString":

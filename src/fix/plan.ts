@@ -125,6 +125,8 @@ export function findUnlocks(doc: XmlDocument, file: string, scope: ScopePlan): U
   for (const rf of ancestorRequestFiltering(doc, scope)) {
     const at = `${file}:${rf.line}`;
     for (const c of scope.changes) {
+      // [INF] staticContent locks are not planned: the section ships overrideModeDefault="Allow" (§2.3)
+      if (c.op === "addMimeMap") continue;
       if (c.op === "setAttribute") {
         if (c.owner === "") unlockAttribute(rf, c.name, `${c.name} is locked at ${at}`);
         else {
@@ -251,6 +253,12 @@ export function changesForAsk(
             ],
           };
     }
+    case "addMimeMap": {
+      const m = eff.staticContent.index.get(ask.extension.toLowerCase());
+      return m
+        ? { changes: [], already: `${ask.extension} already has the MIME type ${m.mimeType} here` }
+        : { changes: [{ op: "addMimeMap", extension: ask.extension, mimeType: ask.mimeType, ask }] };
+    }
   }
 }
 
@@ -275,6 +283,8 @@ export function opensSentence(ask: Ask, scope: ScopePlan, before?: number): stri
       return `Query strings up to ${ask.value} bytes${before !== undefined ? ` (was ${before})` : ""} are now accepted ${under}.`;
     case "maxUrl":
       return `URL paths up to ${ask.value} bytes${before !== undefined ? ` (was ${before})` : ""} are now accepted ${under}.`;
+    case "addMimeMap":
+      return `The static file handler now serves \`${ask.extension}\` files as ${ask.mimeType} ${where}.`;
   }
 }
 

@@ -6,6 +6,12 @@ import { unifiedDiff } from "./diff.js";
 import { type Change, COLLECTION_KEY, type ScopePlan, type Unlock } from "./model.js";
 
 const SECTION = "system.webServer/security/requestFiltering";
+const STATIC_SECTION = "system.webServer/staticContent";
+
+/** The configuration section a change edits. */
+export function sectionOf(c: Change): string {
+  return c.op === "addMimeMap" ? STATIC_SECTION : SECTION;
+}
 export const APPCMD = "%windir%\\system32\\inetsrv\\appcmd.exe";
 
 export type FixFormat = "diff" | "appcmd" | "powershell";
@@ -32,6 +38,8 @@ export function appcmdArgument(c: Change): string {
       return `/${c.collection}.[${COLLECTION_KEY[c.collection]}=${appcmdValue(c.key)}].allowed:true`;
     case "setAttribute":
       return `/${c.owner ? `${c.owner}.` : ""}${c.name}:${c.value}`;
+    case "addMimeMap":
+      return `/+"[fileExtension=${appcmdValue(c.extension)},mimeType=${appcmdValue(c.mimeType)}]"`;
   }
 }
 
@@ -53,7 +61,9 @@ export function renderAppcmd(scopes: readonly ScopePlan[]): string {
     // removes before adds: an add never meets the inherited key (§8.2)
     const order = (c: Change) => (c.op === "removeItem" ? 0 : c.op === "addItem" ? 1 : 2);
     for (const c of [...s.changes].sort((a, b) => order(a) - order(b)))
-      lines.push(`${APPCMD} set config${where} -section:${SECTION} ${appcmdArgument(c)} /commit:apphost`);
+      lines.push(
+        `${APPCMD} set config${where} -section:${sectionOf(c)} ${appcmdArgument(c)} /commit:apphost`,
+      );
   }
   return lines.length ? `${lines.join("\n")}\n` : "";
 }
@@ -82,6 +92,8 @@ export function powershellCommand(s: ScopePlan, c: Change): string {
       return `Set-WebConfigurationProperty ${head} -Filter ${psQuote(`${SECTION}/${c.collection}/add[@${COLLECTION_KEY[c.collection]}='${c.key.replace(/'/g, "''")}']`)} -Name 'allowed' -Value $true`;
     case "setAttribute":
       return `Set-WebConfigurationProperty ${head} -Filter ${psQuote(c.owner ? `${SECTION}/${c.owner}` : SECTION)} -Name ${psQuote(c.name)} -Value ${psValue(c.value)}`;
+    case "addMimeMap":
+      return `Add-WebConfigurationProperty ${head} -Filter ${psQuote(STATIC_SECTION)} -Name '.' -Value @{fileExtension=${psQuote(c.extension)};mimeType=${psQuote(c.mimeType)}}`;
   }
 }
 

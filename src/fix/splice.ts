@@ -29,6 +29,7 @@ export function applySplices(text: string, splices: readonly Splice[]): string {
 }
 
 const RF_PATH = ["system.webServer", "security", "requestFiltering"] as const;
+const STATIC_PATH = ["system.webServer", "staticContent"] as const;
 
 /** The end-of-line style of the file ("\r\n" when CRLF dominates). */
 export function detectEol(text: string): string {
@@ -80,6 +81,8 @@ interface NewNode {
   name: string;
   attrs: [string, string][];
   children: NewNode[];
+  /** A collection directive (`<add>`, `<remove>`, `<mimeMap>`): always written, never merged into an existing one. */
+  fresh?: boolean;
 }
 
 function serialize(node: NewNode, indent: string, unit: string, eol: string): string {
@@ -203,39 +206,63 @@ class SpliceBuilder {
   }
 }
 
-/** The XML element chain a scope's changes need under requestFiltering, grouped per child element. */
-function newNodesFor(changes: readonly Change[], rf: XmlElement | undefined) {
-  const rfAttrs: [string, string][] = [];
-  const childAttrs = new Map<string, [string, string][]>();
-  const childItems = new Map<string, NewNode[]>();
-  const items = (name: string) => childItems.get(name) ?? (childItems.set(name, []).get(name) as NewNode[]);
-  const cattrs = (name: string) =>
-    childAttrs.get(name) ?? (childAttrs.set(name, []).get(name) as [string, string][]);
+/** The tree of elements a scope's changes need, rooted at the scope's container (`<location>` or `<configuration>`). */
+function desiredTree(changes: readonly Change[]): NewNode {
+  const root: NewNode = { name: "", attrs: [], children: [] };
+  const child = (parent: NewNode, name: string): NewNode => {
+    let c = parent.children.find((x) => x.name === name && !x.fresh);
+    if (!c) {
+      c = { name, attrs: [], children: [] };
+      parent.children.push(c);
+    }
+    return c;
+  };
+  const path = (names: readonly string[]) => names.reduce(child, root);
   // removes before adds, so an add never meets the inherited key (§8.2: a duplicate add is 500.19)
-  const ordered = [...changes].sort((a, b) => rank(a) - rank(b));
-  const localEdits: Change[] = [];
-  for (const c of ordered) {
+  for (const c of [...changes].sort((a, b) => rank(a) - rank(b))) {
     if (c.op === "setAttribute") {
-      if (c.owner === "") rfAttrs.push([c.name, c.value]);
-      else cattrs(c.owner).push([c.name, c.value]);
+      const owner = c.owner === "" ? path(RF_PATH) : path([...RF_PATH, c.owner]);
+      owner.attrs.push([c.name, c.value]);
     } else if (c.op === "removeItem") {
-      items(c.collection).push({
+      const key: [string, string] = [COLLECTION_KEY[c.collection], c.key];
+      path([...RF_PATH, c.collection]).children.push({
         name: "remove",
-        attrs: [[COLLECTION_KEY[c.collection], c.key]],
+        attrs: [key],
         children: [],
+        fresh: true,
       });
     } else if (c.op === "addItem") {
       const a: [string, string][] = [[COLLECTION_KEY[c.collection], c.key]];
       if (c.allowed !== undefined) a.push(["allowed", String(c.allowed)]);
-      items(c.collection).push({ name: "add", attrs: a, children: [] });
-    } else localEdits.push(c);
+      path([...RF_PATH, c.collection]).children.push({ name: "add", attrs: a, children: [], fresh: true });
+    } else if (c.op === "addMimeMap") {
+      const a: [string, string][] = [
+        ["fileExtension", c.extension],
+        ["mimeType", c.mimeType],
+      ];
+      path(STATIC_PATH).children.push({ name: "mimeMap", attrs: a, children: [], fresh: true });
+    }
   }
-  void rf;
-  return { rfAttrs, childAttrs, childItems, localEdits };
+  return root;
 }
 
 function rank(c: Change): number {
   return c.op === "removeItem" ? 0 : c.op === "addItem" ? 1 : 2;
+}
+
+/** Writes `want`'s children into `el`: existing elements get attributes and recurse, missing ones are appended. */
+function mergeInto(builder: SpliceBuilder, el: XmlElement, want: NewNode): void {
+  const missing: NewNode[] = [];
+  for (const w of want.children) {
+    const existing = w.fresh ? undefined : el.children.find((c) => c.name === w.name);
+    if (!existing) {
+      missing.push(w);
+      continue;
+    }
+    for (const [n, v] of w.attrs) builder.setAttribute(existing, n, v);
+    mergeInto(builder, existing, w);
+  }
+  builder.appendChildren(el, missing);
 }
 
 /** Splices that write one scope's changes (and its unlocks) into the document. */
@@ -243,20 +270,7 @@ export function spliceScope(builder: SpliceBuilder, scope: ScopePlan): void {
   const doc = builder.doc;
   const container = scopeContainer(doc, scope);
   const rf = container ? descend(container, RF_PATH) : undefined;
-  const { rfAttrs, childAttrs, childItems, localEdits } = newNodesFor(scope.changes, rf);
-  const childNames = [...new Set([...childAttrs.keys(), ...childItems.keys()])];
-
-  // Children of requestFiltering that are not written yet, as new nodes.
-  const missingChildren: NewNode[] = [];
-  for (const name of childNames) {
-    const existing = rf?.children.find((c) => c.name === name);
-    if (existing) {
-      for (const [n, v] of childAttrs.get(name) ?? []) builder.setAttribute(existing, n, v);
-      builder.appendChildren(existing, childItems.get(name) ?? []);
-    } else
-      missingChildren.push({ name, attrs: childAttrs.get(name) ?? [], children: childItems.get(name) ?? [] });
-  }
-  for (const c of localEdits) {
+  for (const c of scope.changes) {
     if (c.op !== "deleteLocalItem" && c.op !== "allowLocalItem") continue;
     const el = findLocalAdd(
       rf?.children.find((x) => x.name === c.collection),
@@ -267,29 +281,15 @@ export function spliceScope(builder: SpliceBuilder, scope: ScopePlan): void {
     if (c.op === "deleteLocalItem") builder.deleteElement(el);
     else builder.setAttribute(el, "allowed", "true");
   }
-
-  if (rf) {
-    for (const [n, v] of rfAttrs) builder.setAttribute(rf, n, v);
-    builder.appendChildren(rf, missingChildren);
-  } else if (rfAttrs.length > 0 || missingChildren.length > 0) {
-    // Build the missing part of system.webServer/security/requestFiltering under the deepest existing element.
-    const rfNode: NewNode = { name: "requestFiltering", attrs: rfAttrs, children: missingChildren };
-    let deepest: XmlElement | undefined = container;
-    let depth = 0;
-    if (container) {
-      for (const name of RF_PATH) {
-        const next: XmlElement | undefined = deepest?.children.find((c) => c.name === name);
-        if (!next) break;
-        deepest = next;
-        depth++;
-      }
-    }
-    let node = rfNode;
-    for (let i = RF_PATH.length - 2; i >= depth; i--)
-      node = { name: RF_PATH[i] as string, attrs: [], children: [node] };
-    if (container && deepest) builder.appendChildren(deepest, [node]);
+  const tree = desiredTree(scope.changes);
+  if (tree.children.length > 0) {
+    if (container) mergeInto(builder, container, tree);
     else
-      insertLocation(builder, { name: "location", attrs: [["path", scope.locationPath]], children: [node] });
+      insertLocation(builder, {
+        name: "location",
+        attrs: [["path", scope.locationPath]],
+        children: tree.children,
+      });
   }
   for (const u of scope.unlocks) spliceUnlock(builder, u);
 }

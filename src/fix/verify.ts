@@ -14,6 +14,14 @@ export function isRefusedByFiltering(v: Verdict): boolean {
   return v.layer === "httpsys" || v.layer === "config" || v.layer === "request-filtering";
 }
 
+/**
+ * Refused in a way `fix` can change: request filtering, http.sys or config (reported when not fixable), and the
+ * static file handler's missing MIME map (404.3, §9.2), which a ConfigMgr 2007 vdir meets once `.ldf` passes.
+ */
+export function isRefusedByConfig(v: Verdict): boolean {
+  return isRefusedByFiltering(v) || v.reasons.some((r) => r.check === "static.mimeMap");
+}
+
 export function statusText(v: Verdict): string {
   return v.status === 0 || (v.layer === "pass" && v.reasons.length === 0)
     ? `${v.status || 200} (passes)`
@@ -63,7 +71,7 @@ export function prove(
       return { request: p, before: b, after: a, ok, line };
     }
     if (p.role === "refused") {
-      const ok = !isRefusedByFiltering(a);
+      const ok = !isRefusedByConfig(a);
       const line = ok
         ? `passes: ${head}: ${statusText(b)} → ${statusText(a)}`
         : `STILL REFUSED: ${head}: ${statusText(b)} → ${statusText(a)} (${a.reasons[0]?.message ?? a.layer})`;
