@@ -394,7 +394,13 @@ function deepest<T extends { segments: string[] }>(list: T[], segs: string[]): T
 }
 
 /** §8.1: the levels that apply to a path, in merge order. */
-function levelsFor(idx: SiteIndex, segs: string[], hostLevels: ConfigLevel[], app: AppInfo): ConfigLevel[] {
+function levelsFor(
+  idx: SiteIndex,
+  segs: string[],
+  hostLevels: ConfigLevel[],
+  app: AppInfo,
+  notes: string[],
+): ConfigLevel[] {
   const out: ConfigLevel[] = [];
   // Steps 2-3: applicationHost bare sections, then <location path=""> / ".", document order.
   for (const l of hostLevels) if (l.siteKey === null) out.push(l);
@@ -405,7 +411,13 @@ function levelsFor(idx: SiteIndex, segs: string[], hostLevels: ConfigLevel[], ap
     // §8.5: inheritInChildApplications="false" stops the settings at the application that contains the location.
     if (!l.inheritInChildApplications) {
       const owner = deepest(idx.apps, ls);
-      if (owner && owner !== app) return false;
+      if (owner && owner !== app) {
+        const at = l.location ?? l.doc.root;
+        notes.push(
+          `inheritInChildApplications="false" at ${l.doc.file}:${at.line} stops its settings at application ${owner.path}; this URL belongs to application ${app.path} (§8.5 [INF]: honoured for system.webServer)`,
+        );
+        return false;
+      }
     }
     return true;
   };
@@ -420,6 +432,13 @@ function levelsFor(idx: SiteIndex, segs: string[], hostLevels: ConfigLevel[], ap
     return da !== db ? da - db : a.segments.length - b.segments.length;
   });
   out.push(...webs);
+  const hostDepths = new Set(host.map((l) => l.segments.length));
+  const clash = webs.find((w) => hostDepths.has(w.webConfigSegments?.length ?? -1));
+  if (clash) {
+    notes.push(
+      `applicationHost.config <location> blocks are applied before ${clash.doc.file} at the same path, so the web.config wins unless locked (§13 item 19 [INF])`,
+    );
+  }
   return out;
 }
 
@@ -511,7 +530,12 @@ function computeEffective(
 ): EffectiveConfig {
   const app = deepest(idx.apps, segs) ?? { segments: [], path: "/" };
   const vdir = deepest(idx.vdirs, segs);
-  const levels = levelsFor(idx, segs, hostLevels, app);
+  const notes: string[] = [];
+  if (modulesAssumed)
+    notes.push(
+      "RequestFilteringModule assumed loaded: the configuration has no <globalModules> (an excerpt)",
+    );
+  const levels = levelsFor(idx, segs, hostLevels, app, notes);
   const errors: ConfigError[] = [];
   const results = new Map<string, ElState>();
   for (const [name, schema] of MERGED_SECTIONS) {
@@ -560,6 +584,7 @@ function computeEffective(
     handlers: toHandlers(results.get(HANDLERS_SECTION) as ElState),
     applicationPath: app.path,
     virtualDirectoryPath: vdir?.path ?? app.path,
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  * read the section, §8.4) and the offending directive is skipped.
  */
 
-import type { AttrSchema, ElementSchema } from "./schema.js";
+import { type AttrSchema, type ElementSchema, RF_SECTION } from "./schema.js";
 import type { ConfigError, SourceRef } from "./types.js";
 import { lineText, type XmlAttribute, type XmlDocument, type XmlElement } from "./xml.js";
 
@@ -267,7 +267,7 @@ export function mergeElement(state: ElState, el: XmlElement, schema: ElementSche
         // §8.2, §12 #60; for request filtering by analogy (§13 item 20).
         report(
           ctx,
-          `cannot add duplicate collection entry of type '${c.name}' with unique key attribute '${col.key}' set to '${keyAttr.value}' (already added at ${where((state.items[idx] as ItemState).source)})`,
+          `cannot add duplicate collection entry of type '${c.name}' with unique key attribute '${col.key}' set to '${keyAttr.value}' (already added at ${where((state.items[idx] as ItemState).source)})${ctx.section === RF_SECTION ? " [INF §13.20: observed for mimeMap, assumed for request filtering]" : ""}`,
           elementSource(ctx.doc, c),
         );
         continue;

@@ -171,6 +171,11 @@ export interface EffectiveConfig {
   applicationPath: string;
   /** Virtual directory that owns this URL. */
   virtualDirectoryPath: string;
+  /**
+   * Inferences (spec §13, [INF]) this effective configuration depends on, in plain words, e.g. the assumed order of
+   * an applicationHost <location> and a web.config at the same path. Optional; added by the config helper.
+   */
+  notes?: string[];
 }
 
 /** A loaded server: applicationHost.config + web.config files mapped to URL paths. */

@@ -424,7 +424,13 @@ const rows: Row[] = [
       },
     ],
     path: "/app/x",
-    extra: (e) => assert.equal(e.requestFiltering.allowDoubleEscaping.value, false),
+    extra: (e) => {
+      assert.equal(e.requestFiltering.allowDoubleEscaping.value, false);
+      assert.ok(
+        e.notes?.some((n) => /§13 item 19/.test(n)),
+        "the inferred order is said, not hidden",
+      );
+    },
   },
   {
     name: 'inheritInChildApplications="false" stops at the child application (§8.5)',
@@ -436,6 +442,8 @@ const rows: Row[] = [
     ],
     path: "/app/x.ldf",
     denied: [".ldf", ".mdb"],
+    extra: (e) =>
+      assert.ok(e.notes?.some((n) => /inheritInChildApplications="false" at web0\.config:1/.test(n))),
   },
   {
     name: 'inheritInChildApplications="false" still applies to plain folders of the same application',
