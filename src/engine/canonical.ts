@@ -91,57 +91,97 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
       "request target does not start with '/' (http.sys: invalid URL)",
     );
   }
-  let clean = true;
-  let segments = 0;
-  let segLen = 0;
-  let maxSeg = 0;
-  for (let i = 0; i < n; i++) {
-    const c = rawPath.charCodeAt(i);
-    if (c === 47) {
-      if (segLen > maxSeg) maxSeg = segLen;
-      segLen = 0;
-      if (i + 1 < n) {
-        const d = rawPath.charCodeAt(i + 1);
-        if (d === 47 || d === 46)
-          clean = false; // "//" or "/." (maybe a dot segment)
-        else segments++;
-      }
-      continue;
-    }
-    segLen++;
-    if (c <= 32 || c === 127)
-      return httpSys(
-        400,
-        "httpsys.invalidCharacter",
-        c === 32
-          ? `raw space at column ${i + 1} of the path (must be sent as %20)`
-          : `control character 0x${c.toString(16).padStart(2, "0")} at column ${i + 1} of the path`,
-      );
-    if (c === 35)
-      return httpSys(
-        400,
-        "httpsys.invalidCharacter",
-        `raw '#' at column ${i + 1} of the path (must be sent as %23)`,
-      );
-    if (c === 37) {
-      clean = false;
-      if (i + 2 >= n || !isHex(rawPath.charCodeAt(i + 1)) || !isHex(rawPath.charCodeAt(i + 2)))
-        return httpSys(
-          400,
-          "httpsys.badEscape",
-          `'%' at column ${i + 1} is not followed by two hex digits (http.sys never accepts a bare '%')`,
-        );
-      if (rawPath.charCodeAt(i + 1) === 48 && rawPath.charCodeAt(i + 2) === 48)
-        return httpSys(400, "httpsys.invalidCharacter", `%00 (NUL) at column ${i + 1} of the path`);
-    } else if (c === 92) clean = false;
-  }
-  if (segLen > maxSeg) maxSeg = segLen;
+  const bad = scan(rawPath);
+  if (bad >= 0) return refuseChar(rawPath, bad);
+  const clean = scanClean;
+  const segments = scanSegments;
+  const maxSeg = scanMaxSegment;
   if (clean) {
     if (maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH) return segmentTooLong(maxSeg);
     if (segments > HTTPSYS_MAX_SEGMENTS) return tooManySegments(segments);
     return rawPath;
   }
   return canonicalizeSlow(rawPath);
+}
+
+// Results of the last scan() (module state instead of an object: scan runs once per verdict).
+let scanClean = true;
+let scanSegments = 0;
+let scanMaxSegment = 0;
+
+/**
+ * One pass over a raw path that starts with '/': index of the first character http.sys refuses (raw space, control
+ * character, raw '#', bad or NUL escape), or -1. Sets scanClean (no '%', '\\', '//' or '/.'), scanSegments, and
+ * scanMaxSegment (raw length).
+ */
+function scan(raw: string): number {
+  let clean = true;
+  let segments = 0;
+  let segStart = 1;
+  let maxSeg = 0;
+  const n = raw.length;
+  for (let i = 1; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (c > 47) {
+      if (c === 92) clean = false;
+      else if (c === 127) return i;
+      continue;
+    }
+    if (c === 47) {
+      if (i - segStart > maxSeg) maxSeg = i - segStart;
+      if (i > segStart) segments++;
+      else clean = false; // "//"
+      segStart = i + 1;
+      if (raw.charCodeAt(i + 1) === 46) clean = false; // "/." (maybe a dot segment)
+      continue;
+    }
+    if (c === 46) {
+      if (i === 1) clean = false; // "/." at the start
+      continue;
+    }
+    if (c <= 32 || c === 35) return i;
+    if (c === 37) {
+      clean = false;
+      if (i + 2 >= n || !isHex(raw.charCodeAt(i + 1)) || !isHex(raw.charCodeAt(i + 2))) return i;
+      if (raw.charCodeAt(i + 1) === 48 && raw.charCodeAt(i + 2) === 48) return i;
+    }
+  }
+  if (n - segStart > maxSeg) maxSeg = n - segStart;
+  if (n > segStart) segments++;
+  scanClean = clean;
+  scanSegments = segments;
+  scanMaxSegment = maxSeg;
+  return -1;
+}
+
+function refuseChar(raw: string, i: number): Reason {
+  const c = raw.charCodeAt(i);
+  if (c === 32)
+    return httpSys(
+      400,
+      "httpsys.invalidCharacter",
+      `raw space at column ${i + 1} of the path (must be sent as %20)`,
+    );
+  if (c === 35)
+    return httpSys(
+      400,
+      "httpsys.invalidCharacter",
+      `raw '#' at column ${i + 1} of the path (must be sent as %23)`,
+    );
+  if (c === 37) {
+    if (raw.charCodeAt(i + 1) === 48 && raw.charCodeAt(i + 2) === 48)
+      return httpSys(400, "httpsys.invalidCharacter", `%00 (NUL) at column ${i + 1} of the path`);
+    return httpSys(
+      400,
+      "httpsys.badEscape",
+      `'%' at column ${i + 1} is not followed by two hex digits (http.sys never accepts a bare '%')`,
+    );
+  }
+  return httpSys(
+    400,
+    "httpsys.invalidCharacter",
+    `control character 0x${c.toString(16).padStart(2, "0")} at column ${i + 1} of the path`,
+  );
 }
 
 function segmentTooLong(len: number): Reason {

@@ -20,22 +20,30 @@ export const DP_SCCM_FORM_NOTE: readonly string[] = Object.freeze([
 export const DP_STATIC_2007_NOTE =
   "ConfigMgr 2007 package share URL (SMS_DP_SMSPKG<drive>$): files are served by the static file handler, so mimeMap (404.3) and Hidden-attribute (404.9) checks apply (spec §10.1)";
 
-function firstSegmentUpper(canon: string): string {
-  const end = canon.indexOf("/", 1);
-  return (end < 0 ? canon.slice(1) : canon.slice(1, end)).toUpperCase();
+/** Case-insensitive match of ASCII upper-case `word` at `at` in `s`. */
+function matchAt(s: string, at: number, word: string): boolean {
+  if (at + word.length > s.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    let c = s.charCodeAt(at + i);
+    if (c >= 97 && c <= 122) c -= 32;
+    if (c !== word.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
+/** Classifies a canonical path by its first segment (no allocation: this runs for every verdict). */
 export function classifyDpPath(canon: string): DpPathKind {
-  // cheap reject: every DP vdir starts with S, N or C and ends with '$'
-  const c1 = canon.charCodeAt(1) | 32;
-  if (c1 !== 115 && c1 !== 110 && c1 !== 99) return "other";
-  let seg = firstSegmentUpper(canon);
-  if (!seg.endsWith("$")) return "other";
-  if (seg.startsWith("NOCERT_")) seg = seg.slice(7);
-  else if (seg.startsWith("CCMTOKENAUTH_")) seg = seg.slice(13);
-  if (!seg.startsWith("SMS_DP_")) return "other";
-  // SMS_DP_SMSPKG<drive>$ : exactly one letter between SMSPKG and $
-  if (seg.length === 15 && seg.startsWith("SMS_DP_SMSPKG") && seg[13] >= "A" && seg[13] <= "Z")
-    return "static2007";
+  let end = canon.indexOf("/", 1);
+  if (end < 0) end = canon.length;
+  if (end < 9 || canon.charCodeAt(end - 1) !== 36) return "other"; // every DP vdir ends with '$'
+  let at = 1;
+  if (matchAt(canon, at, "NOCERT_")) at += 7;
+  else if (matchAt(canon, at, "CCMTOKENAUTH_")) at += 13;
+  if (!matchAt(canon, at, "SMS_DP_")) return "other";
+  // SMS_DP_SMSPKG<drive>$ : exactly one letter between SMSPKG and '$' (ConfigMgr 2007)
+  if (end - at === 15 && matchAt(canon, at + 7, "SMSPKG")) {
+    const d = canon.charCodeAt(at + 13) & ~32;
+    if (d >= 65 && d <= 90) return "static2007";
+  }
   return "content";
 }

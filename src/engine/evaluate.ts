@@ -201,18 +201,20 @@ function configVerdict(errors: EffectiveConfig["errors"], canon: string): Verdic
 /** End index of the script path in `canon` (§5.4): canon.length unless a handler claims a non-final segment. */
 function scriptPathEnd(canon: string, method: string, c: Compiled): number {
   if (c.pathInfoClaimers.size === 0) return canon.length;
-  let segStart = 1;
-  let dot = -1;
-  for (let i = 1; i < canon.length; i++) {
-    const ch = canon.charCodeAt(i);
-    if (ch === 46) dot = i;
-    if (ch !== 47) continue;
-    // segment canon[segStart, i) is non-final; its last dot is `dot` when >= segStart
-    if (dot >= segStart && dot < i - 1) {
-      const claimers = c.pathInfoClaimers.get(canon.slice(dot, i).toLowerCase());
-      if (claimers) for (const h of claimers) if (h.verbs === null || h.verbs.has(method)) return i;
+  // jump from dot to dot (native indexOf, no per-character loop): a dot whose segment ends before the last one
+  let dot = canon.indexOf(".", 1);
+  while (dot >= 0) {
+    const end = canon.indexOf("/", dot);
+    if (end < 0) return canon.length; // the dot is in the final segment
+    const nextDot = canon.indexOf(".", dot + 1);
+    if (nextDot < 0 || nextDot > end) {
+      // `dot` is the last dot of the non-final segment ending at `end`
+      if (end > dot + 1) {
+        const claimers = c.pathInfoClaimers.get(canon.slice(dot, end).toLowerCase());
+        if (claimers) for (const h of claimers) if (h.verbs === null || h.verbs.has(method)) return end;
+      }
     }
-    segStart = i + 1;
+    dot = nextDot;
   }
   return canon.length;
 }
@@ -240,6 +242,12 @@ export function extensionOf(path: string): string {
   const dot = path.lastIndexOf(".");
   if (dot <= slash || dot === path.length - 1) return ".";
   return path.slice(dot);
+}
+
+/** Extension of a file name (§6.10): from its last dot; "." for none or a trailing dot. */
+function nameExtension(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return dot < 0 || dot === name.length - 1 ? "." : name.slice(dot);
 }
 
 /** Every request-filtering check of §6, in the §7 table order; returns all that fired (primary first). */
@@ -528,11 +536,12 @@ function hiddenSegment(
   }
   const n = scriptPath.length;
   let segStart = start;
-  for (let i = start; i <= n; i++) {
-    if (i < n && scriptPath.charCodeAt(i) !== 47) continue;
-    const len = i - segStart;
+  while (segStart <= n) {
+    let end = scriptPath.indexOf("/", segStart);
+    if (end < 0) end = n;
+    const len = end - segStart;
     if (len > 0 && c.hiddenLengths.has(len)) {
-      const seg = scriptPath.slice(segStart, i);
+      const seg = scriptPath.slice(segStart, end);
       const rule = rf.hiddenSegments.index.get(seg.toLowerCase());
       if (rule)
         return {
@@ -544,7 +553,7 @@ function hiddenSegment(
           ...(appExempt ? { inferred: "§13.4 hidden segments evaluated below the application root" } : {}),
         };
     }
-    segStart = i + 1;
+    segStart = end + 1;
   }
   return null;
 }
@@ -647,7 +656,7 @@ function handlerLayer(
       "the configuration declares no handler mappings: assuming the StaticFile handler serves this URL",
     );
   } else {
-    const lowerExt = directory ? "" : extensionOf(`/${lowerName}`);
+    const lowerExt = directory ? "" : nameExtension(lowerName);
     for (const h of candidatesFor(c, method, lowerExt, directory)) {
       if (h.kind === "exact" || h.kind === "glob" ? patternMatches(h, lowerName) : true) {
         handler = h;
@@ -735,7 +744,6 @@ function staticFile(
   notes: string[] | undefined,
 ): Verdict {
   const name = handler?.mapping.name ?? "StaticFile";
-  const extra = (): Partial<Verdict> => ({ canonicalPath: canon, handler: name, notes });
   const file = req.file;
   if (c.staticContentErrors)
     return configVerdict(
@@ -752,7 +760,7 @@ function staticFile(
         source: null,
       },
       "handler",
-      extra(),
+      { canonicalPath: canon, handler: name, notes },
     );
   if (trailing && file?.isDirectory === false)
     return refused(
@@ -764,7 +772,7 @@ function staticFile(
         source: null,
       },
       "handler",
-      extra(),
+      { canonicalPath: canon, handler: name, notes },
     );
   if (directory) {
     if (!trailing)
@@ -777,7 +785,7 @@ function staticFile(
           source: null,
         },
         "handler",
-        extra(),
+        { canonicalPath: canon, handler: name, notes },
       );
     return refused(
       {
@@ -789,7 +797,7 @@ function staticFile(
         inferred: "§9.2 assumes no default document and directoryBrowse disabled (not modelled)",
       },
       "handler",
-      extra(),
+      { canonicalPath: canon, handler: name, notes },
     );
   }
   if (file?.hidden === true)
@@ -803,10 +811,10 @@ function staticFile(
         inferred: "§9.2 substatus .9 (KB943891); the 404 itself is documented (KB216803)",
       },
       "handler",
-      extra(),
+      { canonicalPath: canon, handler: name, notes },
     );
   // mimeMap: last-dot extension, then the ".*" fallback (§9.2, §13.16 inferred)
-  const ext = extensionOf(`/${lowerName}`);
+  const ext = nameExtension(lowerName);
   const mime = cfg.staticContent.index.get(ext);
   const multiDot = lowerName.indexOf(".") !== lowerName.lastIndexOf(".");
   if (!mime) {
@@ -830,7 +838,7 @@ function staticFile(
             : {}),
         },
         "handler",
-        extra(),
+        { canonicalPath: canon, handler: name, notes },
       );
     (notes ??= []).push(
       `no mimeMap for ${ext}; the ".*" mimeMap (${star.mimeType}) serves it (spec §13.16 inferred: last dot, then ".*")`,
@@ -849,7 +857,7 @@ function staticFile(
         source: null,
       },
       "handler",
-      extra(),
+      { canonicalPath: canon, handler: name, notes },
     );
   return pass(name, canon, notes);
 }
