@@ -18,7 +18,7 @@ import {
   splitSegments,
   webConfigLevels,
 } from "./files.js";
-import { type ElState, type MergeContext, mergeElement, newState } from "./merge.js";
+import { type ElState, elementSource, type MergeContext, mergeElement, newState } from "./merge.js";
 import {
   GLOBAL_MODULES_SECTION,
   HANDLERS_SECTION,
@@ -469,25 +469,23 @@ function mergeSection(
       if (level.kind === "webconfig") {
         const where = (s: SourceRef | null): string => (s ? ` (${s.file}:${s.line})` : "");
         const first = els[0] as (typeof els)[number];
-        const src = { file: level.doc.file, line: first.line, column: first.column };
+        const src = elementSource(level.doc, first);
         const declared = d?.allowDefinition ?? "Everywhere";
-        const atAppRoot =
-          level.location === null &&
-          idx.apps.some(
-            (a) => isPrefix(a.segments, lower(level.segments)) && a.segments.length === level.segments.length,
-          );
+        const atAppRoot = idx.apps.some(
+          (a) => isPrefix(a.segments, lower(level.segments)) && a.segments.length === level.segments.length,
+        );
         if (declared === "AppHostOnly" || declared === "MachineOnly" || declared === "MachineToWebRoot") {
           errors.push({
             section: name,
             message: `section ${name} can only be set in applicationHost.config (allowDefinition="${declared}")${where(d?.source ?? null)}`,
-            source: { ...src, text: lineTextOf(level.doc, first.line) },
+            source: src,
           });
           allowed = false;
         } else if (declared === "MachineToApplication" && !atAppRoot) {
           errors.push({
             section: name,
             message: `section ${name} can only be set at an application root (allowDefinition="MachineToApplication")${where(d?.source ?? null)}`,
-            source: { ...src, text: lineTextOf(level.doc, first.line) },
+            source: src,
           });
           allowed = false;
         } else if (mode === "Deny" && lockFile !== level.doc.file) {
@@ -495,7 +493,7 @@ function mergeSection(
           errors.push({
             section: name,
             message: `this configuration section cannot be used at this path: it is locked at a parent level (overrideMode="Deny"${lockSource ? ` at ${lockSource.file}:${lockSource.line}` : ""})`,
-            source: { ...src, text: lineTextOf(level.doc, first.line) },
+            source: src,
           });
           allowed = false;
         }
@@ -512,12 +510,6 @@ function mergeSection(
     }
   }
   return { state, errors };
-}
-
-function lineTextOf(doc: XmlDocument, line: number): string {
-  const s = doc.lineStarts[line - 1] ?? 0;
-  const e = doc.lineStarts[line] ?? doc.text.length;
-  return doc.text.slice(s, e).trim();
 }
 
 function computeEffective(
@@ -566,7 +558,7 @@ function computeEffective(
         errors.push({
           section: name,
           message: `section ${name} is not declared in <configSections> (is its IIS module installed?): IIS answers 500.19 for every request of this application (§8.4)`,
-          source: { file: l.doc.file, line: el.line, column: el.column, text: lineTextOf(l.doc, el.line) },
+          source: elementSource(l.doc, el),
         });
       }
     }

@@ -61,14 +61,28 @@ export interface MergeContext {
   errors: ConfigError[];
 }
 
-export function sourceAt(doc: XmlDocument, line: number, column: number): SourceRef {
-  return { file: doc.file, line, column, text: lineText(doc, line) };
+/** Longest SourceRef.text kept as the whole line; longer lines (minified files) show the construct itself. */
+const MAX_TEXT = 200;
+
+function clip(t: string): string {
+  return t.length <= MAX_TEXT ? t : `${t.slice(0, MAX_TEXT - 1)}…`;
 }
+
+export function sourceAt(doc: XmlDocument, line: number, column: number, construct?: string): SourceRef {
+  const text = lineText(doc, line);
+  return {
+    file: doc.file,
+    line,
+    column,
+    text: text.length <= MAX_TEXT || !construct ? clip(text) : clip(construct),
+  };
+}
+/** Where an element starts; `text` is its line (or its start tag when the line is very long). */
 export function elementSource(doc: XmlDocument, el: XmlElement): SourceRef {
-  return sourceAt(doc, el.line, el.column);
+  return sourceAt(doc, el.line, el.column, doc.text.slice(el.start, el.startTagEnd));
 }
 function attrSource(doc: XmlDocument, a: XmlAttribute): SourceRef {
-  return sourceAt(doc, a.line, a.column);
+  return sourceAt(doc, a.line, a.column, doc.text.slice(a.nameStart, a.valueEnd + 1));
 }
 function where(s: SourceRef): string {
   return `${s.file}:${s.line}`;

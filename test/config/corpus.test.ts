@@ -3,7 +3,9 @@
  * web.configs mapped to a URL path) with the facts checked by hand against the file (corpus SOURCES.md, spec §3).
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { loadServer, loadServerFromText } from "../../src/config/load.js";
@@ -319,4 +321,35 @@ test("missing / directory / malformed files are positioned InputErrors", () => {
       typeof e.line === "number" &&
       typeof e.column === "number",
   );
+});
+
+test("a UTF-16LE (BOM) copy of a corpus config loads with the same rules and line numbers", () => {
+  const dir = mkdtempSync(join(tmpdir(), "dpdoctor-config-"));
+  try {
+    const src = `${IIS_CONFIG}apphost-iis10-aspnet-noasp.config`;
+    const text = readFileSync(src, "utf8").replace(/^\uFEFF/, "");
+    const copy = join(dir, "applicationHost.config");
+    writeFileSync(copy, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]));
+    const a = loadServer({ config: src }).effective("Default Web Site", "/x");
+    const b = loadServer({ config: copy }).effective("Default Web Site", "/x");
+    const lines = (e: EffectiveConfig) =>
+      e.requestFiltering.fileExtensions.items.map((i) => [i.fileExtension, i.source.line, i.source.column]);
+    assert.deepEqual(lines(b), lines(a));
+    assert.equal(b.staticContent.mimeMaps.length, a.staticContent.mimeMaps.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a minified one-line web.config: errors point at the column, SourceRef.text is the element, not the whole line", () => {
+  const pad = "<!-- x -->".repeat(50);
+  const text = `<configuration>${pad}<system.webServer><security><requestFiltering><fileExtensions><add fileExtension=".x" allowed="flase" /></fileExtensions></requestFiltering></security></system.webServer></configuration>`;
+  const s = loadServerFromText({ text: "<configuration/>", file: "h.config" }, [
+    { urlPath: "/", text, file: "w.config" },
+  ]);
+  const err = s.effective(s.defaultSiteName, "/a").errors[0];
+  assert.ok(err);
+  assert.equal(err.source.line, 1);
+  assert.equal(err.source.column, text.indexOf('allowed="flase"') + 1);
+  assert.equal(err.source.text, 'allowed="flase"');
 });
