@@ -702,7 +702,11 @@ function buildFinding(
     const times = list.map((x) => x.time).filter(Number.isFinite);
     const refusal: Refusal = {
       method: r.method,
-      url: r.url,
+      url:
+        p.form && p.contentId
+          ? buildDpUrl(p.form, { contentId: p.contentId, relativePath: p.relativePath ?? "", vdir: p.vdir })
+          : r.url,
+      loggedUrl: r.url,
       form: p.form,
       contentId: p.contentId,
       path: p.relativePath,
@@ -880,6 +884,7 @@ function buildFinding(
     vdir,
     value: g.value ?? firstRefusal?.value,
     allowList: /allowUnlisted="false"/i.test(firstRefusal?.configSource?.text ?? ""),
+    mimeMap: needsMimeMap(g.id, firstRefusal, server),
   });
 
   const missing: string[] = [];
@@ -919,6 +924,25 @@ function buildFinding(
     joinedBy: [...joinedBy],
     inferred,
   };
+}
+
+/**
+ * CM2007 content is served by the static file handler (§2.1, §3.4): once request filtering lets an extension through,
+ * IIS answers 404.3 unless staticContent has a mimeMap for it (spec F05 404.3). Returns the extension to map, if any.
+ */
+function needsMimeMap(
+  id: FailureId,
+  r: Refusal | undefined,
+  server: ServerConfig | undefined,
+): string | undefined {
+  if (id !== "F01" || !r || r.form !== "direct2007" || !server || !r.value) return undefined;
+  const path = r.vdir && r.contentId ? `/${r.vdir}/${r.contentId}/${r.path ?? ""}` : "/";
+  try {
+    const eff = server.effective(r.site ?? server.defaultSiteName, path);
+    return eff.staticContent.index.has(r.value.toLowerCase()) ? undefined : r.value;
+  } catch {
+    return undefined;
+  }
 }
 
 function clientNote(l: ClientLine): string {

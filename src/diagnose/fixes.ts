@@ -14,6 +14,8 @@ export interface FixContext {
   value?: string;
   /** The collection is an allow-list (allowUnlisted="false"): the fix adds an allowed entry instead of removing a deny. */
   allowList?: boolean;
+  /** Extension the static file handler has no mimeMap for (CM2007 static serving → 404.3 after the filter is lifted). */
+  mimeMap?: string;
 }
 
 /** Where applicationHost.config lives on the DP (for commands printed when no --config was given). */
@@ -48,12 +50,20 @@ const SCOPE_CAUTION =
 export function fixFor(id: FailureId, ctx: FixContext): Fix {
   const v = ctx.value;
   switch (id) {
-    case "F01":
-      return {
+    case "F01": {
+      const mime = ctx.mimeMap
+        ? ` and give it a MIME type (the static file handler answers 404.3 for an extension without a mimeMap)`
+        : "";
+      const fix: Fix = {
         summary: v
-          ? `Allow the file extension ${v} on ${ctx.vdir ?? "the DP content vdir"} (request filtering <fileExtensions>), then let the client retry`
+          ? `Allow the file extension ${v} on ${ctx.vdir ?? "the DP content vdir"} (request filtering <fileExtensions>)${mime}, then let the client retry`
           : "Allow the denied file extension on the DP content vdir (request filtering <fileExtensions>)",
-        command: v ? dpdoctorFix(ctx, `--allow-extension ${shellArg(v)}`) : null,
+        command: v
+          ? dpdoctorFix(
+              ctx,
+              `--allow-extension ${shellArg(v)}${ctx.mimeMap ? ` --mime-map ${shellArg(ctx.mimeMap)}` : ""}`,
+            )
+          : null,
         appcmd: v
           ? appcmd(
               ctx,
@@ -64,6 +74,10 @@ export function fixFor(id: FailureId, ctx: FixContext): Fix {
           : undefined,
         caution: SCOPE_CAUTION,
       };
+      if (fix.appcmd && ctx.mimeMap)
+        fix.appcmd += ` && %windir%\\system32\\inetsrv\\appcmd set config ${shellArg(ctx.vdir ? `${ctx.site}/${ctx.vdir}` : ctx.site)} -section:system.webServer/staticContent /+"[fileExtension='${ctx.mimeMap}',mimeType='application/octet-stream']" /commit:apphost`;
+      return fix;
+    }
     case "F02":
       return {
         summary: v

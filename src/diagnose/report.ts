@@ -52,8 +52,10 @@ export interface Evidence {
  */
 export interface Refusal {
   method: string;
-  /** Raw request target rebuilt from the log (stem + "?" + query). */
+  /** Raw request target as the client sends it, rebuilt from the log's URL parts (src/dp/urlforms buildDpUrl). */
   url: string;
+  /** The request as the log wrote it (stem + "?" + query; IIS writes spaces as '+'). */
+  loggedUrl?: string;
   form?: UrlForm;
   contentId?: string;
   /** Relative path inside the content ('/' separators). */

@@ -71,7 +71,7 @@ test("diagnose examples/seed: findings first, F01 .ldf, the config line, the fix
   assert.match(r.stdout, /applicationHost\.config:\d+ {2}<add fileExtension="\.ldf" allowed="false" \/>/);
   assert.match(
     r.stdout,
-    /dpdoctor fix --config \S+applicationHost\.config --allow-extension \.ldf --site "Default Web Site" --vdir SMS_DP_SMSPKGE\$/,
+    /dpdoctor fix --config \S+applicationHost\.config --allow-extension \.ldf --mime-map \.ldf --site "Default Web Site" --vdir SMS_DP_SMSPKGE\$/,
   );
   assert.match(
     r.stdout,
@@ -173,6 +173,31 @@ test("binary, truncated, UTF-16 and CRLF/mixed files are read or counted, never 
     const garbage = report.artifacts.find((a: { path: string }) => a.path.endsWith("garbage.log"));
     assert.equal(garbage.kind, "unknown");
     assert.match(garbage.message, /binary/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the printed fix command, and fix --from on the JSON, make the seed's refused HEAD pass (engine proof)", () => {
+  const json = runCli(["diagnose", seed, "--json"]);
+  const report = JSON.parse(json.stdout);
+  const command: string = report.findings[0].fix.command;
+  // split the printed command like a shell would (double quotes only)
+  const argv = (command.match(/"[^"]*"|\S+/g) ?? []).map((a) => a.replace(/^"|"$/g, ""));
+  assert.equal(argv.shift(), "dpdoctor");
+  const byCommand = runCli(argv);
+  assert.equal(byCommand.code, 0, byCommand.stderr);
+  assert.match(byCommand.stdout, /passes: HEAD \S+ on Default Web Site: 404\.7 → 200/);
+  const dir = mkdtempSync(path.join(tmpdir(), "dpdoctor-cli-"));
+  try {
+    const file = path.join(dir, "diagnose.json");
+    writeFileSync(file, json.stdout);
+    const fromJson = runCli(["fix", "--from", file, "--config", path.join(seed, "applicationHost.config")]);
+    assert.equal(fromJson.code, 0, fromJson.stderr);
+    assert.match(
+      fromJson.stdout,
+      /HEAD \/SMS_DP_SMSPKGE\$\/ABC00123\/blah\/file\.ldf on Default Web Site: 404\.7 → 200/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -63,7 +63,7 @@ test("seed: F01 for .ldf in ABC00123, names the config line and the fix command 
   assert.match(cfg?.file ?? "", /applicationHost\.config$/);
   assert.match(
     f.fix.command ?? "",
-    /^dpdoctor fix --config \S*applicationHost\.config --allow-extension \.ldf --site "Default Web Site" --vdir SMS_DP_SMSPKGE\$$/,
+    /^dpdoctor fix --config \S*applicationHost\.config --allow-extension \.ldf --mime-map \.ldf --site "Default Web Site" --vdir SMS_DP_SMSPKGE\$$/,
   );
   // the seed's IIS line, verbatim, is evidence
   assert.ok(
