@@ -115,11 +115,12 @@ export function unifiedDiff(
     const hunk = ops.slice(first, last + 1);
     const aLines = hunk.filter((o) => o.kind !== "+").length;
     const bLines = hunk.filter((o) => o.kind !== "-").length;
-    const aStart = (hunk.find((o) => o.kind !== "+")?.a ?? (hunk[0] as Op).a - 1) + 1;
-    const bStart = (hunk.find((o) => o.kind !== "-")?.b ?? (hunk[0] as Op).b - 1) + 1;
-    out.push(
-      `@@ -${aLines === 0 ? aStart - 1 : aStart},${aLines} +${bLines === 0 ? bStart - 1 : bStart},${bLines} @@\n`,
-    );
+    // diff -u: "start,count", where a zero count gives the line after which the change goes
+    const firstA = hunk.find((o) => o.kind !== "+");
+    const firstB = hunk.find((o) => o.kind !== "-");
+    const aStart = aLines === 0 ? (hunk[0] as Op).a : (firstA as Op).a + 1;
+    const bStart = bLines === 0 ? (hunk[0] as Op).b : (firstB as Op).b + 1;
+    out.push(`@@ -${aStart},${aLines} +${bStart},${bLines} @@\n`);
     for (const o of hunk) {
       out.push(`${o.kind}${o.line}`);
       if (!o.line.endsWith("\n")) out.push("\n\\ No newline at end of file\n");

@@ -24,28 +24,101 @@ export interface FindingsInput {
   skipped: string[];
 }
 
+/** Offset of the first JSON syntax error (RFC 8259), for the message; -1 when the text is valid. */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\r\n".includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const lit = (word: string) => {
+    for (const ch of word) {
+      if (text[i] !== ch) fail();
+      i++;
+    }
+  };
+  const str = () => {
+    i++; // opening quote
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 0x20) fail();
+      if (text[i] === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail();
+      }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === "{") {
+          ws();
+          if (text[i] !== '"') fail();
+          str();
+          ws();
+          if (text[i] !== ":") fail();
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === close) {
+          i++;
+          return;
+        }
+        fail();
+      }
+    }
+    const words: Record<string, string> = { t: "true", f: "false", n: "null" };
+    if (c === '"') str();
+    else if (c !== undefined && words[c]) lit(words[c] as string);
+    else {
+      const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+      if (!m || m[0] === "" || m[0] === "-") fail();
+      i += (m as RegExpExecArray)[0].length;
+    }
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (at) {
+    return typeof at === "number" ? Math.min(at, text.length) : 0;
+  }
+}
+
 /** Parses JSON with a positioned error: `file:line:col: invalid JSON: …`. */
 export function parseJsonPositioned(text: string, file: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    return JSON.parse(body);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    const m = /position (\d+)/.exec(msg);
-    let line: number | undefined;
-    let column: number | undefined;
-    if (m) {
-      const off = Number(m[1]);
-      const before = text.slice(0, off);
-      line = before.split("\n").length;
-      column = off - before.lastIndexOf("\n");
-    }
+    const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0] as string;
+    const off = Math.max(0, jsonErrorOffset(body)) + (body === text ? 0 : 1);
+    const before = text.slice(0, off);
     throw new InputError(
-      `invalid JSON (expected the output of \`dpdoctor check --json\` or \`diagnose --json\`): ${msg}`,
-      {
-        file,
-        line: line ?? 1,
-        column: column ?? 1,
-      },
+      `invalid JSON (expected the output of \`dpdoctor check --json\` or \`diagnose --json\`): ${msg.slice(0, 120)}`,
+      { file, line: before.split("\n").length, column: off - before.lastIndexOf("\n") },
     );
   }
 }
