@@ -16,6 +16,8 @@ export interface FixContext {
   site: string;
   /** vdir of the refused URL, e.g. `SMS_DP_SMSPKG$` or `SMS_DP_SMSPKGC$`. */
   vdir: string;
+  /** What the cause is about when the rule has no line of its own (the extension for a missing mimeMap). */
+  label?: string;
   /** Largest length a limit must allow (maxUrl / maxQueryString), when known. */
   needed?: number;
 }
@@ -55,7 +57,7 @@ export function fixHint(reason: Reason, ctx: FixContext): string {
     case "httpsys.urlTooLong":
       return "shorten the paths (http.sys MaxFieldLength/MaxRequestBytes, default 16384; registry HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters)";
     case "static.mimeMap":
-      return `appcmd set config "${ctx.site}/${ctx.vdir}" -section:system.webServer/staticContent /+"[fileExtension='${v ?? "<ext>"}',mimeType='application/octet-stream']" ${commit}`;
+      return `appcmd set config "${ctx.site}/${ctx.vdir}" -section:system.webServer/staticContent /+"[fileExtension='${v ?? ctx.label ?? "<ext>"}',mimeType='application/octet-stream']" ${commit} (ConfigMgr 2007 form only)`;
     case "static.hiddenFile":
       return 'clear the Hidden attribute in the package source (attrib -h "<file>") and update the content on the DPs';
     case "handler.dynamic":

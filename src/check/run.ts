@@ -8,7 +8,15 @@
  * verdicts by URL, and tallies them by cause, package and form (bounded memory whatever the tree size).
  */
 
-import { buildDpUrl, defaultVdir, SIGNATURE_VDIR, URL_FORMS, vdir2007 } from "../dp/urlforms.js";
+import {
+  buildDpUrl,
+  defaultVdir,
+  dpUrlPrefix,
+  encodeRelativePath,
+  SIGNATURE_VDIR,
+  URL_FORMS,
+  vdir2007,
+} from "../dp/urlforms.js";
 import { evaluate as engineEvaluate } from "../engine/evaluate.js";
 import type { HttpRequest, Reason, Server, Verdict } from "../engine/types.js";
 import type { UrlForm } from "../logs/records.js";
@@ -57,28 +65,36 @@ export interface PackageCheckResult {
 export const isRefused = (v: Verdict): boolean => v.status >= 400;
 const EARLY_LAYERS = new Set(["httpsys", "config", "request-filtering"]);
 
-/** Verdicts by "METHOD url", bounded (FIFO eviction) so a 1 M-file tree does not grow memory. */
+/**
+ * Verdicts by "METHOD url" for the per-package requests (the same root and extension URLs recur when several content
+ * IDs of a package share the URL ID). File URLs are distinct by construction — one path per file — so they are not
+ * cached: hashing a long key for a cache that cannot hit cost more than it saved (bench/check.ts). Bounded: two generations of at most `limit` entries each (the older one is dropped when
+ * the newer fills up), so a 1 M-file tree does not grow memory and eviction stays O(1).
+ */
 export class VerdictCache {
-  private readonly map = new Map<string, Verdict>();
+  private young = new Map<string, Verdict>();
+  private old = new Map<string, Verdict>();
   hits = 0;
   misses = 0;
   constructor(
     private readonly server: Server,
     private readonly evaluate: Evaluate,
-    private readonly limit = 20000,
+    private readonly limit = 10000,
   ) {}
   get(req: HttpRequest): Verdict {
-    const hid = req.file?.hidden ? "H" : "";
-    const key = `${req.method} ${hid}${req.target}`;
-    const hit = this.map.get(key);
+    const key = `${req.method}${req.file?.hidden ? " H " : " "}${req.target}`;
+    const hit = this.young.get(key) ?? this.old.get(key);
     if (hit) {
       this.hits++;
       return hit;
     }
     this.misses++;
     const v = this.evaluate(req, this.server);
-    if (this.map.size >= this.limit) this.map.delete(this.map.keys().next().value as string);
-    this.map.set(key, v);
+    if (this.young.size >= this.limit) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, v);
     return v;
   }
 }
@@ -102,23 +118,31 @@ export function fileUrl(
   return buildDpUrl(form, { contentId: formId(form, pkg), relativePath: rel, vdir: formVdir(form, s) });
 }
 
-/** HEAD then GET, as BITS does (§2.4). */
+/** URL prefixes of one package, per form (built once per package, not per file). */
+export function packagePrefixes(pkg: PackageSpec, s: CheckSettings): [UrlForm, string][] {
+  return s.forms.map((form) => [
+    form,
+    dpUrlPrefix(form, { contentId: formId(form, pkg), vdir: formVdir(form, s) }),
+  ]);
+}
+
+/** HEAD then GET, as BITS does (§2.4). Each file URL is distinct, so files are not cached (see VerdictCache). */
 export function checkFile(
-  cache: VerdictCache,
-  pkg: PackageSpec,
+  evaluate: (req: HttpRequest) => Verdict,
+  prefixes: [UrlForm, string][],
   f: WalkedFile,
-  s: CheckSettings,
   hidden: boolean | undefined,
 ): FileResult {
   const forms: Partial<Record<UrlForm, FormResult>> = {};
   let refused = false;
   const file = hidden === undefined ? { exists: true } : { exists: true, hidden };
-  for (const form of s.forms) {
-    const url = fileUrl(form, pkg, f.rel, s);
-    const head = cache.get({ method: "HEAD", target: url, file });
+  const rel = encodeRelativePath(f.rel);
+  for (const [form, prefix] of prefixes) {
+    const url = prefix + rel;
+    const head = evaluate({ method: "HEAD", target: url, file });
     let r: FormResult;
     if (isRefused(head)) r = { url, method: "HEAD", verdict: head };
-    else r = { url, method: "GET", verdict: cache.get({ method: "GET", target: url, file }) };
+    else r = { url, method: "GET", verdict: evaluate({ method: "GET", target: url, file }) };
     if (isRefused(r.verdict)) refused = true;
     forms[form] = r;
   }
@@ -201,11 +225,26 @@ export function reasonKey(r: Reason): string {
   return `${r.status}.${r.substatus} ${r.check} ${src}`;
 }
 
-export function causeLabel(r: Reason): string {
+/**
+ * What a cause is about, in the admin's words: the value its `<add …/>` line names (".ldf", "bin/", "HEAD"), or for
+ * checks without such a line, the file's extension where the check is about extensions (static.mimeMap 404.3),
+ * else the check name.
+ */
+export function causeLabel(r: Reason, relPath?: string): string {
   const text = r.source?.text ?? "";
   const m = /\b(?:fileExtension|segment|verb|sequence)\s*=\s*"([^"]*)"/i.exec(text);
   if (m) return r.check === "hiddenSegments" ? `${m[1]}/` : m[1];
+  if ((r.check === "static.mimeMap" || r.check === "fileExtensions") && relPath !== undefined) {
+    const name = relPath.slice(relPath.lastIndexOf("/") + 1);
+    const dot = name.lastIndexOf(".");
+    return dot > 0 ? name.slice(dot).toLowerCase() : "(no extension)";
+  }
   return r.check;
+}
+
+/** Causes group by rule line; rules without a line (mimeMap) also by what they are about. */
+function causeKey(r: Reason, label: string): string {
+  return r.source ? reasonKey(r) : `${reasonKey(r)} ${label}`;
 }
 
 function primary(v: Verdict): Reason {
@@ -243,7 +282,8 @@ export class Tally {
     for (const f of this.settings.forms)
       this.current.forms.set(f, { ok: 0, refused: 0, bySubstatus: new Map() });
     this.packages.push(this.current);
-    for (const c of checks) if (c.refused) this.addCause(c.verdict, [c.name], c.url, [c.url]);
+    for (const c of checks)
+      if (c.refused) this.addCause(c.verdict, causeLabel(primary(c.verdict)), [c.name], c.url, [c.url]);
   }
 
   warn(w: CheckWarning): void {
@@ -260,7 +300,7 @@ export class Tally {
       p.refusedFiles++;
     }
     // one count per file and cause, whatever the number of forms it hits (the forms are listed)
-    let hits: Map<string, { v: Verdict; forms: string[]; urls: string[] }> | undefined;
+    let hits: Map<string, { v: Verdict; label: string; forms: string[]; urls: string[] }> | undefined;
     for (const form of URL_FORMS) {
       const fr = r.forms[form];
       if (!fr) continue;
@@ -272,28 +312,29 @@ export class Tally {
       }
       t.refused++;
       const reason = primary(fr.verdict);
-      const k = `${reason.status}.${reason.substatus} ${causeLabel(reason)}`;
+      const label = causeLabel(reason, r.path);
+      const k = `${reason.status}.${reason.substatus} ${label}`;
       t.bySubstatus.set(k, (t.bySubstatus.get(k) ?? 0) + 1);
       hits ??= new Map();
-      const key = reasonKey(reason);
+      const key = causeKey(reason, label);
       const h = hits.get(key);
       if (h) {
         h.forms.push(form);
         h.urls.push(fr.url);
-      } else hits.set(key, { v: fr.verdict, forms: [form], urls: [fr.url] });
+      } else hits.set(key, { v: fr.verdict, label, forms: [form], urls: [fr.url] });
     }
-    if (hits) for (const h of hits.values()) this.addCause(h.v, h.forms, r.path, h.urls);
+    if (hits) for (const h of hits.values()) this.addCause(h.v, h.label, h.forms, r.path, h.urls);
   }
 
-  private addCause(v: Verdict, forms: string[], sample: string, urls: string[]): void {
+  private addCause(v: Verdict, label: string, forms: string[], sample: string, urls: string[]): void {
     const reason = primary(v);
-    const key = reasonKey(reason);
+    const key = causeKey(reason, label);
     let c = this.causes.get(key);
     if (!c) {
       c = {
         key,
         reason,
-        label: causeLabel(reason),
+        label,
         vdirs: new Set(),
         forms: new Set(),
         files: 0,
@@ -321,7 +362,11 @@ export class Tally {
       .sort((a, b) => b.files - a.files || a.key.localeCompare(b.key))
       .map((c) => ({
         ...c,
-        fixes: [...new Set([...c.vdirs].map((vdir) => fixHint(c.reason, { site, vdir, needed: c.needed })))],
+        fixes: [
+          ...new Set(
+            [...c.vdirs].map((vdir) => fixHint(c.reason, { site, vdir, label: c.label, needed: c.needed })),
+          ),
+        ],
       }));
   }
 }
@@ -355,15 +400,18 @@ export async function runCheck(
   sink: CheckSink,
   tally = new Tally(s),
 ): Promise<Tally> {
-  const cache = new VerdictCache(s.server, s.evaluate ?? engineEvaluate);
+  const evaluate = s.evaluate ?? engineEvaluate;
+  const cache = new VerdictCache(s.server, evaluate);
+  const evalFile = (req: HttpRequest) => evaluate(req, s.server);
   for (const pkg of input.packages) {
     const checks = packageChecks(cache, pkg, s);
+    const prefixes = packagePrefixes(pkg, s);
     tally.startPackage(pkg, checks);
     await sink.packageStart?.(pkg, checks);
     const facts = input.facts?.(pkg);
     for await (const f of input.walk(pkg)) {
       const hidden = facts?.(f.abs)?.hidden;
-      const r = checkFile(cache, pkg, f, s, hidden);
+      const r = checkFile(evalFile, prefixes, f, hidden);
       tally.addFile(r);
       const p = sink.file?.(pkg, r);
       if (p) await p;

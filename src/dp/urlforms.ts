@@ -109,11 +109,19 @@ export function buildDpUrl(
   form: UrlForm,
   p: { contentId: string; relativePath: string; drive?: string; vdir?: string },
 ): string {
-  const vdir = p.vdir ?? defaultVdir(form, p.drive);
-  const base = `/${encodeSegment(vdir)}/${encodeSegment(p.contentId)}`;
   const rel = encodeRelativePath(p.relativePath);
-  if (form === "client") return `${base}/sccm?/${rel}`;
-  return rel === "" ? base : `${base}/${rel}`;
+  if (rel === "" && form !== "client") return dpUrlPrefix(form, p).slice(0, -1);
+  return dpUrlPrefix(form, p) + rel;
+}
+
+/**
+ * Everything of a form's URL before the encoded relative path, ending in "/" (`/SMS_DP_SMSPKG$/<id>/sccm?/` for the
+ * client form): callers checking many files of one package build it once and append `encodeRelativePath(rel)`.
+ */
+export function dpUrlPrefix(form: UrlForm, p: { contentId: string; drive?: string; vdir?: string }): string {
+  const vdir = p.vdir ?? defaultVdir(form, p.drive);
+  const base = `/${encodeSegment(vdir)}/${encodeSegment(p.contentId)}/`;
+  return form === "client" ? `${base}sccm?/` : base;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
