@@ -5,7 +5,6 @@ export {
   type AgentKind,
   classifyAgent,
   classifyRequest,
-  decodeUrlPart,
   URL_FORM_LABEL,
 } from "./classify.js";
 export { cmTraceTime, parseCmTrace, parseSmsSimple } from "./cmtrace.js";

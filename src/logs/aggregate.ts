@@ -1,0 +1,392 @@
+/**
+ * The `dpdoctor logs` summary as mergeable partial aggregates: one per file or byte range, filled by the byte
+ * scanner (scan.ts) or from typed records (HTTPERR), merged in file order, then rendered by summary.ts.
+ * Memory is bounded: every map has a cap and counts what did not fit (overflow), so RSS does not grow with input size.
+ */
+import { classifyAgent, classifyRequest } from "./classify.js";
+
+export const CAPS = {
+  /** Distinct refused (status, URL) groups. */
+  groups: 20_000,
+  /** Distinct clients remembered per group (beyond that: counted only). */
+  clientsPerGroup: 64,
+  /** (refused group, client) pairs with retry statistics, over all groups. */
+  retryPairs: 50_000,
+  /** Distinct failing clients overall. */
+  failingClients: 100_000,
+  /** URL classification cache entries. */
+  urlCache: 100_000,
+  /** Skipped-line samples kept per range. */
+  skippedSamples: 50,
+};
+
+/** Bursts closer than this are one retry attempt (BITS retries ~3 times within a second, §5.1 [S29]). */
+export const ATTEMPT_GAP_MS = 5_000;
+
+export interface RetryStat {
+  ip: string;
+  requests: number;
+  attempts: number;
+  first: number;
+  last: number;
+  /** Start of the current attempt burst. */
+  lastAttempt: number;
+  minGap: number;
+  maxGap: number;
+  sumGap: number;
+}
+
+export interface RefusedGroup {
+  /** Methods seen (HEAD, GET, PROPFIND …). */
+  methods: string[];
+  stem: string;
+  query: string;
+  status: number;
+  substatus: number;
+  kind: string;
+  form: string;
+  contentId: string;
+  path: string;
+  count: number;
+  first: number;
+  last: number;
+  /** HTTPERR s-reason, for HTTP.sys refusals. */
+  reason?: string;
+  /** Per client (IP) statistics, including the retry cadence. */
+  clients: Map<string, RetryStat>;
+  clientsOverflow: number;
+}
+
+export interface FailingClient {
+  ip: string;
+  failures: number;
+  first: number;
+  last: number;
+}
+
+export interface SkipSample {
+  line: number;
+  column?: number;
+  reason: string;
+}
+
+export interface Partial {
+  records: number;
+  skipped: number;
+  skippedSamples: SkipSample[];
+  /** Physical lines seen (to turn range-local line numbers into file line numbers). */
+  lines: number;
+  first: number;
+  last: number;
+  /** status*1000+substatus → count */
+  byStatus: Map<number, number>;
+  /** "kind" or "kind/form" → count */
+  byKind: Map<string, number>;
+  byAgent: Map<string, number>;
+  /** HTTPERR s-reason → count */
+  byReason: Map<string, number>;
+  /** Keyed by a 53-bit hash of (stem bytes, query bytes, status, substatus): see groupKey. */
+  groups: Map<number, RefusedGroup>;
+  groupsOverflow: number;
+  /** (group, client) pairs in all groups' `clients` maps (bounded by CAPS.retryPairs). */
+  pairs: number;
+  failing: Map<string, FailingClient>;
+  failingOverflow: number;
+  /** Records dropped by --since/--until/--content/--client. */
+  filtered: number;
+}
+
+export function newPartial(): Partial {
+  return {
+    records: 0,
+    skipped: 0,
+    skippedSamples: [],
+    lines: 0,
+    first: Number.POSITIVE_INFINITY,
+    last: Number.NEGATIVE_INFINITY,
+    byStatus: new Map(),
+    byKind: new Map(),
+    byAgent: new Map(),
+    byReason: new Map(),
+    groups: new Map(),
+    groupsOverflow: 0,
+    pairs: 0,
+    failing: new Map(),
+    failingOverflow: 0,
+    filtered: 0,
+  };
+}
+
+export function inc<K>(m: Map<K, number>, k: K, n = 1): void {
+  m.set(k, (m.get(k) ?? 0) + n);
+}
+
+/**
+ * Is this response a refusal worth reporting? Every 4xx/5xx except the normal NTLM/Negotiate handshake legs:
+ * 401.2 (challenge) and 401.1 with sc-win32-status 2148074254 (SEC_E_NO_CREDENTIALS, second leg) — §2.5, F08.
+ */
+export function isRefusal(status: number, substatus: number, win32: number): boolean {
+  if (status < 400) return false;
+  if (status === 401 && (substatus === 2 || (substatus === 1 && win32 === 2148074254))) return false;
+  return true;
+}
+
+export interface UrlInfo {
+  kind: string;
+  /** "kind" or "kind/form" */
+  label: string;
+  form: string;
+  contentId: string;
+  contentIdLower: string;
+  path: string;
+}
+
+export function urlInfo(stem: string, query: string | undefined): UrlInfo {
+  const p = classifyRequest(stem, query);
+  const form = p.form ?? "";
+  return {
+    kind: p.kind,
+    label: form ? `${p.kind}/${form}` : p.kind,
+    form,
+    contentId: p.contentId ?? "",
+    contentIdLower: (p.contentId ?? "").toLowerCase(),
+    path: p.relativePath ?? "",
+  };
+}
+
+export function agentLabel(ua: string): string {
+  const a = classifyAgent(ua);
+  return a.version ? `${a.agent}/${a.version}` : a.agent;
+}
+
+/** Adds one refused request to its group (time-ordered input gives exact retry gaps). */
+export function addRefusal(
+  p: Partial,
+  key: number,
+  method: string,
+  make: () => Omit<RefusedGroup, "count" | "first" | "last" | "clients" | "clientsOverflow" | "methods">,
+  t: number,
+  ip: string,
+): void {
+  let g = p.groups.get(key);
+  if (!g) {
+    if (p.groups.size >= CAPS.groups) {
+      p.groupsOverflow++;
+      return;
+    }
+    g = { ...make(), methods: [], count: 0, first: t, last: t, clients: new Map(), clientsOverflow: 0 };
+    p.groups.set(key, g);
+  }
+  g.count++;
+  if (!g.methods.includes(method)) g.methods.push(method);
+  if (t < g.first) g.first = t;
+  if (t > g.last) g.last = t;
+  const c = g.clients.get(ip);
+  if (!c) {
+    if (g.clients.size >= CAPS.clientsPerGroup || p.pairs >= CAPS.retryPairs) g.clientsOverflow++;
+    else if (++p.pairs)
+      g.clients.set(ip, {
+        ip,
+        requests: 1,
+        attempts: 1,
+        first: t,
+        last: t,
+        lastAttempt: t,
+        minGap: Infinity,
+        maxGap: 0,
+        sumGap: 0,
+      });
+  } else {
+    c.requests++;
+    if (t - c.last >= ATTEMPT_GAP_MS) {
+      const gap = t - c.lastAttempt;
+      c.attempts++;
+      c.minGap = Math.min(c.minGap, gap);
+      c.maxGap = Math.max(c.maxGap, gap);
+      c.sumGap += gap;
+      c.lastAttempt = t;
+    }
+    if (t > c.last) c.last = t;
+  }
+  let f = p.failing.get(ip);
+  if (!f) {
+    if (p.failing.size >= CAPS.failingClients) {
+      p.failingOverflow++;
+      return;
+    }
+    f = { ip, failures: 0, first: t, last: t };
+    p.failing.set(ip, f);
+  }
+  f.failures++;
+  if (t < f.first) f.first = t;
+  if (t > f.last) f.last = t;
+}
+
+function mergeCounts<K>(into: Map<K, number>, from: Map<K, number>): void {
+  for (const [k, v] of from) inc(into, k, v);
+}
+
+function mergeRetry(a: RetryStat, b: RetryStat): void {
+  // b comes later in file order; join the two runs when b starts after a ends.
+  if (b.first >= a.last) {
+    const boundary = b.first - a.last >= ATTEMPT_GAP_MS;
+    a.attempts += b.attempts - (boundary ? 0 : 1);
+    if (boundary) {
+      const gap = b.first - a.lastAttempt;
+      a.minGap = Math.min(a.minGap, gap, b.minGap);
+      a.maxGap = Math.max(a.maxGap, gap, b.maxGap);
+      a.sumGap += gap + b.sumGap;
+    } else {
+      a.minGap = Math.min(a.minGap, b.minGap);
+      a.maxGap = Math.max(a.maxGap, b.maxGap);
+      a.sumGap += b.sumGap;
+    }
+    a.lastAttempt = b.lastAttempt;
+  } else {
+    a.attempts += b.attempts;
+    a.minGap = Math.min(a.minGap, b.minGap);
+    a.maxGap = Math.max(a.maxGap, b.maxGap);
+    a.sumGap += b.sumGap;
+    a.lastAttempt = Math.max(a.lastAttempt, b.lastAttempt);
+  }
+  a.requests += b.requests;
+  a.first = Math.min(a.first, b.first);
+  a.last = Math.max(a.last, b.last);
+}
+
+/** Merges `b` (later in file order) into `a`. Line numbers are not touched (see summary.ts). */
+export function mergePartial(a: Partial, b: Partial): Partial {
+  a.records += b.records;
+  a.skipped += b.skipped;
+  a.lines += b.lines;
+  a.filtered += b.filtered;
+  a.first = Math.min(a.first, b.first);
+  a.last = Math.max(a.last, b.last);
+  mergeCounts(a.byStatus, b.byStatus);
+  mergeCounts(a.byKind, b.byKind);
+  mergeCounts(a.byAgent, b.byAgent);
+  mergeCounts(a.byReason, b.byReason);
+  for (const [k, g] of b.groups) {
+    const x = a.groups.get(k);
+    if (!x) {
+      if (a.groups.size >= CAPS.groups) {
+        a.groupsOverflow += g.count;
+        continue;
+      }
+      a.groups.set(k, g);
+      a.pairs += g.clients.size;
+      continue;
+    }
+    x.count += g.count;
+    for (const m of g.methods) if (!x.methods.includes(m)) x.methods.push(m);
+    x.first = Math.min(x.first, g.first);
+    x.last = Math.max(x.last, g.last);
+    x.clientsOverflow += g.clientsOverflow;
+    for (const [ip, c] of g.clients) {
+      const y = x.clients.get(ip);
+      if (y) mergeRetry(y, c);
+      else if (x.clients.size < CAPS.clientsPerGroup && a.pairs < CAPS.retryPairs) {
+        a.pairs++;
+        x.clients.set(ip, c);
+      } else x.clientsOverflow++;
+    }
+  }
+  a.groupsOverflow += b.groupsOverflow;
+  for (const [ip, f] of b.failing) {
+    const x = a.failing.get(ip);
+    if (x) {
+      x.failures += f.failures;
+      x.first = Math.min(x.first, f.first);
+      x.last = Math.max(x.last, f.last);
+    } else if (a.failing.size < CAPS.failingClients) a.failing.set(ip, f);
+    else a.failingOverflow++;
+  }
+  a.failingOverflow += b.failingOverflow;
+  return a;
+}
+
+// FNV-1a (32-bit) and a second multiplicative hash over the same bytes: together a 53-bit key.
+export function fnv1a(b: Uint8Array, s: number, e: number, h = 0x811c9dc5): number {
+  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+export function hash2(b: Uint8Array, s: number, e: number, h = 0x2545f491): number {
+  for (let i = s; i < e; i++) h = Math.imul(h + b[i], 0x5bd1e995) ^ (h >>> 15);
+  return h >>> 0;
+}
+
+/** 53-bit group key of a refused request: stem + query bytes, status and substatus. */
+export function groupKey(
+  stemH1: number,
+  stemH2: number,
+  queryH: number,
+  status: number,
+  substatus: number,
+): number {
+  const lo =
+    (Math.imul(stemH2 ^ queryH, 0x9e3779b1) ^ Math.imul(status * 1000 + substatus, 0x85ebca6b)) >>> 11;
+  return stemH1 * 2097152 + (lo & 0x1fffff);
+}
+
+const enc = new TextEncoder();
+
+/** The same key computed from strings (typed-record path, e.g. HTTPERR). */
+export function groupKeyOf(stem: string, query: string, status: number, substatus: number): number {
+  const sb = enc.encode(stem);
+  const qb = enc.encode(query);
+  return groupKey(
+    fnv1a(sb, 0, sb.length),
+    hash2(sb, 0, sb.length),
+    fnv1a(qb, 0, qb.length),
+    status,
+    substatus,
+  );
+}
+
+/**
+ * Open-addressing table from a 64-bit hash pair to a small integer, in typed arrays: no allocation per lookup
+ * (a Map with 53-bit number keys boxes every key). Capacity is fixed; `insert` refuses when half full.
+ */
+export class HashSlots {
+  private readonly k1: Uint32Array;
+  private readonly k2: Uint32Array;
+  private readonly val: Int32Array;
+  private readonly mask: number;
+  size = 0;
+  constructor(readonly capacity: number) {
+    let n = 16;
+    while (n < capacity * 2) n *= 2;
+    this.k1 = new Uint32Array(n);
+    this.k2 = new Uint32Array(n);
+    this.val = new Int32Array(n).fill(-1);
+    this.mask = n - 1;
+  }
+  /** Value for (h1, h2), or -1. */
+  get(h1: number, h2: number): number {
+    let i = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const v = this.val[i];
+      if (v < 0) return -1;
+      if (this.k1[i] === h1 >>> 0 && this.k2[i] === h2 >>> 0) return v;
+      i = (i + 1) & this.mask;
+    }
+  }
+  /** Stores (h1, h2) → v; false when the table is full (the caller counts the overflow). */
+  set(h1: number, h2: number, v: number): boolean {
+    if (this.size >= this.capacity) return false;
+    let i = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask;
+    while (this.val[i] >= 0) {
+      if (this.k1[i] === h1 >>> 0 && this.k2[i] === h2 >>> 0) {
+        this.val[i] = v;
+        return true;
+      }
+      i = (i + 1) & this.mask;
+    }
+    this.k1[i] = h1;
+    this.k2[i] = h2;
+    this.val[i] = v;
+    this.size++;
+    return true;
+  }
+}

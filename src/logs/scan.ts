@@ -1,0 +1,595 @@
+/**
+ * The fast path of `dpdoctor logs`: IIS W3C bytes → partial aggregate, without a string or object per line.
+ * Lines are split with Buffer.indexOf; fields are located by byte index; numbers and times are parsed from bytes;
+ * strings are decoded only for refused requests (and once per distinct URL / user agent, through bounded caches).
+ * Rules as in the typed reader (w3c.ts): `#Fields:` may change mid-file (§4.4), times are UTC, a line whose field
+ * count does not match its `#Fields:`, or whose sc-status / c-ip / s-ip / date / time is malformed, is skipped and
+ * sampled with line:column.
+ */
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
+import { createGunzip } from "node:zlib";
+import {
+  addRefusal,
+  agentLabel,
+  CAPS,
+  fnv1a,
+  groupKey,
+  HashSlots,
+  hash2,
+  inc,
+  isRefusal,
+  newPartial,
+  type Partial,
+  type UrlInfo,
+  urlInfo,
+} from "./aggregate.js";
+
+export interface ScanFilters {
+  since?: number;
+  until?: number;
+  /** Content/package ID, compared case-insensitively. */
+  contentId?: string;
+  /** Client IP, exact. */
+  client?: string;
+}
+
+interface Plan {
+  n: number;
+  date: number;
+  time: number;
+  status: number;
+  sub: number;
+  win32: number;
+  cip: number;
+  sip: number;
+  stem: number;
+  query: number;
+  method: number;
+  ua: number;
+  line: number;
+}
+
+const MAXF = 128;
+const latin1 = (b: Buffer, s: number, e: number) => b.toString("latin1", s, e);
+const utf8 = (b: Buffer, s: number, e: number) => b.toString("utf8", s, e);
+
+interface CachedUrl extends UrlInfo {
+  count: number;
+  cached: boolean;
+}
+interface CachedAgent {
+  label: string;
+  count: number;
+  cached: boolean;
+}
+
+/** `-` as a field value means empty. */
+function isDash(b: Buffer, s: number, e: number): boolean {
+  return e - s === 1 && b[s] === 45;
+}
+
+/** Digits, A-F, '.', ':', '%' (IPv4, IPv6 with zone) — same rule as isLoggedIp in w3c.ts. */
+function isIpBytes(b: Buffer, s: number, e: number): boolean {
+  if (e <= s || e - s > 64) return false;
+  for (let i = s; i < e; i++) {
+    const c = b[i] | 0x20; // fold A-F
+    if (!((c >= 48 && c <= 58) || (c >= 97 && c <= 102) || c === 46 || c === 0x25 || c === 0x3a))
+      return false;
+  }
+  return true;
+}
+
+export class W3CScanner {
+  readonly p: Partial = newPartial();
+  private plan: Plan | undefined;
+  private readonly starts = new Int32Array(MAXF + 1);
+  private readonly ends = new Int32Array(MAXF + 1);
+  private readonly urlSlots = new HashSlots(CAPS.urlCache);
+  private readonly urls: CachedUrl[] = [];
+  private readonly urlCounts = new Float64Array(CAPS.urlCache);
+  /** Client IP strings of refused requests, interned by a hash of their bytes. */
+  private readonly ipSlots = new HashSlots(CAPS.failingClients);
+  private readonly ips: string[] = [];
+  private readonly agentCache = new Map<number, CachedAgent>();
+  private readonly statusTable = new Float64Array(600 * 64);
+  private dayKey = -1;
+  private dayMs = 0;
+  private readonly contentFilter: string | undefined;
+  private readonly clientFilter: Buffer | undefined;
+
+  constructor(
+    private readonly filters: ScanFilters = {},
+    fieldsDirective?: { text: string; line: number },
+  ) {
+    if (fieldsDirective) this.compile(fieldsDirective.text, fieldsDirective.line);
+    this.contentFilter = filters.contentId?.toLowerCase();
+    this.clientFilter = filters.client ? Buffer.from(filters.client, "latin1") : undefined;
+  }
+
+  private compile(text: string, line: number): void {
+    const names = text
+      .replace(/^#Fields:\s*/i, "")
+      .trim()
+      .split(/\s+/)
+      .filter((x) => x.length > 0)
+      .map((x) => x.toLowerCase());
+    const at = (n: string) => names.indexOf(n);
+    this.plan = {
+      n: names.length,
+      date: at("date"),
+      time: at("time"),
+      status: at("sc-status"),
+      sub: at("sc-substatus"),
+      win32: at("sc-win32-status"),
+      cip: at("c-ip"),
+      sip: at("s-ip"),
+      stem: at("cs-uri-stem"),
+      query: at("cs-uri-query"),
+      method: at("cs-method"),
+      ua: at("cs(user-agent)"),
+      line,
+    };
+  }
+
+  private skip(line: number, column: number, reason: string): void {
+    this.p.skipped++;
+    if (this.p.skippedSamples.length < CAPS.skippedSamples)
+      this.p.skippedSamples.push({ line, column, reason });
+  }
+
+  /** One physical line [s, e) without its LF (a trailing CR is stripped here; a lone CR also ends a line). */
+  line(b: Buffer, s: number, e: number): void {
+    if (e > s && b[e - 1] === 13) e--;
+    const lineNo = ++this.p.lines;
+    if (e === s) return;
+    if (b[s] === 35 /* # */) {
+      const cr = b.indexOf(13, s);
+      if (cr >= 0 && cr < e) {
+        this.p.lines--;
+        this.line(b, s, cr);
+        this.line(b, cr + 1, e);
+        return;
+      }
+      if (e - s >= 8 && latin1(b, s, s + 8).toLowerCase() === "#fields:")
+        this.compile(latin1(b, s, e), lineNo);
+      return;
+    }
+    const plan = this.plan;
+    const starts = this.starts;
+    const ends = this.ends;
+    let n = 0;
+    starts[0] = s;
+    for (let i = s; i < e; i++) {
+      const c = b[i];
+      if (c === 32) {
+        if (n < MAXF) {
+          ends[n] = i;
+          starts[n + 1] = i + 1;
+        }
+        n++;
+      } else if (c === 13) {
+        // lone CR inside: two lines (mixed line endings)
+        this.p.lines--;
+        this.line(b, s, i);
+        this.line(b, i + 1, e);
+        return;
+      }
+    }
+    if (n < MAXF) ends[n] = e;
+    n++;
+    if (!plan) {
+      this.skip(lineNo, 1, 'data line before any "#Fields:" directive');
+      return;
+    }
+    if (n !== plan.n) {
+      this.skip(
+        lineNo,
+        1,
+        `expected ${plan.n} space-separated fields (per "#Fields:" ${plan.line > 0 ? `on line ${plan.line}` : "in force"}), found ${n}`,
+      );
+      return;
+    }
+    // sc-status (3 digits)
+    let status = 0;
+    if (plan.status >= 0) {
+      const a = starts[plan.status];
+      const z = ends[plan.status];
+      let ok = z - a === 3;
+      for (let i = a; ok && i < z; i++) {
+        const d = b[i] - 48;
+        if (d < 0 || d > 9) ok = false;
+        else status = status * 10 + d;
+      }
+      if (!ok || status < 100) {
+        this.skip(
+          lineNo,
+          a - s + 1,
+          `sc-status is not a 3-digit HTTP status: "${utf8(b, a, Math.min(z, a + 40))}"`,
+        );
+        return;
+      }
+    }
+    if (plan.cip >= 0) {
+      const a = starts[plan.cip];
+      const z = ends[plan.cip];
+      if (!isDash(b, a, z) && !isIpBytes(b, a, z)) {
+        this.skip(lineNo, a - s + 1, `c-ip is not an IP address: "${utf8(b, a, Math.min(z, a + 60))}"`);
+        return;
+      }
+    }
+    if (plan.sip >= 0) {
+      const a = starts[plan.sip];
+      const z = ends[plan.sip];
+      if (!isDash(b, a, z) && !isIpBytes(b, a, z)) {
+        this.skip(lineNo, a - s + 1, `s-ip is not an IP address: "${utf8(b, a, Math.min(z, a + 60))}"`);
+        return;
+      }
+    }
+    // date + time → UTC ms
+    let t = Number.NaN;
+    if (plan.date >= 0) {
+      t = this.time(
+        b,
+        starts[plan.date],
+        ends[plan.date],
+        plan.time >= 0 ? starts[plan.time] : -1,
+        plan.time >= 0 ? ends[plan.time] : -1,
+      );
+      if (Number.isNaN(t)) {
+        this.skip(lineNo, 1, `date/time is not "YYYY-MM-DD HH:MM:SS": "${utf8(b, s, Math.min(e, s + 30))}"`);
+        return;
+      }
+    }
+    const f = this.filters;
+    if ((f.since !== undefined && !(t >= f.since)) || (f.until !== undefined && !(t <= f.until))) {
+      this.p.filtered++;
+      return;
+    }
+    if (this.clientFilter) {
+      const a = starts[plan.cip];
+      const cf = this.clientFilter;
+      if (
+        plan.cip < 0 ||
+        ends[plan.cip] - a !== cf.length ||
+        b.compare(cf, 0, cf.length, a, ends[plan.cip]) !== 0
+      ) {
+        this.p.filtered++;
+        return;
+      }
+    }
+    let sub = 0;
+    if (plan.sub >= 0) {
+      for (let i = starts[plan.sub], z = ends[plan.sub]; i < z; i++) {
+        const d = b[i] - 48;
+        if (d < 0 || d > 9) break;
+        sub = sub * 10 + d;
+      }
+    }
+    // URL meaning through the cache (53-bit key over the stem bytes + "has a query")
+    let info: CachedUrl | undefined;
+    let slot = -1;
+    let h1 = 0;
+    let h2 = 0;
+    const sa = plan.stem >= 0 ? starts[plan.stem] : 0;
+    const sz = plan.stem >= 0 ? ends[plan.stem] : 0;
+    const qa = plan.query >= 0 ? starts[plan.query] : 0;
+    const qz = plan.query >= 0 ? ends[plan.query] : 0;
+    const hasQuery = plan.query >= 0 && !isDash(b, qa, qz);
+    if (plan.stem >= 0) {
+      h1 = 0x811c9dc5;
+      h2 = 0x2545f491;
+      for (let i = sa; i < sz; i++) {
+        const c = b[i];
+        h1 = Math.imul(h1 ^ c, 0x01000193);
+        h2 = Math.imul(h2 + c, 0x5bd1e995) ^ (h2 >>> 15);
+      }
+      h1 >>>= 0;
+      h2 >>>= 0;
+      const k2 = hasQuery ? h2 ^ 0x5a5a5a5a : h2;
+      slot = this.urlSlots.get(h1, k2);
+      if (slot >= 0) {
+        if (this.contentFilter !== undefined || status >= 400) info = this.urls[slot];
+      } else {
+        const u = urlInfo(utf8(b, sa, sz), hasQuery ? utf8(b, qa, qz) : "");
+        // Root-listing hrefs (`/SMS_DP_SMSPKG$/sccm?/<id>/…`) carry the content ID in the query: never cached by stem.
+        const rootListing = hasQuery && /^\/[^/]+\/sccm$/i.test(utf8(b, sa, sz));
+        info = { ...u, count: 0, cached: false };
+        if (!rootListing && this.urlSlots.set(h1, k2, this.urls.length)) {
+          info.cached = true;
+          slot = this.urls.length;
+          this.urls.push(info);
+        }
+      }
+      if (this.contentFilter !== undefined && info && info.contentIdLower !== this.contentFilter) {
+        this.p.filtered++;
+        return;
+      }
+    } else if (this.contentFilter !== undefined) {
+      this.p.filtered++;
+      return;
+    }
+    this.p.records++;
+    if (t < this.p.first) this.p.first = t;
+    if (t > this.p.last) this.p.last = t;
+    if (status < 600 && sub < 64) this.statusTable[status * 64 + sub]++;
+    else inc(this.p.byStatus, status * 1000 + sub);
+    if (slot >= 0) this.urlCounts[slot]++;
+    else inc(this.p.byKind, info ? info.label : "unknown");
+    if (plan.ua >= 0) {
+      const a = starts[plan.ua];
+      const z = ends[plan.ua];
+      const ah = fnv1a(b, a, z);
+      let ag = this.agentCache.get(ah);
+      if (!ag) {
+        ag = { label: agentLabel(utf8(b, a, z)), count: 0, cached: this.agentCache.size < 10_000 };
+        if (ag.cached) this.agentCache.set(ah, ag);
+      }
+      if (ag.cached) ag.count++;
+      else inc(this.p.byAgent, ag.label);
+    }
+    if (status >= 400) {
+      let win32 = 0;
+      if (status === 401 && plan.win32 >= 0)
+        for (let i = starts[plan.win32], z = ends[plan.win32]; i < z; i++) win32 = win32 * 10 + (b[i] - 48);
+      if (!isRefusal(status, sub, win32)) return;
+      const qh = hasQuery ? fnv1a(b, qa, qz) : 0;
+      const key = groupKey(h1, h2, qh, status, sub);
+      const ip = plan.cip >= 0 ? this.ip(b, starts[plan.cip], ends[plan.cip]) : "";
+      const method = plan.method >= 0 ? this.method(b, starts[plan.method], ends[plan.method]) : "";
+      const u = info;
+      addRefusal(
+        this.p,
+        key,
+        method,
+        () => ({
+          stem: plan.stem >= 0 ? utf8(b, sa, sz) : "",
+          query: hasQuery ? utf8(b, qa, qz) : "",
+          status,
+          substatus: sub,
+          kind: u?.kind ?? "other",
+          form: u?.form ?? "",
+          contentId: u?.contentId ?? "",
+          path: u?.path ?? "",
+        }),
+        t,
+        ip,
+      );
+    }
+  }
+
+  private readonly methods = new Map<number, string>();
+  private method(b: Buffer, a: number, z: number): string {
+    const h = fnv1a(b, a, z);
+    let m = this.methods.get(h);
+    if (m === undefined) {
+      m = latin1(b, a, z);
+      if (this.methods.size < 64) this.methods.set(h, m);
+    }
+    return m;
+  }
+
+  /** Interned client IP string ("" for "-"). */
+  private ip(b: Buffer, a: number, z: number): string {
+    if (isDash(b, a, z)) return "";
+    const h1 = fnv1a(b, a, z);
+    const h2 = hash2(b, a, z);
+    const i = this.ipSlots.get(h1, h2);
+    if (i >= 0) return this.ips[i];
+    const s = latin1(b, a, z);
+    if (this.ipSlots.set(h1, h2, this.ips.length)) this.ips.push(s);
+    return s;
+  }
+
+  private time(b: Buffer, ds: number, de: number, ts: number, te: number): number {
+    // YYYY-MM-DD
+    if (de - ds !== 10 || b[ds + 4] !== 45 || b[ds + 7] !== 45) return Number.NaN;
+    let key = 0;
+    for (let i = 0; i < 10; i++) {
+      if (i === 4 || i === 7) continue;
+      const d = b[ds + i] - 48;
+      if (d < 0 || d > 9) return Number.NaN;
+      key = key * 10 + d;
+    }
+    if (key !== this.dayKey) {
+      const y = Math.floor(key / 10000);
+      const m = Math.floor(key / 100) % 100;
+      const d = key % 100;
+      if (m < 1 || m > 12 || d < 1 || d > 31) return Number.NaN;
+      this.dayKey = key;
+      this.dayMs = Date.UTC(y, m - 1, d);
+    }
+    if (ts < 0) return Number.NaN;
+    // HH:MM:SS(.fff)
+    const len = te - ts;
+    if (len < 8 || b[ts + 2] !== 58 || b[ts + 5] !== 58) return Number.NaN;
+    const h = (b[ts] - 48) * 10 + (b[ts + 1] - 48);
+    const mi = (b[ts + 3] - 48) * 10 + (b[ts + 4] - 48);
+    const se = (b[ts + 6] - 48) * 10 + (b[ts + 7] - 48);
+    if (!(h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && se >= 0 && se <= 60)) return Number.NaN;
+    let ms = 0;
+    if (len > 8) {
+      if (b[ts + 8] !== 46 || len > 12) return Number.NaN;
+      let scale = 100;
+      for (let i = ts + 9; i < te; i++, scale /= 10) {
+        const d = b[i] - 48;
+        if (d < 0 || d > 9) return Number.NaN;
+        ms += d * scale;
+      }
+    }
+    return this.dayMs + h * 3_600_000 + mi * 60_000 + se * 1000 + ms;
+  }
+
+  /** Folds the caches into the partial aggregate; call once at the end. */
+  finish(): Partial {
+    this.urls.forEach((u, i) => {
+      if (this.urlCounts[i] > 0) inc(this.p.byKind, u.label, this.urlCounts[i]);
+    });
+    this.urlCounts.fill(0);
+    for (const a of this.agentCache.values()) if (a.count > 0) inc(this.p.byAgent, a.label, a.count);
+    for (let i = 0; i < this.statusTable.length; i++)
+      if (this.statusTable[i] > 0)
+        inc(this.p.byStatus, Math.floor(i / 64) * 1000 + (i % 64), this.statusTable[i]);
+    this.urls.length = 0;
+    this.agentCache.clear();
+    this.statusTable.fill(0);
+    return this.p;
+  }
+}
+
+/** Splits chunks into lines (LF; CR handled by the scanner) with a carry-over for the partial last line. */
+export class LineFeeder {
+  private carry: Buffer | undefined;
+  constructor(private readonly onLine: (b: Buffer, s: number, e: number) => void) {}
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.carry) {
+      buf = Buffer.concat([this.carry, chunk]);
+      this.carry = undefined;
+    }
+    let s = 0;
+    for (let nl = buf.indexOf(10, s); nl !== -1; nl = buf.indexOf(10, s)) {
+      this.onLine(buf, s, nl);
+      s = nl + 1;
+    }
+    if (s < buf.length) this.carry = Buffer.from(buf.subarray(s));
+  }
+  end(): void {
+    if (this.carry) this.onLine(this.carry, 0, this.carry.length);
+    this.carry = undefined;
+  }
+}
+
+const CHUNK = 4 << 20;
+
+/** Finds the `#Fields:` line in force at byte `pos` (searching backwards), or undefined. */
+export function fieldsBefore(fd: number, pos: number): { text: string; line: number } | undefined {
+  const BLOCK = 1 << 20;
+  const buf = Buffer.allocUnsafe(BLOCK + 16);
+  let end = pos;
+  while (end > 0) {
+    const start = Math.max(0, end - BLOCK);
+    const n = readSync(fd, buf, 0, Math.min(end - start + 16, end - start + (end < pos ? 16 : 0)), start);
+    const view = buf.subarray(0, n);
+    let idx = view.lastIndexOf("#Fields:");
+    while (
+      idx >= 0 &&
+      !(idx === 0 ? start === 0 || isNl(fd, start - 1) : view[idx - 1] === 10 || view[idx - 1] === 13)
+    )
+      idx = idx > 0 ? view.lastIndexOf("#Fields:", idx - 1) : -1;
+    if (idx >= 0 && start + idx < pos) {
+      const lineBuf = Buffer.allocUnsafe(64 * 1024);
+      const m = readSync(fd, lineBuf, 0, lineBuf.length, start + idx);
+      let z = 0;
+      while (z < m && lineBuf[z] !== 10 && lineBuf[z] !== 13) z++;
+      // The line number of this directive is not known here; the worker reports 0 ("earlier in the file").
+      return { text: lineBuf.toString("latin1", 0, z), line: 0 };
+    }
+    end = start;
+  }
+  return undefined;
+}
+
+function isNl(fd: number, at: number): boolean {
+  const one = Buffer.allocUnsafe(1);
+  readSync(fd, one, 0, 1, at);
+  return one[0] === 10 || one[0] === 13;
+}
+
+export interface RangeJob {
+  file: string;
+  /** Byte range [start, end); lines starting in it are this job's. end = -1: to EOF. */
+  start: number;
+  end: number;
+  gzip?: boolean;
+  filters: ScanFilters;
+}
+
+/** Scans one byte range of a plain file (sync reads; runs inside a worker or the main thread). */
+export function scanRange(job: RangeJob): Partial {
+  const fd = openSync(job.file, "r");
+  try {
+    let pos = job.start;
+    const fields = pos > 0 ? fieldsBefore(fd, pos) : undefined;
+    const scanner = new W3CScanner(job.filters, fields);
+    const buf = Buffer.allocUnsafe(CHUNK);
+    // Start at a line boundary: a line that straddles `start` belongs to the previous range.
+    if (pos > 0 && !isNl(fd, pos - 1)) {
+      for (;;) {
+        const n = readSync(fd, buf, 0, 64 * 1024, pos);
+        if (n === 0) return scanner.finish();
+        const nl = buf.subarray(0, n).indexOf(10);
+        if (nl >= 0) {
+          pos += nl + 1;
+          break;
+        }
+        pos += n;
+      }
+    }
+    let carry: Buffer | undefined;
+    let first = pos === 0;
+    const endAt = job.end < 0 ? Number.POSITIVE_INFINITY : job.end;
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, pos);
+      if (n === 0) break;
+      let b = buf.subarray(0, n);
+      let base = pos;
+      if (carry) {
+        base -= carry.length;
+        b = Buffer.concat([carry, b]);
+        carry = undefined;
+      }
+      pos += n;
+      let s = 0;
+      if (first) {
+        first = false;
+        if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) s = 3;
+      }
+      let done = false;
+      for (let nl = b.indexOf(10, s); nl !== -1; nl = b.indexOf(10, s)) {
+        if (base + s >= endAt) {
+          done = true;
+          break;
+        }
+        scanner.line(b, s, nl);
+        s = nl + 1;
+      }
+      if (done || base + s >= endAt) {
+        carry = undefined;
+        return scanner.finish();
+      }
+      if (s < b.length) carry = Buffer.from(b.subarray(s));
+    }
+    if (carry && carry.length > 0) scanner.line(carry, 0, carry.length);
+    return scanner.finish();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Scans a gzip'd W3C file as one stream (gzip cannot be split into ranges). */
+export async function scanGzip(job: RangeJob): Promise<Partial> {
+  const scanner = new W3CScanner(job.filters);
+  let first = true;
+  const feeder = new LineFeeder((b, s, e) => scanner.line(b, s, e));
+  const stream = createReadStream(job.file, { highWaterMark: 1 << 20 }).pipe(
+    createGunzip({ finishFlush: 2 }),
+  );
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let c = chunk;
+      if (first) {
+        first = false;
+        if (c[0] === 0xef && c[1] === 0xbb && c[2] === 0xbf) c = c.subarray(3);
+      }
+      feeder.push(c);
+    }
+  } catch (e) {
+    scanner.p.skipped++;
+    scanner.p.skippedSamples.push({
+      line: scanner.p.lines + 1,
+      reason: `gzip stream is corrupt or truncated: ${(e as Error).message}`,
+    });
+  }
+  feeder.end();
+  return scanner.finish();
+}
