@@ -285,6 +285,21 @@ function buildServer(appHost: XmlDocument, webs: WebConfigInput[], origin: strin
     webLevels.set(key, list);
   }
   for (const list of webLevels.values()) list.sort((a, b) => a.segments.length - b.segments.length);
+  // configSource="file" moves a section to another file, which dpdoctor does not follow: say so.
+  const allLevels = [...hostLevels, ...[...webLevels.values()].flatMap((l) => l.flatMap((w) => w.levels))];
+  for (const level of allLevels) {
+    for (const [name, els] of level.sections) {
+      if (!MERGED_SECTIONS.some(([n]) => n === name)) continue;
+      for (const el of els) {
+        const cs = el.attributes.find((a) => a.name === "configSource");
+        if (cs) {
+          warnings.push(
+            `${level.doc.file}:${cs.line}: ${name} has configSource="${cs.value}": that file is not read; pass its content with --web-config or inline it`,
+          );
+        }
+      }
+    }
+  }
 
   const siteIndexes = new Map<string, SiteIndex>();
 

@@ -603,3 +603,13 @@ test("a web.config mapped to another site by 'Site/path'", () => {
   ]);
   assert.deepEqual(denied(s.effective("Default Web Site", "/sub/x")), []);
 });
+
+test("configSource on a section is reported, not silently ignored", () => {
+  const s = loadServerFromText({ text: appHost(), file: "a.config" }, [
+    { urlPath: "/sub", text: web('<staticContent configSource="mime.config" />'), file: "w.config" },
+  ]);
+  assert.ok(
+    s.warnings?.some((w) => /^w\.config:4: .*configSource="mime\.config"/.test(w)),
+    JSON.stringify(s.warnings),
+  );
+});
