@@ -653,11 +653,17 @@ function bitsEvidence(e: BitsEventRecord, note: string): Evidence {
   return {
     file: e.file,
     line: e.line,
-    text: evidenceText(e.message || e.text),
+    text: evidenceText(e.message || bitsDataText(e) || e.text),
     source: "bits",
     time: Number.isFinite(e.time) ? e.time : undefined,
     note,
   };
+}
+
+/** An XML export has no rendered message: show its EventData as `Event 16384: Id=… Title=…`. */
+function bitsDataText(e: BitsEventRecord): string {
+  const pairs = Object.entries(e.data).filter(([, v]) => v !== "");
+  return pairs.length ? `Event ${e.eventId}: ${pairs.map(([k, v]) => `${k}=${v}`).join(" ")}` : "";
 }
 
 /** Samples a list for evidence: the first few and the last (the retry cadence shows in first/last). */
@@ -1004,8 +1010,22 @@ function causeFor(g: Group, r: Refusal | undefined, contentIds: string[], confir
       return `The DP refuses the client's credentials or access (${r ? `${r.status}.${r.substatus}` : "401/403"})${pkg}.`;
     case "F09":
       return "The client cannot establish HTTPS with the DP (certificate or revocation check failure).";
-    case "F10":
-      return `The DP answers with a server error (${r ? `${r.status}.${r.substatus}` : "500"})${pkg}.`;
+    case "F10": {
+      if (r?.status === 500 && r.substatus === 19) {
+        // spec §6 F10: 500.19 win32 33 = section locked at a parent level, 5 = access denied, 3 = config file not found
+        const w = g.dp[0]?.win32Status;
+        const why =
+          w === 33
+            ? ": a configuration section is locked at a parent level (0x80070021)"
+            : w === 5
+              ? ": IIS cannot read a configuration file (access denied, 0x80070005)"
+              : w === 3
+                ? ": a configuration file is missing (0x80070003)"
+                : "";
+        return `IIS cannot read the configuration for the DP's URLs${pkg} (500.19)${why}${by}; every request there fails until it is fixed.`;
+      }
+      return `The DP answers with a server error (${r ? `${r.status}.${r.substatus}` : "500"})${pkg}${by}.`;
+    }
     case "F11":
       return `HTTP.sys answers 503${r?.url ? "" : ""}: the DP's application pool is not serving (${g.value ?? "app pool unavailable"})${pkg}.`;
     case "F12":
@@ -1159,7 +1179,11 @@ function buildTimeline(
     });
   }
   out.sort((a, b) => a.time - b.time);
-  return out.length > MAX_TIMELINE ? out.slice(0, MAX_TIMELINE) : out;
+  if (out.length <= MAX_TIMELINE) return out;
+  // too many to draw: keep every refusal, error and cancel first, then the earliest normal events
+  const notable = out.filter((e) => e.level !== "ok").slice(0, MAX_TIMELINE);
+  const rest = out.filter((e) => e.level === "ok").slice(0, MAX_TIMELINE - notable.length);
+  return [...notable, ...rest].sort((a, b) => a.time - b.time);
 }
 
 function timelineLabel(l: ClientLine): string {

@@ -185,6 +185,10 @@ export function refusalValue(id: FailureId, r: DpRequest): string | undefined {
       return r.substatus === 6 ? r.method : undefined;
     case "F07":
       return "PROPFIND";
+    case "F08":
+    case "F10":
+      // 401.3 (ACL) and 403.7 (client certificate) need different fixes; 500.19 (config) is not 500.0 (module)
+      return `${r.status}.${r.substatus}`;
     case "F11":
       return r.reason;
     default:

@@ -112,7 +112,7 @@ function timelineSection(events: TimelineEvent[]): string {
   const laneH = 34;
   const top = 24;
   const height = top + LANES.length * laneH + 24;
-  const x = (t: number) => left + ((t - t0) / span) * (width - left - 20);
+  const x = (t: number) => left + ((t - t0) / span) * (width - left - 60);
   const parts: string[] = [];
   LANES.forEach((l, i) => {
     const y = top + i * laneH;
