@@ -10,13 +10,14 @@
  */
 export type DpPathKind = "content" | "static2007" | "other";
 
-export const DP_CONTENT_NOTE: readonly string[] = Object.freeze([
+// Plain arrays (not frozen: frozen arrays take V8's slow path when copied); callers copy them, never mutate.
+export const DP_CONTENT_NOTE: readonly string[] = [
   "DP content URL: served by the ConfigMgr content handler, not by StaticFileModule, so mimeMap (404.3) and Hidden-attribute (404.9) checks do not apply (spec §10.3, §13.3 inferred)",
-]);
-export const DP_SCCM_FORM_NOTE: readonly string[] = Object.freeze([
+];
+export const DP_SCCM_FORM_NOTE: readonly string[] = [
   DP_CONTENT_NOTE[0],
   "URL form sccm?: the package path travels in the query string; path rules (extensions, hidden segments, double escaping, maxUrl) see only …/sccm (spec §10.1)",
-]);
+];
 export const DP_STATIC_2007_NOTE =
   "ConfigMgr 2007 package share URL (SMS_DP_SMSPKG<drive>$): files are served by the static file handler, so mimeMap (404.3) and Hidden-attribute (404.9) checks apply (spec §10.1)";
 

@@ -637,8 +637,8 @@ function handlerLayer(
 ): Verdict {
   const dp = classifyDpPath(canon);
   if (dp === "content") {
-    const dpNotes = query !== undefined && /\/sccm$/i.test(scriptPath) ? DP_SCCM_FORM_NOTE : DP_CONTENT_NOTE;
-    return pass("configmgr-content", canon, notes ? [...notes, ...dpNotes] : [...dpNotes]);
+    const dpNotes = query !== undefined && endsWithSccm(scriptPath) ? DP_SCCM_FORM_NOTE : DP_CONTENT_NOTE;
+    return pass("configmgr-content", canon, notes ? notes.concat(dpNotes) : dpNotes.slice());
   }
   if (dp === "static2007") (notes ??= []).push(DP_STATIC_2007_NOTE);
 
@@ -714,6 +714,19 @@ function handlerLayer(
     }
   }
   return staticFile(method, canon, scriptPath, trailing, directory, lowerName, req, cfg, c, handler, notes);
+}
+
+/** Does the path end with "/sccm" (any case)? The client's sccm? URL form (§10.1). */
+function endsWithSccm(p: string): boolean {
+  const n = p.length;
+  return (
+    n >= 5 &&
+    p.charCodeAt(n - 5) === 47 &&
+    (p.charCodeAt(n - 4) | 32) === 115 &&
+    (p.charCodeAt(n - 3) | 32) === 99 &&
+    (p.charCodeAt(n - 2) | 32) === 99 &&
+    (p.charCodeAt(n - 1) | 32) === 109
+  );
 }
 
 function pass(handler: string, canon: string, notes: string[] | undefined): Verdict {
