@@ -3,7 +3,8 @@
  * handler answers 404.9 for hidden files, iis spec §9.2; configmgr field report DSPOT §10.4).
  *
  * Node's fs has no file attributes. On Windows the hidden files of a tree are listed once with
- * `cmd /d /c dir /s /b /a:h-d <root>` (one process per package, not per file). Elsewhere (Linux/macOS reading a copied
+ * `cmd /u /d /c dir /s /b /a:h-d <root>` (one process per package, not per file; `/u` makes cmd write UTF-16LE, so
+ * non-ASCII names survive whatever the console code page). Elsewhere (Linux/macOS reading a copied
  * tree) the attribute cannot be known: `hidden` stays undefined and the output says so.
  */
 import { spawnSync } from "node:child_process";
@@ -19,8 +20,8 @@ export type FileFactsFn = (absPath: string) => FileFacts | undefined;
 /** Facts for files of `root`, computed in one pass; `undefined` when this platform cannot tell. */
 export function platformFileFacts(root: string): FileFactsFn | undefined {
   if (process.platform !== "win32") return undefined;
-  const r = spawnSync("cmd.exe", ["/d", "/c", "dir", "/s", "/b", "/a:h-d", root], {
-    encoding: "utf8",
+  const r = spawnSync("cmd.exe", ["/u", "/d", "/c", "dir", "/s", "/b", "/a:h-d", root], {
+    encoding: "utf16le",
     windowsHide: true,
     maxBuffer: 1 << 28,
   });

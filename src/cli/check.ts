@@ -14,6 +14,7 @@ import {
   walkPackage,
 } from "../check/source.js";
 import { loadServer } from "../config/load.js";
+import type { ServerConfig } from "../config/types.js";
 import { URL_FORMS, WIRE_ENCODING_NOTE } from "../dp/urlforms.js";
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
 import type { UrlForm } from "../logs/records.js";
@@ -99,6 +100,28 @@ export function register(program: Command): void {
     });
 }
 
+/** Which of the vdirs the forms use are declared in the site (when the config declares sites at all). */
+function vdirDeclared(
+  config: ServerConfig,
+  site: string,
+  forms: UrlForm[],
+  o: CheckCliOptions,
+): { missing: string[] } {
+  const s = config.sites.find((x) => x.name.toLowerCase() === site.toLowerCase());
+  if (!s) return { missing: [] };
+  const paths = new Set(
+    s.applications.flatMap((a) =>
+      a.virtualDirectories.map((v) =>
+        `${a.path === "/" ? "" : a.path}${v.path === "/" ? "" : v.path}`.toLowerCase(),
+      ),
+    ),
+  );
+  const wanted = [
+    ...new Set(forms.map((f) => formVdir(f, { drive: o.drive.slice(0, 1).toUpperCase(), vdir: o.vdir }))),
+  ];
+  return { missing: wanted.filter((v) => !paths.has(`/${v}`.toLowerCase())) };
+}
+
 async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<number> {
   if (o.json && o.sarif) throw new UsageError("--json and --sarif are exclusive");
   if (o.profile !== undefined && o.profile !== "iis" && o.profile !== "aspnet")
@@ -139,6 +162,12 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
   if (config.sites.length > 0 && !config.sites.some((s) => s.name.toLowerCase() === site.toLowerCase()))
     throw new UsageError(
       `--site ${site}: no such site in ${config.origin} (sites: ${config.sites.map((s) => s.name).join(", ")})`,
+    );
+  // Only for the admin's own config: the embedded profiles are a bare IIS without DP vdirs by design.
+  const declared = o.config ? vdirDeclared(config, site, forms, o) : { missing: [] };
+  for (const v of declared.missing)
+    notes.push(
+      `vdir /${v} is not declared under site "${site}" in ${config.origin}: checked with the configuration that applies to that URL path anyway`,
     );
   const settings: CheckSettings = {
     server: { config, siteName: site },

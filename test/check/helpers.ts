@@ -1,4 +1,5 @@
 /** Shared helpers for the check tests: build package trees and run the check in-process. */
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -82,4 +83,38 @@ export async function checkPaths(
     file: (_p, r) => void files.set(r.path, r),
   });
   return { files, tally };
+}
+
+export type Enc = "ansi" | "utf8bom" | "utf16le";
+export function encode(text: string, enc: Enc): Buffer {
+  if (enc === "utf16le") return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+  if (enc === "utf8bom") return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, "utf8")]);
+  return Buffer.from(text, "latin1");
+}
+
+/** Write a content library holding `packages` (package ID → content ID → relative paths), as §3.1 describes. */
+export function writeLibrary(
+  root: string,
+  packages: Record<string, { enc: Enc; contents: Record<string, string[]> }>,
+) {
+  for (const d of ["PkgLib", "DataLib", "FileLib"]) mkdirSync(path.join(root, d), { recursive: true });
+  for (const [pkgId, { enc, contents }] of Object.entries(packages)) {
+    const keys = Object.keys(contents)
+      .map((c) => `${c}=`)
+      .join("\r\n");
+    writeFileSync(path.join(root, "PkgLib", `${pkgId}.INI`), encode(`[Packages]\r\n${keys}\r\n`, enc));
+    for (const [cid, rels] of Object.entries(contents)) {
+      writeFileSync(path.join(root, "DataLib", `${cid}.INI`), encode("[Content]\r\nHash=00\r\n", enc));
+      for (const rel of rels) {
+        const hash = createHash("sha256").update(rel).digest("hex").toUpperCase();
+        const ini = path.join(root, "DataLib", cid, ...`${rel}.INI`.split("/"));
+        mkdirSync(path.dirname(ini), { recursive: true });
+        writeFileSync(ini, encode(`[File]\r\nSize=${rel.length}\r\nTimeModified=0\r\nHash=${hash}\r\n`, enc));
+        const lib = path.join(root, "FileLib", hash.slice(0, 4));
+        mkdirSync(lib, { recursive: true });
+        writeFileSync(path.join(lib, hash), rel);
+        writeFileSync(path.join(lib, `${hash}.INI`), encode(`[File]\r\n${cid}=\r\n`, enc));
+      }
+    }
+  }
 }

@@ -3,8 +3,7 @@
  * UTF-16LE INIs (configmgr-dp-bits.md §3.1–§3.3) must give back the packages' original relative paths.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
@@ -18,41 +17,7 @@ import {
   walkPackage,
 } from "../../src/check/source.js";
 import { UsageError } from "../../src/errors.js";
-import { tempDir, writeTree } from "./helpers.js";
-
-type Enc = "ansi" | "utf8bom" | "utf16le";
-function encode(text: string, enc: Enc): Buffer {
-  if (enc === "utf16le") return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
-  if (enc === "utf8bom") return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, "utf8")]);
-  return Buffer.from(text, "latin1");
-}
-
-/** Write a content library holding `packages` (package ID → content ID → relative paths), as §3.1 describes. */
-function writeLibrary(
-  root: string,
-  packages: Record<string, { enc: Enc; contents: Record<string, string[]> }>,
-) {
-  for (const d of ["PkgLib", "DataLib", "FileLib"]) mkdirSync(path.join(root, d), { recursive: true });
-  for (const [pkgId, { enc, contents }] of Object.entries(packages)) {
-    const keys = Object.keys(contents)
-      .map((c) => `${c}=`)
-      .join("\r\n");
-    writeFileSync(path.join(root, "PkgLib", `${pkgId}.INI`), encode(`[Packages]\r\n${keys}\r\n`, enc));
-    for (const [cid, rels] of Object.entries(contents)) {
-      writeFileSync(path.join(root, "DataLib", `${cid}.INI`), encode("[Content]\r\nHash=00\r\n", enc));
-      for (const rel of rels) {
-        const hash = createHash("sha256").update(rel).digest("hex").toUpperCase();
-        const ini = path.join(root, "DataLib", cid, ...`${rel}.INI`.split("/"));
-        mkdirSync(path.dirname(ini), { recursive: true });
-        writeFileSync(ini, encode(`[File]\r\nSize=${rel.length}\r\nTimeModified=0\r\nHash=${hash}\r\n`, enc));
-        const lib = path.join(root, "FileLib", hash.slice(0, 4));
-        mkdirSync(lib, { recursive: true });
-        writeFileSync(path.join(lib, hash), rel);
-        writeFileSync(path.join(lib, `${hash}.INI`), encode(`[File]\r\n${cid}=\r\n`, enc));
-      }
-    }
-  }
-}
+import { type Enc, encode, tempDir, writeLibrary, writeTree } from "./helpers.js";
 
 async function walkAll(root: string, dataLib: boolean, warnings: CheckWarning[] = []): Promise<string[]> {
   const out: string[] = [];

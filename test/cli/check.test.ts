@@ -108,3 +108,41 @@ describe("dpdoctor check", () => {
     }
   });
 });
+
+describe("dpdoctor check on a content library", () => {
+  test("detected; --package selects; a broken PkgLib INI is a positioned warning and the rest is checked", async () => {
+    const { writeLibrary } = await import("../check/helpers.js");
+    const { writeFileSync } = await import("node:fs");
+    const lib = path.join(tempDir("cli-lib"), "SCCMContentLib");
+    writeLibrary(lib, {
+      ABC00123: { enc: "utf16le", contents: { "ABC00123.1": ["blah/file.ldf", "setup.exe"] } },
+      ABC00124: { enc: "ansi", contents: { "ABC00124.1": ["ok.txt"] } },
+    });
+    writeFileSync(path.join(lib, "PkgLib", "ABC00124.INI"), "[Packages\r\n");
+    const r = runCli(["check", lib, "--json"]);
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.input.kind, "content-library");
+    assert.deepEqual(
+      doc.packages.map((p: { id: string; libraryContentId: string }) => [p.id, p.libraryContentId]),
+      [
+        ["ABC00123", "ABC00123.1"],
+        ["ABC00124", "ABC00124.1"],
+      ],
+    );
+    assert.equal(
+      doc.packages[0].files.find((f: { path: string }) => f.path === "blah/file.ldf").forms.direct.verdict
+        .substatus,
+      7,
+    );
+    assert.ok(
+      doc.warnings.some(
+        (w: { file: string; line: number }) => w.file.endsWith("ABC00124.INI") && w.line === 1,
+      ),
+    );
+    const one = runCli(["check", lib, "--package", "abc00124"]);
+    assert.equal(one.code, 0, one.stdout + one.stderr);
+    assert.match(one.stdout, /ABC00124\.INI:1:1: section header without '\]'/);
+    assert.equal(runCli(["check", lib, "--package", "NOPE0001"]).code, 2);
+  });
+});
