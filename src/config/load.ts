@@ -128,6 +128,8 @@ export function loadServerFromText(appHost: AppHostText, webConfigs: WebConfigTe
 interface TrieNode {
   /** Lower-cased segment labels of the children, parallel to `kids`. */
   labels: string[];
+  /** The same labels as first written in the configuration (fast exact-case path). */
+  written: string[];
   kids: TrieNode[];
   relevant: boolean;
   /** Site-relative segments (original case of the first writer) of a relevant node. */
@@ -135,7 +137,7 @@ interface TrieNode {
   cached: EffectiveConfig | null;
 }
 function newNode(): TrieNode {
-  return { labels: [], kids: [], relevant: false, segments: [], cached: null };
+  return { labels: [], written: [], kids: [], relevant: false, segments: [], cached: null };
 }
 
 /**
@@ -155,7 +157,7 @@ function deepestRelevant(root: TrieNode, p: string): TrieNode {
     let k = 0;
     let end = i;
     for (; k < labels.length; k++) {
-      end = matchSegment(p, i, labels[k] as string);
+      end = matchSegment(p, i, labels[k] as string, node.written[k] as string);
       if (end >= 0) break;
     }
     if (k === labels.length) break;
@@ -170,17 +172,20 @@ function isSeparator(c: number): boolean {
   return c === 47 || c === 92;
 }
 
-/** If the segment of `p` starting at `i` equals the folded label, the index after it; else -1. */
-function matchSegment(p: string, i: number, label: string): number {
+/** If the segment of `p` starting at `i` equals the label (case-insensitively), the index after it; else -1. */
+function matchSegment(p: string, i: number, label: string, written: string): number {
   const len = label.length;
   const end = i + len;
   if (end > p.length) return -1;
+  if (end !== p.length && !isSeparator(p.charCodeAt(end))) return -1;
+  // Native compares first: URLs usually carry the case the config was written with.
+  if (p.startsWith(written, i) || p.startsWith(label, i)) return end;
   for (let m = 0; m < len; m++) {
     const c = p.charCodeAt(i + m);
     const l = label.charCodeAt(m);
     if (c !== l && fold(c) !== l) return -1;
   }
-  return end === p.length || isSeparator(p.charCodeAt(end)) ? end : -1;
+  return end;
 }
 
 /** Case-fold a whole label the same way `fold` folds one UTF-16 unit. */
@@ -348,6 +353,7 @@ function buildServer(appHost: XmlDocument, webs: WebConfigInput[], origin: strin
         if (k < 0 || !next) {
           next = newNode();
           node.labels.push(label);
+          node.written.push(seg);
           node.kids.push(next);
         }
         node = next;
