@@ -109,15 +109,6 @@ export function formId(form: UrlForm, pkg: PackageSpec): string {
   return form === "direct2007" ? pkg.id : pkg.contentId;
 }
 
-export function fileUrl(
-  form: UrlForm,
-  pkg: PackageSpec,
-  rel: string,
-  s: Pick<CheckSettings, "drive" | "vdir">,
-) {
-  return buildDpUrl(form, { contentId: formId(form, pkg), relativePath: rel, vdir: formVdir(form, s) });
-}
-
 /** URL prefixes of one package, per form (built once per package, not per file). */
 export function packagePrefixes(pkg: PackageSpec, s: CheckSettings): [UrlForm, string][] {
   return s.forms.map((form) => [
