@@ -3,6 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import { loadServerFromText, type WebConfigText } from "../../src/config/load.js";
 import type { EffectiveConfig } from "../../src/config/types.js";
 
@@ -611,5 +612,55 @@ test("configSource on a section is reported, not silently ignored", () => {
   assert.ok(
     s.warnings?.some((w) => /^w\.config:4: .*configSource="mime\.config"/.test(w)),
     JSON.stringify(s.warnings),
+  );
+});
+
+test("property: effective() applies exactly the web.configs whose URL path is a segment-prefix of the path (case-insensitive)", () => {
+  const seg = fc.constantFrom(
+    "a",
+    "A",
+    "b",
+    "bin",
+    "Bin",
+    "SMS_DP_SMSPKG$",
+    "sms_dp_smspkg$",
+    "ab",
+    "é",
+    "É",
+  );
+  const sep = fc.constantFrom("/", "//", "\\");
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.array(seg, { minLength: 1, maxLength: 3 }), {
+        maxLength: 5,
+        selector: (x) => x.join("/").toLowerCase(),
+      }),
+      fc.array(fc.tuple(sep, seg), { maxLength: 5 }),
+      fc.boolean(),
+      (dirs, parts, trailing) => {
+        const webs = dirs.map((d, i) => ({
+          urlPath: `/${d.join("/")}`,
+          text: rfWeb(`<denyUrlSequences><add sequence="m${i}" /></denyUrlSequences>`),
+          file: `w${i}.config`,
+        }));
+        const s = loadServerFromText({ text: appHost(), file: "a.config" }, webs);
+        const path = parts.map(([p, x]) => p + x).join("") + (trailing ? "/" : "");
+        const pathSegs = path
+          .split(/[/\\]+/)
+          .filter((x) => x !== "")
+          .map((x) => x.toLowerCase());
+        const expected = dirs
+          .map((d, i) => ({ d: d.map((x) => x.toLowerCase()), i }))
+          .filter(({ d }) => d.length <= pathSegs.length && d.every((x, k) => x === pathSegs[k]))
+          .sort((x, y) => x.d.length - y.d.length)
+          .map(({ i }) => `m${i}`);
+        const e = s.effective("Default Web Site", path);
+        assert.deepEqual(
+          e.requestFiltering.denyUrlSequences.map((x) => x.sequence),
+          expected,
+        );
+      },
+    ),
+    { numRuns: 150 },
   );
 });
