@@ -120,6 +120,8 @@ export interface HandlerMapping {
   scriptProcessor?: string;
   resourceType: string; // File | Directory | Either | Unspecified
   requireAccess: string; // None | Read | Write | Script | Execute
+  /** `preCondition` as written ("integratedMode,runtimeVersionv4.0,bitness64"); the engine skips classicMode/bitness32 rows [INF]. */
+  preCondition?: string;
   source: SourceRef;
 }
 

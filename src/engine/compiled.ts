@@ -85,7 +85,7 @@ function build(cfg: EffectiveConfig): Compiled {
       skipped.push(m);
       continue;
     }
-    if (!preConditionHolds((m as HandlerMapping & { preCondition?: string }).preCondition)) continue;
+    if (!preConditionHolds(m.preCondition)) continue;
     handlers.push(compileHandler(m));
   }
   const pathInfoClaimers = new Map<string, CompiledHandler[]>();
