@@ -12,7 +12,7 @@ import { decodeXmlBytes, encodeXmlText } from "../config/xml.js";
 import { evaluate } from "../engine/evaluate.js";
 import { EXIT_FINDINGS, EXIT_OK, InputError, UsageError } from "../errors.js";
 import { realFs, sha256, type WriterFs, writeConfigAtomically } from "../fix/atomic-write.js";
-import { readFindings } from "../fix/findings.js";
+import { type FindingsInput, readFindings } from "../fix/findings.js";
 import { DEFAULT_MIME_TYPE, type FixResult, planFix } from "../fix/fix.js";
 import type { Ask } from "../fix/model.js";
 import { type FixFormat, renderAppcmd, renderDiff, renderPowerShell } from "../fix/render.js";
@@ -20,7 +20,7 @@ import { findLocations } from "../fix/splice.js";
 import { prove } from "../fix/verify.js";
 
 export interface FixCliOptions {
-  from?: string;
+  from?: string[];
   config?: string;
   site: string;
   vdir?: string;
@@ -210,6 +210,17 @@ function jsonReport(r: FixResult, applied: string | null): unknown {
   };
 }
 
+/** Reads every --from file into one list of requests (diagnose and check output can be combined). */
+function readAllFindings(files: string[]): FindingsInput | undefined {
+  if (files.length === 0) return undefined;
+  const all = files.map((f) => readFindings(readFileSync(f, "utf8"), f));
+  return {
+    kind: all.every((f) => f.kind === "check") ? "check" : "diagnose",
+    requests: all.flatMap((f, i) => f.requests.map((r) => ({ ...r, from: `${files[i]}: ${r.from}` }))),
+    skipped: all.flatMap((f) => f.skipped),
+  };
+}
+
 export interface RunFixIo {
   fs?: WriterFs;
   now?: Date;
@@ -225,12 +236,13 @@ export function runFix(o: FixCliOptions, io: RunFixIo = {}): { code: number; std
   if (o.scope !== "vdir" && o.scope !== "server")
     throw new UsageError(`--scope ${o.scope}: expected vdir or server`);
   const asks = asksFromOptions(o);
-  if (!o.from && asks.length === 0)
+  const fromFiles = o.from ?? [];
+  if (fromFiles.length === 0 && asks.length === 0)
     throw new UsageError(
       "nothing to fix: give --from FINDINGS.json (from check --json or diagnose --json) or an ask such as --allow-extension .ldf",
     );
   const file = configPath(o);
-  const findings = o.from ? readFindings(readFileSync(o.from, "utf8"), o.from) : undefined;
+  const findings = readAllFindings(fromFiles);
   const fs = io.fs ?? realFs;
   const bytes = fs.readFileSync(file);
   const hash = sha256(bytes);
@@ -248,7 +260,9 @@ export function runFix(o: FixCliOptions, io: RunFixIo = {}): { code: number; std
     load,
   });
   if (findings && findings.requests.length === 0 && asks.length === 0)
-    r.notes.push(`${o.from} names no request (${findings.skipped.length} entries skipped): nothing to plan.`);
+    r.notes.push(
+      `${fromFiles.join(", ")} name${fromFiles.length === 1 ? "s" : ""} no request (${findings.skipped.length} entries skipped): nothing to plan.`,
+    );
   const failed = !r.proof.ok || r.plan.unfixable.length > 0;
   let applied: string | null = null;
   if (o.apply && r.changed) {
@@ -286,7 +300,12 @@ export function register(program: Command): void {
     .description(
       "Plan (and with --apply, write) the smallest request-filtering change, scoped to the DP's virtual directory, that makes refused downloads pass - proven with the engine first",
     )
-    .option("--from <file>", "findings JSON from `dpdoctor check --json` or `dpdoctor diagnose --json`")
+    .option(
+      "--from <file>",
+      "findings JSON from `dpdoctor check --json` or `dpdoctor diagnose --json` (repeatable)",
+      collect,
+      [],
+    )
     .option("--config <file>", "the applicationHost.config to fix")
     .option("--site <name>", "IIS site of the DP", "Default Web Site")
     .option(

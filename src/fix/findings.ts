@@ -13,6 +13,8 @@ export interface FindingRequest {
   site?: string;
   /** What the findings file said about it ("404.7", "200"), for messages. */
   reported?: string;
+  /** Did the findings file say it was refused? (diagnose refusals: yes; check: its verdict) */
+  reportedRefused: boolean;
   /** Where in the findings file (for messages): "findings[0].refusals[1]". */
   from: string;
 }
@@ -143,6 +145,11 @@ function statusOf(v: unknown): string | undefined {
   return undefined;
 }
 
+/** A verdict of the findings file that refused (status ≥ 400); unknown counts as refused, the engine decides. */
+function isRefusedStatus(v: unknown): boolean {
+  return isRecord(v) && typeof v.status === "number" ? v.status >= 400 : true;
+}
+
 /** The requests of a findings document (diagnose or check JSON). */
 export function readFindings(text: string, file: string): FindingsInput {
   const doc = parseJsonPositioned(text, file);
@@ -168,6 +175,7 @@ export function readFindings(text: string, file: string): FindingsInput {
             typeof r.status === "number"
               ? `${r.status}${typeof r.substatus === "number" && r.substatus ? `.${r.substatus}` : ""}`
               : undefined,
+          reportedRefused: true,
           from,
         });
       });
@@ -175,7 +183,21 @@ export function readFindings(text: string, file: string): FindingsInput {
     return { kind: "diagnose", requests, skipped };
   }
   if (isRecord(doc) && Array.isArray(doc.packages)) {
+    const site = typeof doc.site === "string" && doc.site ? doc.site : undefined;
     doc.packages.forEach((p, i) => {
+      // package-level requests (listing, verbs, ConfigMgr extensions): kept as requests like the files
+      if (isRecord(p) && Array.isArray(p.checks))
+        p.checks.forEach((c, j) => {
+          if (!isRecord(c) || typeof c.url !== "string" || c.url === "") return;
+          requests.push({
+            method: typeof c.method === "string" && c.method ? c.method : "HEAD",
+            target: requestTargetOf(c.url),
+            site,
+            reported: statusOf(c.verdict),
+            reportedRefused: typeof c.refused === "boolean" ? c.refused : isRefusedStatus(c.verdict),
+            from: `packages[${i}].checks[${j}]`,
+          });
+        });
       if (!isRecord(p) || !Array.isArray(p.files)) {
         skipped.push(`packages[${i}]: no "files" list`);
         return;
@@ -194,8 +216,9 @@ export function readFindings(text: string, file: string): FindingsInput {
           requests.push({
             method: typeof v.method === "string" && v.method ? v.method : "HEAD",
             target: requestTargetOf(v.url),
-            site: typeof p.site === "string" ? p.site : undefined,
+            site,
             reported: statusOf(v.verdict),
+            reportedRefused: isRefusedStatus(v.verdict),
             from,
           });
         }

@@ -264,10 +264,14 @@ export function planFix(o: FixOptions): FixResult {
   // 1. Requests from the findings: the engine decides again, against this configuration.
   for (const r of o.findings?.requests ?? []) {
     const site = r.site ?? o.site;
-    const v = o.evaluate(
-      { method: r.method, target: r.target, file: { exists: true } },
-      { config: before, siteName: site },
-    );
+    const control = (why: string) =>
+      controls.push({ role: "control", siteName: site, method: r.method, target: r.target, why });
+    // what the findings file saw served stays a control: it must keep its verdict
+    if (!r.reportedRefused) {
+      control(o.findings?.kind === "check" ? `rest of the package (${r.from})` : r.from);
+      continue;
+    }
+    const v = o.evaluate({ method: r.method, target: r.target }, { config: before, siteName: site });
     if (isRefusedByConfig(v)) {
       refused.push({
         site,
@@ -277,22 +281,12 @@ export function planFix(o: FixOptions): FixResult {
         verdict: v,
         why: r.from,
       });
-    } else {
-      controls.push({
-        role: "control",
-        siteName: site,
-        method: r.method,
-        target: r.target,
-        why:
-          o.findings?.kind === "check"
-            ? "rest of the package"
-            : `${r.from}, not refused under this configuration`,
-      });
-      if (o.findings?.kind === "diagnose")
-        notes.push(
-          `${r.method} ${r.target} (${r.from}, logged ${r.reported ?? "refused"}) is ${statusText(v)} under ${o.file}: the log and this configuration disagree; kept as a control.`,
-        );
+      continue;
     }
+    control(`${r.from}, not refused under this configuration`);
+    notes.push(
+      `${r.method} ${r.target} (${r.from}, reported ${r.reported ?? "refused"}) is ${statusText(v)} under ${o.file}: already served by this configuration (fixed before, or the findings come from another one); nothing planned for it.`,
+    );
   }
 
   // 2. Scope targets: the refused requests' virtual directories, or --vdir / the default for explicit asks.
@@ -343,10 +337,7 @@ export function planFix(o: FixOptions): FixResult {
         const v =
           round === 0
             ? r.verdict
-            : o.evaluate(
-                { method: r.method, target: r.target, file: { exists: true } },
-                { config: after, siteName: r.site },
-              );
+            : o.evaluate({ method: r.method, target: r.target }, { config: after, siteName: r.site });
         if (!isRefusedByConfig(v)) continue;
         const { asks, unfixable: why } = asksForVerdict(
           r.method,

@@ -43,8 +43,9 @@ export interface Proof {
 }
 
 function request(p: ProofRequest): HttpRequest {
-  // The engine does no I/O: say the file exists so the static-file layer does not mask the filtering verdict.
-  return { method: p.method, target: p.target, file: { exists: true } };
+  // The engine does no I/O; without file facts it assumes the file exists, so the static-file layer does not
+  // mask the filtering verdict.
+  return { method: p.method, target: p.target };
 }
 
 /** Decides each proof request under the old and the new configuration. */
