@@ -51,7 +51,13 @@ function childDirCaseInsensitive(dir: string, name: string): string | undefined 
 }
 
 /** A content library has PkgLib and DataLib folders (names compared case-insensitively, NTFS). */
-export function detectInput(root: string): { kind: InputKind; pkgLib?: string; dataLib?: string } {
+export function detectInput(root: string): {
+  kind: InputKind;
+  pkgLib?: string;
+  dataLib?: string;
+  /** PATH was one content ID's folder, `…\DataLib\<ContentID>`: that content alone. */
+  single?: PackageSpec;
+} {
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(root);
@@ -67,6 +73,8 @@ export function detectInput(root: string): { kind: InputKind; pkgLib?: string; d
   const pkgLib = childDirCaseInsensitive(root, "PkgLib");
   const dataLib = childDirCaseInsensitive(root, "DataLib");
   if (pkgLib && dataLib) return { kind: "content-library", pkgLib, dataLib };
+  const single = dataLibContent(root);
+  if (single) return { kind: "content-library", single };
   return { kind: "folder" };
 }
 
@@ -81,6 +89,27 @@ export function urlIdForContent(packageId: string, contentId: string): string {
   const m = /^(.*)\.(\d+)$/.exec(contentId);
   if (m && (m[1].toLowerCase() === packageId.toLowerCase() || GUID.test(m[1]))) return m[1];
   return contentId;
+}
+
+/**
+ * `…\DataLib\<ContentID>` given directly (its files are `<name>.INI` stand-ins, §3.1): the content's package ID is
+ * the content ID without its version for legacy packages; otherwise the content ID itself.
+ */
+export function dataLibContent(root: string): PackageSpec | undefined {
+  const abs = path.resolve(root);
+  const parent = path.dirname(abs);
+  if (path.basename(parent).toLowerCase() !== "datalib") return undefined;
+  if (!childDirCaseInsensitive(path.dirname(parent), "PkgLib")) return undefined;
+  const cid = path.basename(abs);
+  const legacy = /^([A-Z0-9]{3}[0-9A-F]{5})\.\d+$/i.exec(cid);
+  const id = legacy ? legacy[1] : cid;
+  return {
+    id,
+    contentId: urlIdForContent(id, cid),
+    libraryContentId: cid,
+    root: abs,
+    source: "content-library",
+  };
 }
 
 /** Package from a source folder: the package ID is `--package-id` or the folder name; content ID defaults to it. */

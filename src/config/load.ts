@@ -554,13 +554,16 @@ function computeEffective(
   for (const [name, schema] of MERGED_SECTIONS) {
     const initial = newState();
     if (name === MODULES_SECTION && modulesAssumed) {
-      initial.items.push({
+      const assumed = {
         key: "RequestFilteringModule",
         foldedKey: "requestfilteringmodule",
         el: newState(),
         source: { file: "(assumed)", line: 0, column: 0, text: "RequestFilteringModule assumed loaded" },
         lockedBy: null,
-      });
+        assumed: true,
+      };
+      initial.items.push(assumed);
+      initial.keys.set(assumed.foldedKey, assumed);
     }
     const r = mergeSection(name, schema, levels, decl, idx, initial);
     errors.push(...r.errors);

@@ -25,6 +25,8 @@ export interface ElState {
   attrs: Map<string, AttrState>;
   children: Map<string, ElState>;
   items: ItemState[];
+  /** foldedKey → item, for O(1) duplicate and remove checks. */
+  keys: Map<string, ItemState>;
   lockedAttrs: Map<string, Lock>;
   lockAllAttrsExcept: ExceptLock | null;
   lockedElements: Map<string, Lock>;
@@ -38,6 +40,8 @@ export interface ItemState {
   el: ElState;
   source: SourceRef;
   lockedBy: SourceRef | null;
+  /** Put there by the loader (not written in any file); an explicit <add> of the same key replaces it silently. */
+  assumed?: boolean;
 }
 
 export function newState(): ElState {
@@ -45,6 +49,7 @@ export function newState(): ElState {
     attrs: new Map(),
     children: new Map(),
     items: [],
+    keys: new Map(),
     lockedAttrs: new Map(),
     lockAllAttrsExcept: null,
     lockedElements: new Map(),
@@ -248,6 +253,7 @@ export function mergeElement(state: ElState, el: XmlElement, schema: ElementSche
           continue;
         }
         state.items = [];
+        state.keys.clear();
         insertAt = 0;
         continue;
       }
@@ -261,10 +267,15 @@ export function mergeElement(state: ElState, el: XmlElement, schema: ElementSche
         continue;
       }
       const folded = col.caseSensitive ? keyAttr.value : keyAttr.value.toLowerCase();
-      const idx = state.items.findIndex((i) => i.foldedKey === folded);
+      let existing = state.keys.get(folded);
+      if (existing?.assumed && c.name === col.addElement) {
+        state.items.splice(state.items.indexOf(existing), 1);
+        state.keys.delete(folded);
+        existing = undefined;
+      }
       if (c.name === "remove") {
-        if (idx < 0) continue; // §8.2: removing an absent key is not an error
-        const item = state.items[idx] as ItemState;
+        if (!existing) continue; // §8.2: removing an absent key is not an error
+        const item = existing;
         if (item.lockedBy && item.lockedBy.file !== ctx.file) {
           report(
             ctx,
@@ -273,15 +284,17 @@ export function mergeElement(state: ElState, el: XmlElement, schema: ElementSche
           );
           continue;
         }
+        const idx = state.items.indexOf(item);
         state.items.splice(idx, 1);
+        state.keys.delete(folded);
         if (idx < insertAt) insertAt--;
         continue;
       }
-      if (idx >= 0) {
+      if (existing) {
         // §8.2, §12 #60; for request filtering by analogy (§13 item 20).
         report(
           ctx,
-          `cannot add duplicate collection entry of type '${c.name}' with unique key attribute '${col.key}' set to '${keyAttr.value}' (already added at ${where((state.items[idx] as ItemState).source)})${ctx.section === RF_SECTION ? " [INF §13.20: observed for mimeMap, assumed for request filtering]" : ""}`,
+          `cannot add duplicate collection entry of type '${c.name}' with unique key attribute '${col.key}' set to '${keyAttr.value}' (already added at ${where(existing.source)})${ctx.section === RF_SECTION ? " [INF §13.20: observed for mimeMap, assumed for request filtering]" : ""}`,
           elementSource(ctx.doc, c),
         );
         continue;
@@ -308,6 +321,7 @@ export function mergeElement(state: ElState, el: XmlElement, schema: ElementSche
         source: elementSource(ctx.doc, c),
         lockedBy: lockItem && parseBool(lockItem.value) === true ? attrSource(ctx.doc, lockItem) : null,
       };
+      state.keys.set(folded, item);
       if (col.mergeAppend) state.items.push(item);
       else state.items.splice(insertAt++, 0, item);
       continue;

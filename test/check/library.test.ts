@@ -67,6 +67,16 @@ describe("content library round trip (§3.3)", () => {
     }
   });
 
+  test("a DataLib\\<ContentID> folder given directly is that content alone, not a folder of .INI files", () => {
+    const single = detectInput(path.join(root, "DataLib", "ABC00123.1"));
+    assert.equal(single.kind, "content-library");
+    assert.deepEqual(
+      [single.single?.id, single.single?.contentId, single.single?.libraryContentId],
+      ["ABC00123", "ABC00123", "ABC00123.1"],
+    );
+    assert.equal(detectInput(path.join(root, "DataLib", APP)).single?.contentId, APP);
+  });
+
   test("--package selects, case-insensitively; an unknown package is a usage error", () => {
     const d = detectInput(root);
     const lib = { root, pkgLib: d.pkgLib as string, dataLib: d.dataLib as string };
@@ -94,6 +104,43 @@ describe("content library round trip (§3.3)", () => {
     assert.deepEqual(
       packages.map((p) => p.libraryContentId),
       ["ABC00999.1"],
+    );
+  });
+});
+
+describe("content library round trip, property (fast-check)", () => {
+  // NTFS-legal names (no \\ / : * ? " < > |, no controls, no trailing dot/space), possibly ending in .ini themselves
+  const name = fc
+    .string({ unit: "grapheme", minLength: 1, maxLength: 10 })
+    .filter((s) => !/[\\/:*?"<>|\u0000-\u001f]/.test(s) && !/[. ]$/.test(s) && Buffer.byteLength(s) < 100)
+    .chain((s) => fc.constantFrom(s, `${s}.ini`, `${s}.INI`, `${s}.ldf`));
+  test("random relative paths survive DataLib and come back", async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(
+          fc.array(name, { minLength: 1, maxLength: 3 }).map((a) => a.join("/")),
+          {
+            minLength: 1,
+            maxLength: 5,
+            selector: (p) => p.toLowerCase(),
+          },
+        ),
+        fc.constantFrom<Enc>("ansi", "utf16le"),
+        async (rels, enc) => {
+          // a path that is a prefix folder of another cannot also be a file
+          fc.pre(!rels.some((a) => rels.some((b) => b.toLowerCase().startsWith(`${a.toLowerCase()}/`))));
+          const lib = path.join(tempDir(`prop${n++}`), "lib");
+          writeLibrary(lib, { ABC00042: { enc, contents: { "ABC00042.1": rels } } });
+          const d = detectInput(lib);
+          const { packages } = libraryPackages(
+            { root: lib, pkgLib: d.pkgLib as string, dataLib: d.dataLib as string },
+            [],
+          );
+          assert.deepEqual((await walkAll(packages[0].root, true)).sort(), [...rels].sort());
+        },
+      ),
+      { numRuns: 25 },
     );
   });
 });

@@ -664,3 +664,22 @@ test("property: effective() applies exactly the web.configs whose URL path is a 
     { numRuns: 150 },
   );
 });
+
+test("an excerpt without <globalModules>: RequestFilteringModule assumed; <remove> unloads it, <add> is no duplicate", () => {
+  const host = (modules: string) =>
+    `<configuration><system.webServer><modules>${modules}</modules></system.webServer></configuration>`;
+  const e1 = loadServerFromText({ text: host(""), file: "x.config" }).effective("Default Web Site", "/");
+  assert.equal(e1.requestFilteringModuleLoaded, true);
+  assert.ok(e1.notes?.some((n) => /assumed loaded/.test(n)));
+  const e2 = loadServerFromText({
+    text: host('<remove name="RequestFilteringModule" />'),
+    file: "x.config",
+  }).effective("Default Web Site", "/");
+  assert.equal(e2.requestFilteringModuleLoaded, false);
+  const e3 = loadServerFromText({
+    text: host('<add name="RequestFilteringModule" />'),
+    file: "x.config",
+  }).effective("Default Web Site", "/");
+  assert.equal(e3.requestFilteringModuleLoaded, true);
+  assert.deepEqual(e3.errors, []);
+});
