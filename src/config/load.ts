@@ -711,12 +711,14 @@ function toHandlers(st: ElState): EffectiveConfig["handlers"] {
   const items: HandlerMapping[] = st.items.map((i) => {
     const modules = str(i.el, "modules");
     const scriptProcessor = str(i.el, "scriptProcessor");
+    const preCondition = str(i.el, "preCondition");
     return {
       name: i.key,
       path: str(i.el, "path") ?? "*",
       verb: str(i.el, "verb") ?? "*",
       ...(modules !== undefined ? { modules } : {}),
       ...(scriptProcessor !== undefined ? { scriptProcessor } : {}),
+      ...(preCondition !== undefined ? { preCondition } : {}),
       resourceType: str(i.el, "resourceType") ?? "Unspecified",
       requireAccess: str(i.el, "requireAccess") ?? "Script",
       source: i.source,

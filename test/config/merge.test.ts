@@ -520,7 +520,9 @@ const rows: Row[] = [
     webs: [
       {
         urlPath: "/app",
-        text: web('<handlers><add name="aspx" path="*.aspx" verb="*" modules="IsapiModule" /></handlers>'),
+        text: web(
+          '<handlers><add name="aspx" path="*.aspx" verb="*" modules="IsapiModule" preCondition="classicMode,bitness32" /></handlers>',
+        ),
       },
     ],
     path: "/app/x",
@@ -531,6 +533,8 @@ const rows: Row[] = [
       );
       assert.deepEqual(e.handlers.accessPolicy, ["Read", "Script"]);
       assert.equal(e.handlers.items[0]?.requireAccess, "Script");
+      assert.equal(e.handlers.items[0]?.preCondition, "classicMode,bitness32");
+      assert.equal(e.handlers.items[1]?.preCondition, undefined);
     },
   },
 ];
