@@ -724,8 +724,8 @@ function buildFinding(
       vdir: p.vdir,
       clientIp: r.clientIp || undefined,
       count: list.length,
-      firstSeen: times.length ? Math.min(...times) : undefined,
-      lastSeen: times.length ? Math.max(...times) : undefined,
+      firstSeen: times.length ? times.reduce((a, b) => (b < a ? b : a)) : undefined,
+      lastSeen: times.length ? times.reduce((a, b) => (b > a ? b : a)) : undefined,
       engine: "not-evaluated",
     };
     if (server && input.evaluate && input.config?.given && p.contentId && p.form) {

@@ -87,6 +87,11 @@ export function listPackage(dir: string, contentId?: string): PackageListing {
   return { dir, contentId: contentId ?? path.basename(path.resolve(dir)), files: relPaths };
 }
 
+/** Appends without spreading: `push(...list)` overflows the call stack on a log of a few hundred thousand lines. */
+function append<T>(to: T[], list: readonly T[]): void {
+  for (const x of list) to.push(x);
+}
+
 export function gather(opts: GatherOptions): Gathered {
   const g: Gathered = {
     w3c: [],
@@ -133,19 +138,19 @@ export function gather(opts: GatherOptions): Gathered {
       });
       switch (a.kind) {
         case "iis-w3c":
-          g.w3c.push(...a.records);
+          append(g.w3c, a.records);
           break;
         case "httperr":
-          g.httperr.push(...a.records);
+          append(g.httperr, a.records);
           break;
         case "cmtrace":
         case "sms-simple":
-          g.cmtrace.push(...a.records);
+          append(g.cmtrace, a.records);
           break;
         case "bits-xml":
         case "bits-csv":
         case "bits-text":
-          g.bits.push(...a.records);
+          append(g.bits, a.records);
           break;
         default:
           break;
