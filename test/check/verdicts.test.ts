@@ -219,3 +219,30 @@ describe("check: configurations that change the answer", () => {
     assert.ok(checks.every((c) => !c.refused));
   });
 });
+
+describe("check: property (fast-check)", () => {
+  const s = settings();
+  test("any relative path gets a verdict in every form, and each URL parses back to the package and path", async () => {
+    const { parseDpUrl } = await import("../../src/dp/urlforms.js");
+    const fc = (await import("fast-check")).default;
+    const name = fc
+      .string({ unit: "grapheme", minLength: 1, maxLength: 12 })
+      .filter((x) => !/[\\/:*?"<>|\u0000-\u001f]/.test(x) && x !== "." && x !== "..");
+    await fc.assert(
+      fc.asyncProperty(fc.array(name, { minLength: 1, maxLength: 5 }), async (parts) => {
+        const rel = parts.join("/");
+        const { files } = await checkPaths([rel], s);
+        const r = files.get(rel);
+        for (const form of URL_FORMS) {
+          const fr = r?.forms[form];
+          assert.ok(fr && Number.isInteger(fr.verdict.status), form);
+          const p = parseDpUrl(fr.url);
+          assert.equal(p.form, form);
+          assert.equal(p.contentId, "ABC00123");
+          assert.equal(p.relativePath, rel);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
