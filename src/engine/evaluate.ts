@@ -90,6 +90,14 @@ function isToken(method: string): boolean {
   return true;
 }
 
+function firstControlOrSpace(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 127) return i;
+  }
+  return -1;
+}
+
 /** Case-insensitive header lookup (§6.5: header names compare case-insensitively [INF]). */
 function header(headers: Record<string, string> | undefined, lowerName: string): string | undefined {
   if (!headers) return undefined;
@@ -125,6 +133,21 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
     );
   const canon = canonicalizePath(rawPath, target.length);
   if (typeof canon !== "string") return refused(canon, "httpsys");
+  if (query !== undefined) {
+    // the query is opaque to http.sys (§5.1), but a raw space or control character breaks the request line
+    const bad = firstControlOrSpace(query);
+    if (bad >= 0)
+      return refused(
+        {
+          status: 400,
+          substatus: 0,
+          check: "httpsys.invalidCharacter",
+          message: `raw ${query.charCodeAt(bad) === 32 ? "space" : "control character"} at position ${bad + 1} of the query string (must be escaped)`,
+          source: null,
+        },
+        "httpsys",
+      );
+  }
 
   // L1 configuration (§8.3, §8.4): errors of sections every request reads → 500.19
   const cfg = server.config.effective(server.siteName, canon);
