@@ -162,6 +162,13 @@ export function diagnose(given: DiagnoseInput): DiagnoseReport {
   }
 
   // per job: the DP keys it downloads, and DP lines that match them (§7.2, §7.3, §7.5)
+  const dpByKey = new Map<string, DpRequest[]>();
+  for (const r of dp) {
+    if (!r.key) continue;
+    const list = dpByKey.get(r.key);
+    if (list) list.push(r);
+    else dpByKey.set(r.key, [r]);
+  }
   const jobKeys = new Map<ClientJob, Set<string>>();
   const jobClients = new Map<ClientJob, Set<string>>();
   const jobJoins = new Map<ClientJob, Set<string>>();
@@ -175,8 +182,7 @@ export function diagnose(given: DiagnoseInput): DiagnoseReport {
     const clients = new Set<string>();
     const joins = new Set<string>();
     if (j.bitsJobId && bitsByJob.has(j.bitsJobId)) joins.add("BITS job ID");
-    for (const r of dp) {
-      if (!keys.has(r.key)) continue;
+    for (const r of [...keys].flatMap((k) => dpByKey.get(k) ?? [])) {
       const inWindow = r.time >= j.firstSeen - skewMs && r.time <= j.lastSeen + skewMs;
       if (!inWindow && Number.isFinite(j.firstSeen)) continue;
       clients.add(r.clientIp);
@@ -819,11 +825,6 @@ function buildFinding(
   for (const j of g.jobs) {
     const cid = contentOfUrl(j.source) ?? j.contentId;
     if (cid && ![...contentIds].some((c) => sameContent(c, cid))) contentIds.add(cid);
-    for (const u of j.fileUrls) {
-      const p = parseDpUrl(u);
-      if (p.relativePath && (g.dp.length === 0 ? g.predicted.some((x) => x.path === p.relativePath) : false))
-        files.add(p.relativePath);
-    }
     for (const c of jobClients.get(j) ?? []) clients.add(c);
     for (const k of jobJoins.get(j) ?? []) joinedBy.add(k);
     const created = j.lines.find((l) => l.signal.kind === "dts-created");

@@ -67,13 +67,21 @@ export function renderText(report: DiagnoseReport, opts: TextOptions = {}): stri
     out.push("");
   }
   out.push(p.bold("Artifacts read:"));
-  for (const a of report.artifacts) {
+  const unknown = report.artifacts.filter((a) => a.kind === "unknown");
+  for (const a of report.artifacts.filter((x) => x.kind !== "unknown")) {
     const skipped = a.skipped > 0 ? p.yellow(`, ${a.skipped} skipped`) : "";
     out.push(
       `  ${a.kind.padEnd(11)} ${safeTerminalText(a.path)} (${a.records} records${skipped})${a.message ? ` — ${a.message}` : ""}`,
     );
     for (const s of (a.skippedSamples ?? []).slice(0, 3))
       out.push(p.dim(`      skipped ${safeTerminalText(s)}`));
+  }
+  if (unknown.length > 0) {
+    out.push(
+      p.yellow(`  ${unknown.length} file(s) not recognised as a log, export or config (--json lists why):`),
+    );
+    for (const a of unknown.slice(0, 5)) out.push(p.dim(`      ${safeTerminalText(a.path)}`));
+    if (unknown.length > 5) out.push(p.dim(`      … ${unknown.length - 5} more`));
   }
   for (const u of report.unreadable)
     out.push(p.yellow(`  unreadable  ${safeTerminalText(u.path)}: ${u.reason}`));
