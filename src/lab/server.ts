@@ -26,6 +26,7 @@ import { type ContentEntry, findPackage, openContent, type ServedPackage } from 
 import { IisLogs } from "./iis-log.js";
 import { type ByteRange, contentRange, multipartPlan, parseRange } from "./ranges.js";
 import { httpSysPage, iisErrorPage, multistatus } from "./responses.js";
+import { servedByWebDav } from "./webdav.js";
 
 export interface LabFaults {
   /** Answer `status` for requests whose decoded URL contains `path` (case-insensitive). */
@@ -272,7 +273,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     );
     const stem = stemOf(verdict, rawPath);
 
-    if (verdict.status !== 200) {
+    // PROPFIND on the 2007 vdir is answered by WebDAV (a BITS DP "must have ... WebDAV enabled", configmgr §2.1), not by
+    // the static file handler: only refusals before the handler (http.sys, configuration, request filtering) apply [INF].
+    const webDavServes = servedByWebDav(x.method, verdict, parts?.form);
+    if (verdict.status !== 200 && !webDavServes) {
       // A refusal (or a static-handler answer such as 301/403.14/404.0/405): IIS's status, its remote page.
       const extra: Record<string, string> = {};
       if (verdict.status === 301)
