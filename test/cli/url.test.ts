@@ -114,6 +114,31 @@ describe("dpdoctor url", () => {
     assert.equal(runCli(["url", "--config", "/nonexistent/applicationHost.config", "/x"]).code, 2);
   });
 
+  it("--web-config applies a web.config to its URL path and names its line; --site must exist", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dpdoctor-url-"));
+    const wc = join(dir, "web.config");
+    writeFileSync(
+      wc,
+      '<?xml version="1.0"?>\r\n<configuration>\r\n  <system.webServer>\r\n    <security>\r\n      <requestFiltering>\r\n        <fileExtensions>\r\n          <add fileExtension=".cab" allowed="false" />\r\n        </fileExtensions>\r\n      </requestFiltering>\r\n    </security>\r\n  </system.webServer>\r\n</configuration>\r\n',
+    );
+    const r = runCli([
+      "url",
+      "--json",
+      "--web-config",
+      `/SMS_DP_SMSPKG$=${wc}`,
+      "/SMS_DP_SMSPKG$/PS100012/a.cab",
+      "/other/a.cab",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const [inside, outside] = JSON.parse(r.stdout);
+    assert.deepEqual([inside.verdict.status, inside.verdict.substatus], [404, 7]);
+    assert.deepEqual([inside.reasons[0].source.file, inside.reasons[0].source.line], [wc, 7]);
+    assert.notEqual(outside.verdict.layer, "request-filtering");
+    const bad = runCli(["url", "--site", "No Such Site", "/x.txt"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /No Such Site/);
+  });
+
   it("--help shows examples", () => {
     const r = runCli(["url", "--help"]);
     assert.equal(r.code, 0);
