@@ -367,6 +367,7 @@ export function planFix(o: FixOptions): FixResult {
       if (p.scope.changes.length > 0) scopes.push(p.scope);
       opens.push(...p.opens);
       alreadyAllowed.push(...p.already);
+      for (const n of p.notes) if (!notes.includes(n)) notes.push(n);
     }
     const proofList: ProofRequest[] = [];
     for (const t of targets.values()) {

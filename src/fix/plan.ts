@@ -295,7 +295,7 @@ export function planScope(
   server: ServerConfig,
   target: ScopeTarget,
   asks: readonly Ask[],
-): { scope: ScopePlan; opens: string[]; already: string[] } {
+): { scope: ScopePlan; opens: string[]; already: string[]; notes: string[] } {
   const scope: ScopePlan = {
     locationPath: locationPathOf(target),
     siteName: target.siteName,
@@ -320,5 +320,52 @@ export function planScope(
     opens.push(opensSentence(ask, scope, before));
   }
   scope.unlocks = findUnlocks(doc, file, scope);
-  return { scope, opens, already };
+  return { scope, opens, already, notes: scope.changes.length > 0 ? sectionLockNotes(doc, file, scope) : [] };
+}
+
+/**
+ * Section locks above the scope (§8.3), said out loud: `overrideModeDefault="Deny"` on the section registration,
+ * `<location overrideMode="Deny">` / `allowOverride="false"` on a parent path. [INF] Like the loader, `fix` assumes
+ * such a lock binds the files below applicationHost.config (web.config), not a `<location>` inside it — so the
+ * change needs no unlock; the proof re-loads the edited file and would show a 500.19 if that assumption failed.
+ */
+export function sectionLockNotes(doc: XmlDocument, file: string, scope: ScopePlan): string[] {
+  const notes: string[] = [];
+  const sections = new Set<string>(
+    scope.changes.map((c) =>
+      c.op === "addMimeMap" ? "system.webServer/staticContent" : "system.webServer/security/requestFiltering",
+    ),
+  );
+  // section registrations by full path (system.ftpServer/security/requestFiltering is another section)
+  const visit = (el: XmlElement, group: string) => {
+    for (const c of el.children) {
+      const name = attr(c, "name")?.value ?? "";
+      const full = group ? `${group}/${name}` : name;
+      if (c.name === "sectionGroup") visit(c, full);
+      else if (
+        c.name === "section" &&
+        sections.has(full) &&
+        attr(c, "overrideModeDefault")?.value.toLowerCase() === "deny"
+      )
+        notes.push(
+          `${full} is registered with overrideModeDefault="Deny" (${file}:${c.line}): it locks web.config files, not this <location> in applicationHost.config [INF §8.3]; no unlock planned.`,
+        );
+    }
+  };
+  const cs = doc.root.children.find((c) => c.name === "configSections");
+  if (cs) visit(cs, "");
+  if (scope.locationPath === "") return notes;
+  const target = normalizeLocationPath(scope.locationPath);
+  for (const loc of doc.root.children) {
+    if (loc.name !== "location") continue;
+    const p = normalizeLocationPath(attr(loc, "path")?.value ?? "");
+    if (!(p === "" || p === target || target.startsWith(`${p}/`))) continue;
+    const om = attr(loc, "overrideMode")?.value.toLowerCase();
+    const ao = attr(loc, "allowOverride")?.value.toLowerCase();
+    if (om === "deny" || ao === "false")
+      notes.push(
+        `<location path="${attr(loc, "path")?.value ?? ""}"> locks its sections (${om === "deny" ? 'overrideMode="Deny"' : 'allowOverride="false"'}, ${file}:${loc.line}) for web.config files below; this <location> in applicationHost.config is not bound by it [INF §8.3]; no unlock planned.`,
+      );
+  }
+  return notes;
 }

@@ -196,3 +196,21 @@ describe("fix planning: each ask, scoped to the DP's virtual directory", () => {
     assert.equal(r.plan.alreadyAllowed.length, 1);
   });
 });
+
+describe("fix planning: section locks are said out loud", () => {
+  it("a hardened registration (overrideModeDefault=Deny) and a parent <location overrideMode=Deny> are noted [INF §8.3], the proof holds", () => {
+    const cfg = dpConfig()
+      .replace(
+        '<section name="requestFiltering" overrideModeDefault="Allow" />',
+        '<section name="requestFiltering" overrideModeDefault="Deny" />',
+      )
+      .replace(
+        "</configuration>",
+        '    <location path="Default Web Site" overrideMode="Deny">\r\n        <system.webServer>\r\n            <security>\r\n                <requestFiltering />\r\n            </security>\r\n        </system.webServer>\r\n    </location>\r\n</configuration>',
+      );
+    const r = plan(cfg, [{ kind: "allowExtension", extension: ".ldf" }]);
+    assert.equal(r.notes.filter((n) => n.includes("[INF §8.3]")).length, 2, r.notes.join("\n"));
+    assert.equal(r.plan.scopes[0]?.unlocks.length, 0);
+    assert.ok(r.proof.ok, r.proof.results.map((x) => x.line).join("\n"));
+  });
+});
