@@ -236,6 +236,18 @@ export function diagnose(given: DiagnoseInput): DiagnoseReport {
   // client-only evidence: HandleErrors with BG_E_HTTP_ERROR_<status> and no DP line (§5.2)
   for (const j of jobs) {
     if (explained.has(j) || j.errors.length === 0) continue;
+    // §1, §7.1: DTS also downloads from MPs, WSUS and the internet — classify by URL before blaming the DP
+    const source = sourceKind(j.source ?? j.fileUrls[0]);
+    if (source === "not-dp") {
+      notes.push(
+        `DTS job ${j.dtsJobId} downloads from ${j.source ?? j.fileUrls[0]} (not a distribution point); its errors are not diagnosed here (§7.1).`,
+      );
+      continue;
+    }
+    if (source === "alternate") {
+      group("F17").jobs.add(j);
+      continue;
+    }
     const codes = j.errors.map((l) => (l.signal.kind === "handle-errors" ? l.signal.code : ""));
     const status = codes.map(httpStatusOfHresult).find((s) => s !== undefined);
     const otherCode = codes
@@ -314,6 +326,10 @@ export function diagnose(given: DiagnoseInput): DiagnoseReport {
 
   // BITS events (§4.6, §7.4): 60/61 with hr ≠ 0, 202, 16398/16392/16404
   for (const e of input.bits) {
+    // a transfer for Windows Update, an MP or anything else is not a DP download (§7.1)
+    if (e.url && sourceKind(e.url) === "not-dp") continue;
+    if (!e.url && e.jobTitle && e.jobTitle !== "CCMDTS Job" && !bitsByJob.has(e.jobId.toUpperCase()))
+      continue;
     if (input.contentId && e.url) {
       const c = contentOfUrl(e.url);
       if (c && !sameContent(c, input.contentId)) continue;
@@ -460,6 +476,15 @@ function contentOfUrl(url: string | undefined): string | undefined {
 }
 function parseUrl(url: string) {
   return parseDpUrl(url);
+}
+
+/** What a download URL is (§7.1): DP content/signatures, an alternate source (peer cache, CMG), or not a DP at all. */
+function sourceKind(url: string | undefined): "dp" | "alternate" | "not-dp" | "unknown" {
+  if (!url) return "unknown";
+  const k = parseUrl(url).kind;
+  if (k === "dp-content" || k === "dp-signature") return "dp";
+  if (k === "peer-cache" || k === "cmg") return "alternate";
+  return "not-dp";
 }
 
 /** HTTP status the client saw, without a DP line to refine it (§5.2: substatus is never visible to the client). */
