@@ -45,8 +45,8 @@ export interface Compiled {
   skippedByAccessPolicy: HandlerMapping[];
   /** "*.ext" mappings with resourceType Unspecified, by lower-cased ext: they can claim path info (§5.4, §13.5). */
   pathInfoClaimers: Map<string, CompiledHandler[]>;
-  /** Candidate handlers by (verb, ext, directory?) — bounded cache. */
-  candidates: Map<string, CompiledHandler[]>;
+  /** Candidate handlers by verb, then by ext ("" = directory) — bounded cache, no key concatenation. */
+  candidates: Map<string, Map<string, CompiledHandler[]>>;
   /** Does the effective config carry staticContent errors (500.19 only for requests reaching StaticFile, §8.4)? */
   staticContentErrors: boolean;
 }
@@ -205,8 +205,14 @@ export function candidatesFor(
   lowerExt: string,
   directory: boolean,
 ): CompiledHandler[] {
-  const key = `${directory ? "d" : "f"}${lowerExt}\u0000${verb}`;
-  let list = c.candidates.get(key);
+  const key = directory ? "" : lowerExt;
+  let byExt = c.candidates.get(verb);
+  if (!byExt) {
+    if (c.candidates.size >= MAX_CANDIDATE_KEYS) c.candidates.clear();
+    byExt = new Map();
+    c.candidates.set(verb, byExt);
+  }
+  let list = byExt.get(key);
   if (list) return list;
   list = [];
   for (const h of c.handlers) {
@@ -229,7 +235,7 @@ export function candidatesFor(
     }
     list.push(h);
   }
-  if (c.candidates.size >= MAX_CANDIDATE_KEYS) c.candidates.clear();
-  c.candidates.set(key, list);
+  if (byExt.size >= MAX_CANDIDATE_KEYS) byExt.clear();
+  byExt.set(key, list);
   return list;
 }

@@ -72,6 +72,9 @@ function refused(reason: Reason, layer: Layer, extra?: Partial<Verdict>): Verdic
   };
 }
 
+/** The last method that passed isToken (methods repeat: skip the re-check). */
+let lastValidMethod = "GET";
+
 function isToken(method: string): boolean {
   if (method.length === 0) return false;
   for (let i = 0; i < method.length; i++) {
@@ -117,10 +120,19 @@ function where(source: SourceRef | null): string {
 function evaluateRequest(req: HttpRequest, server: Server): Verdict {
   const target = typeof req.target === "string" ? req.target : String(req.target ?? "");
   const method = typeof req.method === "string" ? req.method : String(req.method ?? "");
-  const { rawPath, query } = splitTarget(target);
+  let rawPath = target;
+  let query: string | undefined;
+  if (target.charCodeAt(0) === 47) {
+    // origin-form "/path?query": split without allocating a result object (§5.1)
+    const q = target.indexOf("?");
+    if (q >= 0) {
+      rawPath = target.slice(0, q);
+      query = target.slice(q + 1);
+    }
+  } else ({ rawPath, query } = splitTarget(target));
 
   // L0 http.sys (§5.2)
-  if (!isToken(method))
+  if (method !== lastValidMethod && !isToken(method))
     return refused(
       {
         status: 400,
@@ -131,6 +143,7 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
       },
       "httpsys",
     );
+  lastValidMethod = method;
   const canon = canonicalizePath(rawPath, target.length);
   if (typeof canon !== "string") return refused(canon, "httpsys");
   if (query !== undefined) {
