@@ -228,23 +228,30 @@ export async function* walkPackage(
   root: string,
   opts: { dataLib: boolean; onWarning: (w: CheckWarning) => void; onSkip?: () => void },
 ): AsyncGenerator<WalkedFile> {
-  const stack: { abs: string; rel: string }[] = [{ abs: root, rel: "" }];
+  // Depth-first; the next PREFETCH folders on the stack are read while this one is processed (bounded concurrency),
+  // so the walk does not sit idle on each readdir. Memory: at most PREFETCH listings per tree level.
+  type Dir = { abs: string; rel: string; listing?: Promise<Dirent[] | NodeJS.ErrnoException> };
+  const PREFETCH = 4;
+  const read = (d: Dir) => {
+    d.listing ??= fsp.readdir(d.abs, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => e);
+    return d.listing;
+  };
+  const stack: Dir[] = [{ abs: path.resolve(root), rel: "" }];
   while (stack.length > 0) {
-    const dir = stack.pop() as { abs: string; rel: string };
-    let entries: Dirent[];
-    try {
-      entries = await fsp.readdir(dir.abs, { withFileTypes: true });
-    } catch (e) {
-      opts.onWarning({
-        file: dir.abs,
-        message: `cannot read folder: ${(e as NodeJS.ErrnoException).code ?? e}`,
-      });
+    const dir = stack.pop() as Dir;
+    const pending = read(dir);
+    for (let i = stack.length - 1; i >= 0 && i >= stack.length - PREFETCH; i--) read(stack[i]);
+    const listed = await pending;
+    dir.listing = undefined;
+    if (!Array.isArray(listed)) {
+      opts.onWarning({ file: dir.abs, message: `cannot read folder: ${listed.code ?? listed.message}` });
       continue;
     }
+    const entries = listed;
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const subdirs: { abs: string; rel: string }[] = [];
+    const subdirs: Dir[] = [];
     for (const e of entries) {
-      const abs = path.join(dir.abs, e.name);
+      const abs = dir.abs + path.sep + e.name;
       if (e.isDirectory()) {
         subdirs.push({ abs, rel: dir.rel === "" ? e.name : `${dir.rel}/${e.name}` });
       } else if (e.isFile()) {
