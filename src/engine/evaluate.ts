@@ -165,7 +165,13 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
   // L1 configuration (§8.3, §8.4): errors of sections every request reads → 500.19
   const cfg = server.config.effective(server.siteName, canon);
   if (cfg.errors.length > 0) {
-    const blocking = cfg.errors.filter((e) => !isStaticContentSection(e.section));
+    // consumption-scoped (§8.4): staticContent errors hit only requests reaching StaticFile; requestFiltering errors
+    // only matter when RequestFilteringModule (its only reader) is loaded [INF]
+    const blocking = cfg.errors.filter(
+      (e) =>
+        !isStaticContentSection(e.section) &&
+        (cfg.requestFilteringModuleLoaded || !e.section.toLowerCase().endsWith("requestfiltering")),
+    );
     if (blocking.length > 0) return configVerdict(blocking, canon);
   }
   const c = compile(cfg);
