@@ -113,7 +113,7 @@ export function loadServer(opts: LoadServerOptions = {}): ServerConfig {
     doc: parseXmlBytes(readBytes(w.file), w.file),
   }));
   if (webs.length > 0) origin += ` + ${webs.length} web.config file${webs.length === 1 ? "" : "s"}`;
-  return buildServer(appHost, webs, origin);
+  return buildServer(appHost, webs, origin, opts.config === undefined);
 }
 
 export function loadServerFromText(appHost: AppHostText, webConfigs: WebConfigText[] = []): ServerConfig {
@@ -238,7 +238,16 @@ function joinPath(segs: string[]): string {
   return `/${segs.join("/")}`;
 }
 
-function buildServer(appHost: XmlDocument, webs: WebConfigInput[], origin: string): ServerConfig {
+/**
+ * `fromProfile`: the applicationHost is an embedded profile, which cannot know which IIS modules (URL Rewrite…) the
+ * admin's server has, so undeclared system.webServer sections are noted instead of predicted as 500.19.
+ */
+function buildServer(
+  appHost: XmlDocument,
+  webs: WebConfigInput[],
+  origin: string,
+  fromProfile = false,
+): ServerConfig {
   const decl = readDeclarations(appHost);
   const warnings: string[] = [];
   if (decl.assumed) {
@@ -392,7 +401,15 @@ function buildServer(appHost: XmlDocument, webs: WebConfigInput[], origin: strin
   };
 
   const computeFor = (idx: SiteIndex, node: TrieNode): EffectiveConfig => {
-    node.cached = computeEffective(idx, lower(node.segments), decl, hostLevels, rfGlobal, modulesAssumed);
+    node.cached = computeEffective(
+      idx,
+      lower(node.segments),
+      decl,
+      hostLevels,
+      rfGlobal,
+      modulesAssumed,
+      fromProfile,
+    );
     return node.cached;
   };
 
@@ -540,6 +557,7 @@ function computeEffective(
   hostLevels: ConfigLevel[],
   rfGlobal: boolean,
   modulesAssumed: boolean,
+  fromProfile: boolean,
 ): EffectiveConfig {
   const app = deepest(idx.apps, segs) ?? { segments: [], path: "/" };
   const vdir = deepest(idx.vdirs, segs);
@@ -579,6 +597,12 @@ function computeEffective(
         if (decl.groups.has(name.toLowerCase())) continue;
         seen.add(name);
         const el = els[0] as (typeof els)[number];
+        if (fromProfile) {
+          notes.push(
+            `${l.doc.file}:${el.line}: section ${name} is not declared in the embedded profile; assumed installed on your server (pass --config to check: undeclared sections are 500.19, §8.4)`,
+          );
+          continue;
+        }
         errors.push({
           section: name,
           message: `section ${name} is not declared in <configSections> (is its IIS module installed?): IIS answers 500.19 for every request of this application (§8.4)`,

@@ -2,9 +2,12 @@
  * Merging and locking (spec iis-request-filtering.md §8.1–§8.5, §12 #60–#62), table-driven on small configs.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
-import { loadServerFromText, type WebConfigText } from "../../src/config/load.js";
+import { loadServer, loadServerFromText, type WebConfigText } from "../../src/config/load.js";
 import type { EffectiveConfig } from "../../src/config/types.js";
 
 const RF = "system.webServer/security/requestFiltering";
@@ -686,4 +689,26 @@ test("an excerpt without <globalModules>: RequestFilteringModule assumed; <remov
   }).effective("Default Web Site", "/");
   assert.equal(e3.requestFilteringModuleLoaded, true);
   assert.deepEqual(e3.errors, []);
+});
+
+test("an undeclared system.webServer section: 500.19 with a real applicationHost, a note with an embedded profile", () => {
+  const w = web("<heliconZoo><application /></heliconZoo>"); // a third-party IIS module neither config declares
+  const real = loadServerFromText({ text: appHost(), file: "a.config" }, [
+    { urlPath: "/sub", text: w, file: "w.config" },
+  ]);
+  const e = real.effective("Default Web Site", "/sub/x");
+  assert.ok(
+    e.errors.some((x) => x.section === "system.webServer/heliconZoo" && /not declared/.test(x.message)),
+  );
+  assert.equal(real.effective("Default Web Site", "/other").errors.length, 0, "consumption-scoped (§8.4)");
+  const dir = mkdtempSync(join(tmpdir(), "dpdoctor-config-"));
+  try {
+    writeFileSync(join(dir, "web.config"), w);
+    const prof = loadServer({ webConfigs: [{ urlPath: "/sub", file: join(dir, "web.config") }] });
+    const p = prof.effective(prof.defaultSiteName, "/sub/x");
+    assert.deepEqual(p.errors, []);
+    assert.ok(p.notes?.some((n) => /heliconZoo is not declared in the embedded profile/.test(n)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
