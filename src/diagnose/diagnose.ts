@@ -274,6 +274,7 @@ export function diagnose(given: DiagnoseInput): DiagnoseReport {
 
   // loose client signals (manifest, CTM, CAS, TS, error codes)
   const davErrors = model.all.filter((l) => l.signal.kind === "dav-error");
+  const tsStatus = new Map<string, ClientLine>();
   for (const l of model.all) {
     if (!withinContent(l, input.contentId)) continue;
     const s = l.signal;
@@ -317,12 +318,39 @@ export function diagnose(given: DiagnoseInput): DiagnoseReport {
         break;
       }
       case "ts-http-status":
-        if (s.status >= 400) group(idForClientStatus(s.status)).client.push(l);
+        // the task sequence names the file on the next "Error downloading file from" line (§4.3, F01 [S34])
+        if (s.status >= 400) tsStatus.set(l.record.file, l);
         break;
+      case "ts-download-error": {
+        const st = tsStatus.get(l.record.file);
+        tsStatus.delete(l.record.file);
+        const status = st?.signal.kind === "ts-http-status" ? st.signal.status : 404;
+        const lines = st ? [st, l] : [l];
+        const predicted = predictForUrls([s.url], input, status);
+        if (predicted) {
+          const g = group(predicted.id, predicted.value);
+          g.client.push(...lines);
+          g.predicted.push(...predicted.items);
+          g.clientPredicted = true;
+          g.clientStatus = status;
+        } else if (sourceKind(s.url) !== "not-dp") {
+          const g = group(idForClientStatus(status));
+          g.client.push(...lines);
+          g.clientStatus = status;
+        }
+        break;
+      }
       default:
         break;
     }
   }
+
+  for (const l of tsStatus.values())
+    if (l.signal.kind === "ts-http-status") {
+      const g = group(idForClientStatus(l.signal.status));
+      g.client.push(l);
+      g.clientStatus = l.signal.status;
+    }
 
   // BITS events (§4.6, §7.4): 60/61 with hr ≠ 0, 202, 16398/16392/16404
   for (const e of input.bits) {
@@ -518,11 +546,20 @@ function predictForJob(
   input: DiagnoseInput,
   status: number,
 ): { id: FailureId; value?: string; items: Group["predicted"] } | undefined {
+  return predictForUrls(j.fileUrls, input, status);
+}
+
+/** Client URLs refused with `status` and no DP line: which config rule would refuse them (the engine decides). */
+function predictForUrls(
+  urls: readonly string[],
+  input: DiagnoseInput,
+  status: number,
+): { id: FailureId; value?: string; items: Group["predicted"] } | undefined {
   const server = input.config?.server;
   if (!server || !input.evaluate) return undefined;
   const items: Group["predicted"] = [];
   let found: { id: FailureId; value?: string } | undefined;
-  for (const u of j.fileUrls) {
+  for (const u of urls) {
     const p = parseDpUrl(u);
     if (p.kind !== "dp-content" || !p.contentId || p.relativePath === undefined) continue;
     const form = p.form ?? "direct";
@@ -922,7 +959,7 @@ function buildFinding(
   const missing: string[] = [];
   if (!have.iis && !dpSays) missing.push(MISSING.iis);
   if (!have.client && g.jobs.size === 0) missing.push(MISSING.client);
-  if (!have.bits && g.bits.length === 0) missing.push(MISSING.bits);
+  if (!have.bits && g.bits.length === 0 && !viaTaskSequence(g)) missing.push(MISSING.bits);
   if (!have.config && ["F01", "F02", "F03", "F04", "F05"].includes(g.id)) missing.push(MISSING.config);
   if (g.id === "F11" && !have.httperr) missing.push(MISSING.httperr);
 
@@ -998,11 +1035,18 @@ function clientNote(l: ClientLine): string {
       return "DTS could not set a working proxy on the BITS job";
     case "ts-http-status":
       return `task sequence download answered HTTP ${s.status}`;
+    case "ts-download-error":
+      return "the file the task sequence could not download";
     case "error-code":
       return `error ${s.code}: ${CLIENT_CODES.find((c) => c.code === parseHresult(s.code))?.meaning ?? ""}`;
     default:
       return s.kind;
   }
+}
+
+/** Only task-sequence lines (smsts.log) show the failure: WinHTTP downloads, no BITS job (§1). */
+function viaTaskSequence(g: Group): boolean {
+  return g.jobs.size === 0 && g.client.length > 0 && g.client.every((l) => l.signal.kind.startsWith("ts-"));
 }
 
 function causeFor(g: Group, r: Refusal | undefined, contentIds: string[], confirmed: boolean): string {
@@ -1017,9 +1061,9 @@ function causeFor(g: Group, r: Refusal | undefined, contentIds: string[], confir
       : "";
   switch (g.id) {
     case "F01":
-      return `IIS request filtering${vdir} refuses files with the extension ${g.value ?? "(unknown)"}${pkg}${by}, so BITS cannot download them.`;
+      return `IIS request filtering${vdir} refuses files with the extension ${g.value ?? "(unknown)"}${pkg}${by}, so ${viaTaskSequence(g) ? "the task sequence" : "BITS"} cannot download them.`;
     case "F02":
-      return `IIS request filtering${vdir} hides the folder "${g.value ?? "?"}"${pkg}${by}, so BITS cannot download the files under it.`;
+      return `IIS request filtering${vdir} hides the folder "${g.value ?? "?"}"${pkg}${by}, so ${viaTaskSequence(g) ? "the task sequence" : "BITS"} cannot download the files under it.`;
     case "F03":
       return `IIS request filtering${vdir} refuses URLs that need double escaping ('+' or '%25' in a file or folder name)${pkg}${by}.`;
     case "F04":
@@ -1082,6 +1126,9 @@ function hangFor(
   cancel?: BitsEventRecord,
 ): string {
   let text: string;
+  if (viaTaskSequence(g))
+    return `Task sequences download with WinHTTP, not BITS: the step fails (HTTP ${status ?? "?"}, "Download() failed with 0x80004005") with no BITS job in between, and every computer that runs this step against this DP gets the same refusal.`;
+
   const manifestOnly = g.dp.length > 0 && g.dp.every((r) => r.method.toUpperCase() === "PROPFIND");
   switch (manifestOnly && g.id !== "F07" ? "manifest" : g.id) {
     case "manifest":
