@@ -84,11 +84,11 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
   const n = rawPath.length;
   if (n === 0 || rawPath.charCodeAt(0) !== 47) {
     if (n > 0 && rawPath.charCodeAt(0) === 92)
-      return httpSys(400, "httpsys.badTarget", "request target starts with '\\' (http.sys: invalid URL)");
+      return httpSys(400, "httpsys.badTarget", "Request target starts with '\\' (http.sys: invalid URL)");
     return httpSys(
       400,
       "httpsys.badTarget",
-      "request target does not start with '/' (http.sys: invalid URL)",
+      "Request target does not start with '/' (http.sys: invalid URL)",
     );
   }
   const bad = scan(rawPath);
@@ -160,13 +160,13 @@ function refuseChar(raw: string, i: number): Reason {
     return httpSys(
       400,
       "httpsys.invalidCharacter",
-      `raw space at column ${i + 1} of the path (must be sent as %20)`,
+      `Raw space at column ${i + 1} of the path (must be sent as %20)`,
     );
   if (c === 35)
     return httpSys(
       400,
       "httpsys.invalidCharacter",
-      `raw '#' at column ${i + 1} of the path (must be sent as %23)`,
+      `Raw '#' at column ${i + 1} of the path (must be sent as %23)`,
     );
   if (c === 37) {
     if (raw.charCodeAt(i + 1) === 48 && raw.charCodeAt(i + 2) === 48)
@@ -180,22 +180,25 @@ function refuseChar(raw: string, i: number): Reason {
   return httpSys(
     400,
     "httpsys.invalidCharacter",
-    `control character 0x${c.toString(16).padStart(2, "0")} at column ${i + 1} of the path`,
+    `Control character 0x${c.toString(16).padStart(2, "0")} at column ${i + 1} of the path`,
   );
 }
 
 function segmentTooLong(len: number): Reason {
-  return httpSys(
-    400,
-    "httpsys.segmentTooLong",
-    `a path segment is ${len} characters; http.sys refuses more than ${HTTPSYS_MAX_SEGMENT_LENGTH} (UrlSegmentMaxLength; decoded length, §13.10 inferred)`,
-  );
+  return {
+    ...httpSys(
+      400,
+      "httpsys.segmentTooLong",
+      `A path segment is ${len} characters; http.sys refuses more than ${HTTPSYS_MAX_SEGMENT_LENGTH} (UrlSegmentMaxLength)`,
+    ),
+    inferred: "§13.10 segment length counted in decoded characters",
+  };
 }
 function tooManySegments(count: number): Reason {
   return httpSys(
     400,
     "httpsys.tooManySegments",
-    `the path has ${count} segments; http.sys refuses more than ${HTTPSYS_MAX_SEGMENTS} (UrlSegmentMaxCount)`,
+    `The path has ${count} segments; http.sys refuses more than ${HTTPSYS_MAX_SEGMENTS} (UrlSegmentMaxCount)`,
   );
 }
 
@@ -226,11 +229,15 @@ function canonicalizeSlow(rawPath: string): string | Reason {
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
 
+/** Set by decodeOnce when the escaped bytes were not valid UTF-8 and the Latin-1 fallback was used [INF]. */
+export let lastDecodeUsedFallback = false;
+
 /**
  * Decodes every valid `%XX` escape once (§5.3); other characters are kept. Decoded bytes are read as UTF-8, or as
  * Latin-1 for the whole string when they are not valid UTF-8 (see the module comment) [INF].
  */
 export function decodeOnce(s: string): string {
+  lastDecodeUsedFallback = false;
   if (s.indexOf("%") < 0) return s;
   const bytes = new Uint8Array(s.length * 3);
   let len = 0;
@@ -273,6 +280,7 @@ export function decodeOnce(s: string): string {
   try {
     return utf8Fatal.decode(view);
   } catch {
+    lastDecodeUsedFallback = true;
     return latin1(view); // [INF] code-page fallback, see module comment
   }
 }

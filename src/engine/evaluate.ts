@@ -7,6 +7,7 @@
  * the §7 table order, all triggered reasons kept) → handler selection and the static file handler (§9).
  */
 import type { EffectiveConfig, RequestFilteringConfig, SourceRef } from "../config/types.js";
+import * as canonical from "./canonical.js";
 import { canonicalizePath, hasValidEscape, splitTarget, unescapeQuery, utf8Length } from "./canonical.js";
 import {
   type Compiled,
@@ -155,7 +156,7 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
           status: 400,
           substatus: 0,
           check: "httpsys.invalidCharacter",
-          message: `raw ${query.charCodeAt(bad) === 32 ? "space" : "control character"} at position ${bad + 1} of the query string (must be escaped)`,
+          message: `Raw ${query.charCodeAt(bad) === 32 ? "space" : "control character"} at position ${bad + 1} of the query string (must be escaped)`,
           source: null,
         },
         "httpsys",
@@ -187,6 +188,10 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
   const scriptEnd = scriptPathEnd(canon, method, c);
   const scriptPath = scriptEnd === canon.length ? canon : canon.slice(0, scriptEnd);
   let notes: string[] | undefined;
+  if (canon !== rawPath && canonical.lastDecodeUsedFallback)
+    notes = [
+      "The escaped bytes of the path are not valid UTF-8: decoded byte by byte (Latin-1), approximating http.sys's code-page fallback; IIS most likely answers 404.0 (no such file) (spec §5.3, inferred)",
+    ];
   if (scriptEnd !== canon.length)
     (notes ??= []).push(
       `handler mapping claims ${scriptPath}: the rest (${canon.slice(scriptEnd)}) is path info, which request filtering does not check (spec §5.4, §13.5 inferred)`,

@@ -226,3 +226,15 @@ describe("§10.1 DP virtual directories", () => {
       assert.equal(classifyDpPath(path), kind);
     });
 });
+
+describe("§5.3 invalid UTF-8 escapes", () => {
+  it("are decoded byte by byte and the verdict says so (inferred); valid UTF-8 carries no such note", () => {
+    const v = evaluate({ method: "GET", target: "/pkg/%FF.txt" }, server("P0"));
+    assert.equal(v.canonicalPath, "/pkg/\u00ff.txt");
+    assert.ok(v.notes?.some((n) => n.includes("not valid UTF-8")));
+    const w = evaluate({ method: "GET", target: "/pkg/a\\b.txt" }, server("P0"));
+    assert.ok(!w.notes?.some((n) => n.includes("not valid UTF-8")));
+    const x = evaluate({ method: "GET", target: "/pkg/r%C3%A9.txt" }, server("P0"));
+    assert.ok(!x.notes?.some((n) => n.includes("not valid UTF-8")));
+  });
+});
