@@ -190,6 +190,8 @@ export interface Cause {
   forms: Set<UrlForm | string>;
   files: number;
   samples: string[];
+  /** Per-package requests (listing, verbs, ConfigMgr extensions) refused for this cause: "verb HEAD /…". */
+  checks: string[];
   /** Longest length a limit must allow (maxUrl: canonical path bytes; maxQueryString: raw query bytes). */
   needed: number;
 }
@@ -274,7 +276,8 @@ export class Tally {
       this.current.forms.set(f, { ok: 0, refused: 0, bySubstatus: new Map() });
     this.packages.push(this.current);
     for (const c of checks)
-      if (c.refused) this.addCause(c.verdict, causeLabel(primary(c.verdict)), [c.name], c.url, [c.url]);
+      if (c.refused)
+        this.addCause(c.verdict, causeLabel(primary(c.verdict)), [], `${c.name} ${c.url}`, [c.url], true);
   }
 
   warn(w: CheckWarning): void {
@@ -317,7 +320,14 @@ export class Tally {
     if (hits) for (const h of hits.values()) this.addCause(h.v, h.label, h.forms, r.path, h.urls);
   }
 
-  private addCause(v: Verdict, label: string, forms: string[], sample: string, urls: string[]): void {
+  private addCause(
+    v: Verdict,
+    label: string,
+    forms: string[],
+    sample: string,
+    urls: string[],
+    packageCheck = false,
+  ): void {
     const reason = primary(v);
     const key = causeKey(reason, label);
     let c = this.causes.get(key);
@@ -330,13 +340,18 @@ export class Tally {
         forms: new Set(),
         files: 0,
         samples: [],
+        checks: [],
         needed: 0,
       };
       this.causes.set(key, c);
     }
-    c.files++;
-    for (const f of forms) c.forms.add(f);
-    if (c.samples.length < SAMPLE_LIMIT) c.samples.push(sample);
+    if (packageCheck) {
+      if (c.checks.length < 50) c.checks.push(sample);
+    } else {
+      c.files++;
+      for (const f of forms) c.forms.add(f);
+      if (c.samples.length < SAMPLE_LIMIT) c.samples.push(sample);
+    }
     for (const url of urls) {
       c.vdirs.add(decodeURIComponentSafe(url.split("/")[1] ?? ""));
       if (reason.check === "maxQueryString") {

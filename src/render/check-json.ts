@@ -15,7 +15,7 @@
  *                    { "url", "method", "verdict": { status, substatus, layer }, "reasons": [...] } } } ],
  *       "summary": { "files", "refusedFiles", "forms": { <form>: { ok, refused, bySubstatus: { "404.7 .ldf": n } } } } } ],
  *   "summary": { "packages", "files", "refusedFiles", "skipped", "warnings", "notes",
- *                "causes": [ { check, status, substatus, message, source, inferred?, label, forms, vdirs, files, samples, fixes: [one line per vdir] } ] },
+ *                "causes": [ { check, status, substatus, message, source, inferred?, label, forms, vdirs, files, samples, checks, fixes: [one line per vdir] } ] },
  *   "warnings": [ { file, line?, column?, message } ]
  * }
  * A reason is `{ check, status, substatus, message, source: { file, line, column, text? } | null, inferred? }`.
@@ -123,6 +123,7 @@ export function summaryJson(t: Tally, site: string) {
       vdirs: [...c.vdirs],
       files: c.files,
       samples: c.samples,
+      checks: c.checks,
       fixes: c.fixes,
     })),
   };

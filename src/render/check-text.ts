@@ -75,9 +75,11 @@ export function renderCheckText(t: Tally, ctx: TextContext): string {
       else out.push("    config: (IIS/http.sys default, no config line)");
       if (r.inferred) out.push(`    ${p.yellow(`inferred: ${r.inferred}`)}`);
       const more = c.files > c.samples.length ? `, … ${num(c.files - c.samples.length)} more` : "";
-      out.push(
-        `    ${plural(c.files, "file")} in ${[...c.forms].join(", ")}: ${c.samples.join(", ")}${more}`,
-      );
+      if (c.files > 0)
+        out.push(
+          `    ${plural(c.files, "file")} in ${[...c.forms].join(", ")}: ${c.samples.join(", ")}${more}`,
+        );
+      if (c.checks.length > 0) out.push(`    package checks: ${c.checks.join(", ")}`);
       for (const f of c.fixes) out.push(`    fix: ${f}`);
     }
   }
