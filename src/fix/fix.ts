@@ -9,6 +9,7 @@ import { DEFAULT_CONTENT_VDIR, SIGNATURE_VDIR } from "../dp/urlforms.js";
 import { canonicalizePath, splitTarget, utf8Length } from "../engine/canonical.js";
 import { extensionOf } from "../engine/evaluate.js";
 import type { CheckName, Reason, Verdict } from "../engine/types.js";
+import { UsageError } from "../errors.js";
 import type { FindingsInput } from "./findings.js";
 import {
   type Ask,
@@ -261,9 +262,33 @@ export function planFix(o: FixOptions): FixResult {
   const refused: Refused[] = [];
   const controls: ProofRequest[] = [];
 
+  // Sites and virtual directories are checked against the configuration (names as IIS spells them).
+  const siteName = (name: string): string => {
+    if (before.sites.length === 0) return name;
+    const site = before.sites.find((x) => x.name.toLowerCase() === name.toLowerCase());
+    if (!site)
+      throw new UsageError(
+        `site "${name}" is not in ${o.file} (sites: ${before.sites.map((x) => x.name).join(", ")}): use --site`,
+      );
+    return site.name;
+  };
+  const vdirNote = (site: string, vdir: string) => {
+    const s = before.sites.find((x) => x.name === site);
+    if (!s || !vdir) return;
+    const paths = s.applications.flatMap((a) =>
+      a.virtualDirectories.map((v) =>
+        `${a.path.replace(/\/$/, "")}${v.path === "/" ? "" : v.path}`.toLowerCase(),
+      ),
+    );
+    if (!paths.includes(`/${vdir}`.toLowerCase()))
+      notes.push(
+        `${site} declares no virtual directory /${vdir} in ${o.file}: the <location> then applies to a folder of that name under the site root.`,
+      );
+  };
+
   // 1. Requests from the findings: the engine decides again, against this configuration.
   for (const r of o.findings?.requests ?? []) {
-    const site = r.site ?? o.site;
+    const site = siteName(r.site ?? o.site);
     const control = (why: string) =>
       controls.push({ role: "control", siteName: site, method: r.method, target: r.target, why });
     // what the findings file saw served stays a control: it must keep its verdict
@@ -296,6 +321,7 @@ export function planFix(o: FixOptions): FixResult {
     const key = server ? "" : `${site.toLowerCase()}/${vdir.toLowerCase()}`;
     let t = targets.get(key);
     if (!t) {
+      if (!server) vdirNote(site, vdir);
       t = {
         target: {
           siteName: site,
@@ -311,8 +337,9 @@ export function planFix(o: FixOptions): FixResult {
     return t;
   };
   const explicitVdir = o.vdir ?? DEFAULT_CONTENT_VDIR;
+  const defaultSite = siteName(o.site);
   for (const ask of o.asks)
-    addAsk(targetFor(o.site, explicitVdir, o.vdir ? "--vdir" : "default scope").asks, ask);
+    addAsk(targetFor(defaultSite, explicitVdir, o.vdir ? "--vdir" : "default scope").asks, ask);
   for (const r of refused) {
     const reason = "the virtual directory of the refused requests";
     if (o.vdir && r.vdir.toLowerCase() !== o.vdir.toLowerCase() && o.scope !== "server")

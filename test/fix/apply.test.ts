@@ -157,4 +157,17 @@ describe("fix --apply: atomic write with backup", () => {
     const text = written.subarray(3).toString("utf8");
     assert.equal(text.replace(/\r\n/g, "").includes("\n"), false, "no bare LF introduced");
   });
+
+  it("keeps a UTF-16LE file UTF-16LE with its BOM", () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(dpConfig(), "utf16le")]);
+    writeFileSync(FILE, utf16);
+    const r = runFix(options(), { now: NOW });
+    assert.equal(r.code, 0, r.stdout);
+    const written = readFileSync(FILE);
+    assert.deepEqual(written.subarray(0, 2), Buffer.from([0xff, 0xfe]));
+    const text = written.subarray(2).toString("utf16le");
+    assert.ok(text.startsWith(dpConfig().slice(0, 200)));
+    assert.match(text, /<remove fileExtension="\.ldf" \/>/);
+    assert.deepEqual(readFileSync(`${FILE}.dpdoctor-20261124-093015.bak`), utf16);
+  });
 });

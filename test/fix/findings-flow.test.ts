@@ -101,4 +101,17 @@ describe("fix from findings", () => {
     assert.match(j.appcmd, /\/-fileExtensions\.\[fileExtension='\.ldf'\]/);
     assert.match(j.powershell, /Remove-WebConfigurationProperty/);
   });
+
+  it("an unknown site is a usage error naming the sites of the file; an undeclared vdir is noted", () => {
+    assert.throws(
+      () => plan(dpConfig(), [{ kind: "allowExtension", extension: ".ldf" }], { site: "Nope" }),
+      /site "Nope" is not in .*Default Web Site, mysite\.tbd/,
+    );
+    const r = plan(dpConfig(), [{ kind: "allowExtension", extension: ".ldf" }], {
+      site: "default web site",
+      vdir: "Elsewhere",
+    });
+    assert.equal(r.plan.scopes[0]?.locationPath, "Default Web Site/Elsewhere");
+    assert.ok(r.notes.some((n) => /declares no virtual directory \/Elsewhere/.test(n)));
+  });
 });

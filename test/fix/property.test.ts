@@ -88,8 +88,8 @@ describe("fix splice editor (property)", () => {
           const ext = o.exts[pick % o.exts.length] as string;
           const seg = o.segs[pick % o.segs.length] as string;
           const before = load(cfg);
-          const fileUrl = `/SMS_DP_SMSPKG$/ABC00123/sub/file${ext}`;
-          const segUrl = `/SMS_DP_SMSPKG$/ABC00123/${seg}/x.txt`;
+          const fileUrl = `/SMS_DP_SMSPKG$/ABC-00123/sub-dir/file${ext}`; // "-" never occurs in a generated name
+          const segUrl = `/SMS_DP_SMSPKG$/ABC-00123/${seg}/x.txt`;
           assert.equal(code(decide(before, fileUrl)), "404.7");
           const r = plan(cfg, [
             { kind: "allowExtension", extension: ext.toUpperCase() },
@@ -109,14 +109,17 @@ describe("fix splice editor (property)", () => {
           // other extensions, other sites and the site root keep their verdicts
           for (const e of o.exts.filter((x) => x !== ext))
             assert.equal(
-              code(decide(after, `/SMS_DP_SMSPKG$/a/f${e}`)),
-              code(decide(before, `/SMS_DP_SMSPKG$/a/f${e}`)),
+              code(decide(after, `/SMS_DP_SMSPKG$/ABC-00123/f${e}`)),
+              code(decide(before, `/SMS_DP_SMSPKG$/ABC-00123/f${e}`)),
             );
           assert.equal(
             code(decide(after, fileUrl, "HEAD", "Other")),
             code(decide(before, fileUrl, "HEAD", "Other")),
           );
-          assert.equal(code(decide(after, `/sub/file${ext}`)), code(decide(before, `/sub/file${ext}`)));
+          assert.equal(
+            code(decide(after, `/sub-dir/file${ext}`)),
+            code(decide(before, `/sub-dir/file${ext}`)),
+          );
           assert.equal(plan(r.newText, [{ kind: "allowExtension", extension: ext }]).changed, false);
           if (o.location)
             assert.equal((r.newText.match(/<location /g) ?? []).length, 1, "reuses the location");
