@@ -159,6 +159,34 @@ export function agentLabel(ua: string): string {
   return a.version ? `${a.agent}/${a.version}` : a.agent;
 }
 
+export function newRetry(ip: string, t: number): RetryStat {
+  return {
+    ip,
+    requests: 1,
+    attempts: 1,
+    first: t,
+    last: t,
+    lastAttempt: t,
+    minGap: Infinity,
+    maxGap: 0,
+    sumGap: 0,
+  };
+}
+
+/** One more request from the same client for the same refused URL: a new attempt when ≥ ATTEMPT_GAP_MS later. */
+export function touchRetry(c: RetryStat, t: number): void {
+  c.requests++;
+  if (t - c.last >= ATTEMPT_GAP_MS) {
+    const gap = t - c.lastAttempt;
+    c.attempts++;
+    if (gap < c.minGap) c.minGap = gap;
+    if (gap > c.maxGap) c.maxGap = gap;
+    c.sumGap += gap;
+    c.lastAttempt = t;
+  }
+  if (t > c.last) c.last = t;
+}
+
 /** Adds one refused request to its group (time-ordered input gives exact retry gaps). */
 export function addRefusal(
   p: Partial,
@@ -182,31 +210,11 @@ export function addRefusal(
   if (t < g.first) g.first = t;
   if (t > g.last) g.last = t;
   const c = g.clients.get(ip);
-  if (!c) {
-    if (g.clients.size >= CAPS.clientsPerGroup || p.pairs >= CAPS.retryPairs) g.clientsOverflow++;
-    else if (++p.pairs)
-      g.clients.set(ip, {
-        ip,
-        requests: 1,
-        attempts: 1,
-        first: t,
-        last: t,
-        lastAttempt: t,
-        minGap: Infinity,
-        maxGap: 0,
-        sumGap: 0,
-      });
-  } else {
-    c.requests++;
-    if (t - c.last >= ATTEMPT_GAP_MS) {
-      const gap = t - c.lastAttempt;
-      c.attempts++;
-      c.minGap = Math.min(c.minGap, gap);
-      c.maxGap = Math.max(c.maxGap, gap);
-      c.sumGap += gap;
-      c.lastAttempt = t;
-    }
-    if (t > c.last) c.last = t;
+  if (c) touchRetry(c, t);
+  else if (g.clients.size >= CAPS.clientsPerGroup || p.pairs >= CAPS.retryPairs) g.clientsOverflow++;
+  else {
+    p.pairs++;
+    g.clients.set(ip, newRetry(ip, t));
   }
   let f = p.failing.get(ip);
   if (!f) {

@@ -9,9 +9,9 @@
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import {
-  addRefusal,
   agentLabel,
   CAPS,
+  type FailingClient,
   fnv1a,
   groupKey,
   HashSlots,
@@ -19,7 +19,11 @@ import {
   inc,
   isRefusal,
   newPartial,
+  newRetry,
   type Partial,
+  type RefusedGroup,
+  type RetryStat,
+  touchRetry,
   type UrlInfo,
   urlInfo,
 } from "./aggregate.js";
@@ -90,6 +94,13 @@ export class W3CScanner {
   /** Client IP strings of refused requests, interned by a hash of their bytes. */
   private readonly ipSlots = new HashSlots(CAPS.failingClients);
   private readonly ips: string[] = [];
+  /** Refused groups during the scan: typed-array index instead of a Map with boxed 53-bit keys. */
+  private readonly groupSlots = new HashSlots(CAPS.groups);
+  private readonly groupList: RefusedGroup[] = [];
+  private readonly groupKeys: number[] = [];
+  /** Per group: client (interned IP index) → retry statistics. */
+  private readonly groupClients: Map<number, RetryStat>[] = [];
+  private readonly failingByIp: (FailingClient | undefined)[] = [];
   private readonly agentCache = new Map<number, CachedAgent>();
   private readonly statusTable = new Float64Array(600 * 64);
   private dayKey = -1;
@@ -161,6 +172,7 @@ export class W3CScanner {
     starts[0] = s;
     for (let i = s; i < e; i++) {
       const c = b[i];
+      if (c > 32) continue;
       if (c === 32) {
         if (n < MAXF) {
           ends[n] = i;
@@ -318,7 +330,7 @@ export class W3CScanner {
     if (plan.ua >= 0) {
       const a = starts[plan.ua];
       const z = ends[plan.ua];
-      const ah = fnv1a(b, a, z);
+      const ah = fnv1a(b, a, z) & 0x3fffffff; // Smi key
       let ag = this.agentCache.get(ah);
       if (!ag) {
         ag = { label: agentLabel(utf8(b, a, z)), count: 0, cached: this.agentCache.size < 10_000 };
@@ -334,14 +346,20 @@ export class W3CScanner {
       if (!isRefusal(status, sub, win32)) return;
       const qh = hasQuery ? fnv1a(b, qa, qz) : 0;
       const key = groupKey(h1, h2, qh, status, sub);
-      const ip = plan.cip >= 0 ? this.ip(b, starts[plan.cip], ends[plan.cip]) : "";
-      const method = plan.method >= 0 ? this.method(b, starts[plan.method], ends[plan.method]) : "";
-      const u = info;
-      addRefusal(
-        this.p,
-        key,
-        method,
-        () => ({
+      const k2 = (Math.imul(h2 ^ qh, 0x9e3779b1) ^ Math.imul(status * 1000 + sub, 0x85ebca6b)) >>> 0;
+      let gi = this.groupSlots.get(h1, k2);
+      if (gi < 0) {
+        if (this.groupList.length >= CAPS.groups) {
+          this.p.groupsOverflow++;
+          return;
+        }
+        const u = info;
+        gi = this.groupList.length;
+        this.groupSlots.set(h1, k2, gi);
+        this.groupKeys.push(key);
+        this.groupClients.push(new Map());
+        this.groupList.push({
+          methods: [],
           stem: plan.stem >= 0 ? utf8(b, sa, sz) : "",
           query: hasQuery ? utf8(b, qa, qz) : "",
           status,
@@ -350,10 +368,44 @@ export class W3CScanner {
           form: u?.form ?? "",
           contentId: u?.contentId ?? "",
           path: u?.path ?? "",
-        }),
-        t,
-        ip,
-      );
+          count: 0,
+          first: t,
+          last: t,
+          clients: new Map(),
+          clientsOverflow: 0,
+        });
+      }
+      const g = this.groupList[gi];
+      g.count++;
+      if (t < g.first) g.first = t;
+      if (t > g.last) g.last = t;
+      if (plan.method >= 0) {
+        const method = this.method(b, starts[plan.method], ends[plan.method]);
+        if (!g.methods.includes(method)) g.methods.push(method);
+      }
+      const ipi = plan.cip >= 0 ? this.ip(b, starts[plan.cip], ends[plan.cip]) : -2;
+      if (ipi === -1) {
+        // interning table full: counted, not itemised
+        g.clientsOverflow++;
+        this.p.failingOverflow++;
+        return;
+      }
+      const clients = this.groupClients[gi];
+      const c = clients.get(ipi);
+      if (c) touchRetry(c, t);
+      else if (clients.size >= CAPS.clientsPerGroup || this.p.pairs >= CAPS.retryPairs) g.clientsOverflow++;
+      else {
+        this.p.pairs++;
+        clients.set(ipi, newRetry(ipi >= 0 ? this.ips[ipi] : "", t));
+      }
+      if (ipi >= 0) {
+        const f = this.failingByIp[ipi];
+        if (f) {
+          f.failures++;
+          if (t < f.first) f.first = t;
+          if (t > f.last) f.last = t;
+        } else this.failingByIp[ipi] = { ip: this.ips[ipi], failures: 1, first: t, last: t };
+      }
     }
   }
 
@@ -368,16 +420,17 @@ export class W3CScanner {
     return m;
   }
 
-  /** Interned client IP string ("" for "-"). */
-  private ip(b: Buffer, a: number, z: number): string {
-    if (isDash(b, a, z)) return "";
+  /** Index of the interned client IP string; -2 for "-", -1 when the table is full. */
+  private ip(b: Buffer, a: number, z: number): number {
+    if (isDash(b, a, z)) return -2;
     const h1 = fnv1a(b, a, z);
     const h2 = hash2(b, a, z);
     const i = this.ipSlots.get(h1, h2);
-    if (i >= 0) return this.ips[i];
-    const s = latin1(b, a, z);
-    if (this.ipSlots.set(h1, h2, this.ips.length)) this.ips.push(s);
-    return s;
+    if (i >= 0) return i;
+    const n = this.ips.length;
+    if (!this.ipSlots.set(h1, h2, n)) return -1;
+    this.ips.push(latin1(b, a, z));
+    return n;
   }
 
   private time(b: Buffer, ds: number, de: number, ts: number, te: number): number {
@@ -421,6 +474,11 @@ export class W3CScanner {
 
   /** Folds the caches into the partial aggregate; call once at the end. */
   finish(): Partial {
+    this.groupList.forEach((g, i) => {
+      for (const c of this.groupClients[i].values()) g.clients.set(c.ip, c);
+      this.p.groups.set(this.groupKeys[i], g);
+    });
+    for (const f of this.failingByIp) if (f) this.p.failing.set(f.ip, f);
     this.urls.forEach((u, i) => {
       if (this.urlCounts[i] > 0) inc(this.p.byKind, u.label, this.urlCounts[i]);
     });
@@ -468,7 +526,8 @@ export function fieldsBefore(fd: number, pos: number): { text: string; line: num
   let end = pos;
   while (end > 0) {
     const start = Math.max(0, end - BLOCK);
-    const n = readSync(fd, buf, 0, Math.min(end - start + 16, end - start + (end < pos ? 16 : 0)), start);
+    // 16 bytes past `end`: a "#Fields:" that starts just before `end` (or straddles the range start) is seen whole.
+    const n = readSync(fd, buf, 0, end - start + 16, start);
     const view = buf.subarray(0, n);
     let idx = view.lastIndexOf("#Fields:");
     while (
@@ -487,6 +546,12 @@ export function fieldsBefore(fd: number, pos: number): { text: string; line: num
     end = start;
   }
   return undefined;
+}
+
+function isLf(fd: number, at: number): boolean {
+  const one = Buffer.allocUnsafe(1);
+  readSync(fd, one, 0, 1, at);
+  return one[0] === 10;
 }
 
 function isNl(fd: number, at: number): boolean {
@@ -513,7 +578,8 @@ export function scanRange(job: RangeJob): Partial {
     const scanner = new W3CScanner(job.filters, fields);
     const buf = Buffer.allocUnsafe(CHUNK);
     // Start at a line boundary: a line that straddles `start` belongs to the previous range.
-    if (pos > 0 && !isNl(fd, pos - 1)) {
+    // Only LF delimits ranges (a lone CR is split inside scanner.line, by the range that owns the LF-terminated run).
+    if (pos > 0 && !isLf(fd, pos - 1)) {
       for (;;) {
         const n = readSync(fd, buf, 0, 64 * 1024, pos);
         if (n === 0) return scanner.finish();

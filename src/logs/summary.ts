@@ -34,6 +34,8 @@ export interface LogsOptions {
   workers?: number;
   /** Files smaller than this are scanned in one piece (default 32 MiB). */
   rangeBytes?: number;
+  /** Below this much W3C data no worker thread is started (default 8 MiB). */
+  minWorkerBytes?: number;
 }
 
 export interface FileSummary {
@@ -410,7 +412,10 @@ export async function summarizeLogs(paths: string[], opts: LogsOptions = {}): Pr
   }
   const jobs = plans.flatMap((p) => p.jobs);
   const useWorkers =
-    maxWorkers > 1 && jobs.length > 0 && (scanBytes > rangeBytes || jobs.length > 1) && scanBytes > 8 << 20;
+    maxWorkers > 1 &&
+    jobs.length > 0 &&
+    (scanBytes > rangeBytes || jobs.length > 1) &&
+    scanBytes >= (opts.minWorkerBytes ?? 8 << 20);
   const pool = useWorkers ? new WorkerPool(Math.min(maxWorkers, jobs.length)) : undefined;
   const { scanGzip } = await import("./scan.js");
   const run = (j: RangeJob): Promise<Partial> =>
