@@ -948,7 +948,8 @@ function buildFinding(
   const vdir = firstRefusal?.vdir ?? parseDpUrl(firstRefusal?.url ?? "").vdir;
   const site = firstRefusal?.site ?? siteOf(vdir);
   const fix = fixFor(g.id, {
-    configPath: input.config?.given ? input.config.path : undefined,
+    // a config read from inside a .zip cannot be edited in place: the command targets the DP's own file
+    configPath: input.config?.given && !input.config.path.includes(".zip!/") ? input.config.path : undefined,
     site,
     vdir,
     value: g.value ?? firstRefusal?.value,

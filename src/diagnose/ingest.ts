@@ -3,15 +3,34 @@
  * applicationHost.config (through the config loader), and an optional package folder. Unreadable files are counted
  * and reported, never fatal; a path that does not exist is an InputError (exit 2).
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { loadServer } from "../config/load.js";
+import { loadServer, loadServerFromText } from "../config/load.js";
 import type { ServerConfig } from "../config/types.js";
 import { InputError } from "../errors.js";
+import {
+  type ArtifactRead,
+  detectKind,
+  EVTX_MESSAGE,
+  parseBitsEvents,
+  parseCmTrace,
+  parseHttpErr,
+  parseSmsSimple,
+  parseW3C,
+} from "../logs/index.js";
 import { expandPaths, readArtifact } from "../logs/read.js";
-import type { BitsEventRecord, CmTraceRecord, HttpErrRecord, W3CRecord } from "../logs/records.js";
+import type {
+  ArtifactKind,
+  ArtifactSummary,
+  BitsEventRecord,
+  CmTraceRecord,
+  HttpErrRecord,
+  W3CRecord,
+} from "../logs/records.js";
+import { decodeText } from "../logs/text.js";
 import type { PackageListing } from "./diagnose.js";
 import type { ArtifactInfo } from "./report.js";
+import { isZip, readZip } from "./zip.js";
 
 export interface Gathered {
   w3c: W3CRecord[];
@@ -33,6 +52,11 @@ export interface GatherOptions {
 
 /** applicationHost.config files inside the given folders (the DP's config collected with the logs). */
 export function findAppHostConfigs(paths: string[]): string[] {
+  return findFiles(paths, (name) => name.toLowerCase() === "applicationhost.config");
+}
+
+/** Files whose name matches, in the given files and folders (recursive, sorted). */
+export function findFiles(paths: string[], match: (name: string) => boolean): string[] {
   const found: string[] = [];
   const visit = (p: string, depth: number) => {
     let st: ReturnType<typeof statSync>;
@@ -42,7 +66,7 @@ export function findAppHostConfigs(paths: string[]): string[] {
       return;
     }
     if (st.isFile()) {
-      if (path.basename(p).toLowerCase() === "applicationhost.config") found.push(p);
+      if (match(path.basename(p))) found.push(p);
       return;
     }
     if (!st.isDirectory() || depth > 6) return;
@@ -87,6 +111,55 @@ export function listPackage(dir: string, contentId?: string): PackageListing {
   return { dir, contentId: contentId ?? path.basename(path.resolve(dir)), files: relPaths };
 }
 
+/**
+ * One artifact from bytes (a zip entry): the logs helper's detection and readers, dispatched like its readArtifact.
+ */
+export function readArtifactBytes(name: string, bytes: Buffer): ArtifactRead {
+  const d = detectKind(name, bytes.subarray(0, 64 * 1024));
+  const summary = (
+    kind: ArtifactKind,
+    r?: { records: unknown[]; skippedCount: number; skipped: ArtifactSummary["skippedSamples"] },
+    message?: string,
+  ): ArtifactSummary => ({
+    path: name,
+    kind,
+    records: r?.records.length ?? 0,
+    skipped: r?.skippedCount ?? 0,
+    skippedSamples: r?.skipped.slice(0, 20) ?? [],
+    message,
+  });
+  switch (d.kind) {
+    case "iis-w3c": {
+      const r = parseW3C(bytes, name);
+      return { kind: "iis-w3c", records: r.records, summary: summary("iis-w3c", r) };
+    }
+    case "httperr": {
+      const r = parseHttpErr(bytes, name);
+      return { kind: "httperr", records: r.records, summary: summary("httperr", r) };
+    }
+    case "cmtrace": {
+      const r = parseCmTrace(bytes, name);
+      return { kind: "cmtrace", records: r.records, summary: summary("cmtrace", r) };
+    }
+    case "sms-simple": {
+      const r = parseSmsSimple(bytes, name);
+      return { kind: "sms-simple", records: r.records, summary: summary("sms-simple", r) };
+    }
+    case "bits-xml":
+    case "bits-csv":
+    case "bits-text": {
+      const r = parseBitsEvents(bytes, name);
+      return { kind: d.kind, records: r.records, summary: summary(d.kind, r) };
+    }
+    case "evtx":
+      return { kind: "evtx", records: [], summary: summary("evtx", undefined, EVTX_MESSAGE) };
+    case "iis-config":
+      return { kind: "iis-config", records: [], summary: summary("iis-config") };
+    default:
+      return { kind: "unknown", records: [], summary: summary("unknown", undefined, d.reason) };
+  }
+}
+
 /** Appends without spreading: `push(...list)` overflows the call stack on a log of a few hundred thousand lines. */
 function append<T>(to: T[], list: readonly T[]): void {
   for (const x of list) to.push(x);
@@ -115,7 +188,7 @@ export function gather(opts: GatherOptions): Gathered {
   let files: string[] = [];
   for (const p of logPaths) {
     try {
-      files.push(...expandPaths([p]));
+      append(files, expandPaths([p]));
     } catch (e) {
       // a folder without logs (e.g. only a config or a package folder) is fine when something else was given
       if (e instanceof InputError && statSync(p).isDirectory()) continue;
@@ -123,42 +196,68 @@ export function gather(opts: GatherOptions): Gathered {
     }
   }
   files = [...new Set(files)];
+  const zips = findFiles(opts.paths, (name) => /\.zip$/i.test(name));
+  files = files.filter((f) => !zips.includes(f));
+  const add = (a: ArtifactRead) => {
+    g.artifacts.push({
+      path: a.summary.path,
+      kind: a.summary.kind,
+      records: a.summary.records,
+      skipped: a.summary.skipped,
+      skippedSamples: a.summary.skippedSamples.map(
+        (x) => `${x.file}:${x.line}${x.column !== undefined ? `:${x.column}` : ""}: ${x.reason}`,
+      ),
+      message: a.summary.message,
+    });
+    switch (a.kind) {
+      case "iis-w3c":
+        append(g.w3c, a.records);
+        break;
+      case "httperr":
+        append(g.httperr, a.records);
+        break;
+      case "cmtrace":
+      case "sms-simple":
+        append(g.cmtrace, a.records);
+        break;
+      case "bits-xml":
+      case "bits-csv":
+      case "bits-text":
+        append(g.bits, a.records);
+        break;
+      default:
+        break;
+    }
+  };
+  const unreadable = (file: string, e: unknown) =>
+    g.unreadable.push({
+      path: file,
+      reason:
+        e instanceof InputError ? e.format() : e instanceof Error ? e.message : `unreadable (${String(e)})`,
+    });
   for (const file of files) {
     try {
-      const a = readArtifact(file);
-      g.artifacts.push({
-        path: a.summary.path,
-        kind: a.summary.kind,
-        records: a.summary.records,
-        skipped: a.summary.skipped,
-        skippedSamples: a.summary.skippedSamples.map(
-          (s) => `${s.file}:${s.line}${s.column !== undefined ? `:${s.column}` : ""}: ${s.reason}`,
-        ),
-        message: a.summary.message,
-      });
-      switch (a.kind) {
-        case "iis-w3c":
-          append(g.w3c, a.records);
-          break;
-        case "httperr":
-          append(g.httperr, a.records);
-          break;
-        case "cmtrace":
-        case "sms-simple":
-          append(g.cmtrace, a.records);
-          break;
-        case "bits-xml":
-        case "bits-csv":
-        case "bits-text":
-          append(g.bits, a.records);
-          break;
-        default:
-          break;
+      add(readArtifact(file));
+    } catch (e) {
+      unreadable(file, e);
+    }
+  }
+  // zip archives (bonus): every entry detected and read like a file; an applicationHost.config inside is the DP's
+  const zippedConfigs: { text: string; file: string }[] = [];
+  for (const zip of zips) {
+    try {
+      const bytes = readFileSync(zip);
+      if (!isZip(bytes)) throw new InputError("not a zip archive (no PK signature)", { file: zip });
+      const { entries, skipped } = readZip(bytes, zip);
+      for (const sk of skipped) g.unreadable.push({ path: zip, reason: sk });
+      for (const e of entries) {
+        const name = `${zip}!/${e.name}`;
+        if (path.posix.basename(e.name).toLowerCase() === "applicationhost.config")
+          zippedConfigs.push({ text: decodeText(e.bytes).text, file: name });
+        else if (/\.(?:log|lo_|txt|xml|csv)$/i.test(e.name)) add(readArtifactBytes(name, e.bytes));
       }
     } catch (e) {
-      const reason =
-        e instanceof InputError ? e.format() : e instanceof Error ? e.message : `unreadable (${String(e)})`;
-      g.unreadable.push({ path: file, reason });
+      unreadable(zip, e);
     }
   }
 
@@ -173,7 +272,12 @@ export function gather(opts: GatherOptions): Gathered {
       );
     configPath = found[0];
   }
-  if (configPath) {
+  if (!configPath && zippedConfigs.length === 1 && zippedConfigs[0]) {
+    const z = zippedConfigs[0];
+    const server = loadServerFromText(z);
+    g.config = { path: z.file, server, given: true };
+    g.artifacts.push({ path: z.file, kind: "iis-config", records: server.sites.length, skipped: 0 });
+  } else if (configPath) {
     const server = loadServer({ config: configPath }); // throws a positioned InputError on a broken config
     g.config = { path: configPath, server, given: true };
     g.artifacts.push({ path: configPath, kind: "iis-config", records: server.sites.length, skipped: 0 });
