@@ -30,7 +30,8 @@ export interface CompiledHandler {
 }
 
 export interface Compiled {
-  hiddenLengths: Set<number>;
+  /** (segment length, lower-cased ASCII first character) of every hidden segment: a cheap pre-filter (§6.9). */
+  hiddenKeys: Set<number>;
   denyUrlSequences: { lower: string; rule: SequenceRule }[];
   denyQueryStringSequences: { lower: string; rule: SequenceRule }[];
   /** alwaysAllowedUrls with a leading `/`, key lower-cased (§6.1, §13.6). */
@@ -73,8 +74,8 @@ function lowerMap<T>(items: T[], key: (t: T) => string): Map<string, T> {
 
 function build(cfg: EffectiveConfig): Compiled {
   const rf = cfg.requestFiltering;
-  const hiddenLengths = new Set<number>();
-  for (const s of rf.hiddenSegments.items) hiddenLengths.add(s.segment.length);
+  const hiddenKeys = new Set<number>();
+  for (const s of rf.hiddenSegments.items) hiddenKeys.add(hiddenKey(s.segment, 0, s.segment.length));
   const withSlash = rf.alwaysAllowedUrls.filter((u) => u.url.startsWith("/"));
   const noSlash = rf.alwaysAllowedUrls.filter((u) => !u.url.startsWith("/"));
   const policy = new Set((cfg.handlers?.accessPolicy ?? []).map((p) => p.trim().toLowerCase()));
@@ -96,7 +97,7 @@ function build(cfg: EffectiveConfig): Compiled {
     pathInfoClaimers.set(h.key, list);
   }
   return {
-    hiddenLengths,
+    hiddenKeys,
     denyUrlSequences: rf.denyUrlSequences.map((rule) => ({ lower: rule.sequence.toLowerCase(), rule })),
     denyQueryStringSequences: rf.denyQueryStringSequences.map((rule) => ({
       lower: rule.sequence.toLowerCase(),
@@ -112,6 +113,17 @@ function build(cfg: EffectiveConfig): Compiled {
     candidates: new Map(),
     staticContentErrors: cfg.errors.some((e) => isStaticContentSection(e.section)),
   };
+}
+
+/**
+ * Pre-filter key of the segment s[start, end): length and ASCII-lower-cased first character. A non-ASCII first
+ * character maps to 0 (compared by full case folding after the pre-filter).
+ */
+export function hiddenKey(s: string, start: number, end: number): number {
+  let c = s.charCodeAt(start);
+  if (c >= 65 && c <= 90) c += 32;
+  else if (c > 127) c = 0;
+  return (end - start) * 128 + c;
 }
 
 export function isStaticContentSection(section: string): boolean {

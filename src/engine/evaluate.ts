@@ -14,6 +14,7 @@ import {
   type CompiledHandler,
   candidatesFor,
   compile,
+  hiddenKey,
   isStaticContentSection,
   patternMatches,
 } from "./compiled.js";
@@ -587,7 +588,9 @@ function hiddenSegment(
     let end = scriptPath.indexOf("/", segStart);
     if (end < 0) end = n;
     const len = end - segStart;
-    if (len > 0 && c.hiddenLengths.has(len)) {
+    const key = len > 0 ? hiddenKey(scriptPath, segStart, end) : 0;
+    // non-ASCII first characters (key % 128 === 0) always take the full case-folded comparison
+    if (len > 0 && (key % 128 === 0 || c.hiddenKeys.has(key))) {
       const seg = scriptPath.slice(segStart, end);
       const rule = rf.hiddenSegments.index.get(seg.toLowerCase());
       if (rule)
