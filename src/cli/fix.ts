@@ -272,19 +272,28 @@ export function runFix(o: FixCliOptions, io: RunFixIo = {}): { code: number; std
     const newBytes = encodeXmlText(r.newText, decoded.encoding, decoded.bom);
     const { backup } = writeConfigAtomically(file, newBytes, hash, { fs, now: io.now });
     applied = backup;
-    // Read the written file again: it must parse, load and pass the same proof.
-    const again = decodeXmlBytes(fs.readFileSync(file));
-    const reloaded = load({ text: again.text, file });
-    const proof = prove(evaluate, r.before, reloaded, r.plan.proof, {
-      controlsMayChange: o.scope === "server",
-    });
-    if (!proof.ok) {
-      writeConfigAtomically(file, bytes, sha256(fs.readFileSync(file)), { fs, now: io.now });
+    // Read the written file again: it must be what was written, parse, load and pass the same proof.
+    const reread = fs.readFileSync(file);
+    if (sha256(reread) !== sha256(newBytes))
       throw new InputError(
-        `the written file did not pass the proof again; the original was restored (backup ${backup})`,
-        {
-          file,
-        },
+        `the file read back differs from what dpdoctor wrote (another writer?): left as it is; compare it with the backup ${backup}`,
+        { file },
+      );
+    let failure: string | null = null;
+    try {
+      const reloaded = load({ text: decodeXmlBytes(reread).text, file });
+      const proof = prove(evaluate, r.before, reloaded, r.plan.proof, {
+        controlsMayChange: o.scope === "server",
+      });
+      if (!proof.ok) failure = proof.results.find((x) => !x.ok)?.line ?? "the proof failed";
+    } catch (e) {
+      failure = e instanceof InputError ? e.format() : String(e);
+    }
+    if (failure) {
+      writeConfigAtomically(file, bytes, sha256(reread), { fs, now: io.now });
+      throw new InputError(
+        `the written file did not pass the proof again (${failure}); the original was put back (backup ${backup})`,
+        { file },
       );
     }
   }

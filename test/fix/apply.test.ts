@@ -170,4 +170,20 @@ describe("fix --apply: atomic write with backup", () => {
     assert.match(text, /<remove fileExtension="\.ldf" \/>/);
     assert.deepEqual(readFileSync(`${FILE}.dpdoctor-20261124-093015.bak`), utf16);
   });
+
+  it("the file read back differs from what was written: reported, left alone, backup intact", () => {
+    let renamed = false;
+    const other = Buffer.from("<configuration><!-- someone else --></configuration>");
+    const fs = {
+      ...realFs,
+      renameSync: (a: string, b: string) => {
+        realFs.renameSync(a, b);
+        renamed = true;
+      },
+      readFileSync: (p: string) => (renamed && p === FILE ? other : realFs.readFileSync(p)),
+    };
+    expectInputError(() => runFix(options(), { now: NOW, fs }), /read back differs/);
+    assert.deepEqual(readFileSync(`${FILE}.dpdoctor-20261124-093015.bak`), ORIGINAL);
+    assert.deepEqual(leftovers(), []);
+  });
 });
