@@ -3,6 +3,7 @@
  * real W3C/HTTPERR logs, fault injection). `dpdoctor lab seed`: the reference scenario end to end. Thin: options →
  * startLab / runSeed.
  */
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
 import { runSeed } from "../lab/seed.js";
@@ -26,6 +27,8 @@ interface ServeOptions {
   ntlmUser?: string;
   passwordEnv: string;
   maxConnections: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 function int(flag: string, v: string, min: number, max: number): number {
@@ -83,6 +86,8 @@ export function register(program: Command): void {
       "DPDOCTOR_LAB_PASSWORD",
     )
     .option("--max-connections <n>", "connection limit", "256")
+    .option("--tls-cert <file>", "serve HTTPS with this PEM certificate (with --tls-key)")
+    .option("--tls-key <file>", "PEM private key of --tls-cert")
     .addHelpText(
       "after",
       "\nExamples:\n  dpdoctor lab serve ./ABC00123 --port 8080\n  dpdoctor lab serve D:\\SCCMContentLib --config applicationHost.config --fail 503 setup.exe --log-dir ./dp-logs",
@@ -96,7 +101,12 @@ export function register(program: Command): void {
         if (pw === undefined) throw new UsageError(`--ntlm-user needs its password in ${o.passwordEnv}`);
         ntlmUsers = [{ ...splitUser(o.ntlmUser), password: pw }];
       }
+      if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
+        throw new UsageError("--tls-cert and --tls-key go together");
+      const tls =
+        o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : undefined;
       const server = await startLab({
+        tls,
         root,
         packageId: o.packageId,
         contentId: o.contentId,

@@ -110,3 +110,9 @@ export function multistatus(t: ListingTarget, self: ContentEntry, entries: reado
   for (const e of entries) body += responseXml(hrefOf(t, e.rel, e.isDirectory), e);
   return `${body}</D:multistatus>`;
 }
+
+/** The body IIS's static file handler sends with a 301 for a folder requested without its trailing `/` (§9.2). */
+export function movedPage(location: string): string {
+  const href = location.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+  return `<head><title>Document Moved</title></head>\n<body><h1>Object Moved</h1>This document may be found <a HREF="${href}">here</a></body>`;
+}

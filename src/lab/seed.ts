@@ -85,6 +85,11 @@ function dtsLog(origin: string, runs: ProbeResult[], dtsJob: string, bitsJob: st
     ),
   );
   lines.push(cmLine(`Starting BITS job '${bitsJob}' for DTS job '${dtsJob}' under user 'S-1-5-18'.`, t0));
+  // one line per file of the BITS job (§4.3 "BITSHelper: Full source path to be transferred = <url>")
+  for (const f of runs[0]?.files ?? [])
+    lines.push(
+      cmLine(`BITSHelper: Full source path to be transferred = ${f.url}`, t0, 1, "bitshelper.cpp:1"),
+    );
   lines.push(cmLine(`DTSJob ${dtsJob} in state 'DownloadingData'.`, t0));
   for (const run of runs)
     for (const f of run.files) {

@@ -12,9 +12,11 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream, mkdtempSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { platformFileFacts } from "../check/facts.js";
 import { loadServer } from "../config/load.js";
 import type { ServerConfig } from "../config/types.js";
 import { parseDpUrl, splitRelativePath } from "../dp/urlforms.js";
@@ -25,7 +27,7 @@ import { challengeMessage, NtlmError, ntlmToken, parseAuthenticate, verifyNtlmV2
 import { type ContentEntry, findPackage, openContent, type ServedPackage } from "./content.js";
 import { IisLogs } from "./iis-log.js";
 import { type ByteRange, contentRange, multipartPlan, parseRange } from "./ranges.js";
-import { httpSysPage, iisErrorPage, multistatus } from "./responses.js";
+import { httpSysPage, iisErrorPage, movedPage, multistatus } from "./responses.js";
 import { servedByWebDav } from "./webdav.js";
 
 export interface LabFaults {
@@ -59,6 +61,8 @@ export interface LabOptions {
   faults?: LabFaults;
   /** Require NTLM (NTLMv2) for every request; users and passwords the emulated domain knows. */
   ntlmUsers?: { domain: string; user: string; password: string }[];
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: Buffer; cert: Buffer };
   /** Bounds (defaults: 256 connections, 16 KB of headers as http.sys MaxRequestBytes, 30 s per request). */
   maxConnections?: number;
   maxHeaderBytes?: number;
@@ -114,6 +118,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   let faults: LabFaults = { ...(opts.faults ?? {}) };
   const logDir = opts.logDir ?? mkdtempSync(path.join(os.tmpdir(), "dpdoctor-lab-"));
   const logs = new IisLogs(logDir, 1);
+  // The Hidden attribute (404.9 on the static 2007 form, iis spec §9.2) is known on Windows only (check/facts.ts).
+  const hiddenFacts = new Map(
+    content.packages.map((p) => [p, p.source === "folder" ? platformFileFacts(p.root) : undefined]),
+  );
   const ntlm = opts.ntlmUsers && opts.ntlmUsers.length > 0 ? opts.ntlmUsers : undefined;
   /** NTLM is connection-based: the user of an authenticated socket, or the challenge in flight. */
   const authed = new WeakMap<Socket, string>();
@@ -264,7 +272,13 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       if (pkg) lookup = pkg.lookup(names);
     }
     const file: HttpRequest["file"] =
-      lookup?.kind === "found" ? { exists: true, isDirectory: lookup.entry.isDirectory } : { exists: false };
+      lookup?.kind === "found"
+        ? {
+            exists: true,
+            isDirectory: lookup.entry.isDirectory,
+            hidden: pkg ? hiddenFacts.get(pkg)?.(lookup.entry.abs)?.hidden : undefined,
+          }
+        : { exists: false };
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(x.req.headers)) if (typeof v === "string") headers[k] = v;
     const verdict = evaluate(
@@ -280,10 +294,15 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       // A refusal (or a static-handler answer such as 301/403.14/404.0/405): IIS's status, its remote page.
       const extra: Record<string, string> = {};
       if (verdict.status === 301)
-        extra.Location = `http://${x.req.headers.host ?? "localhost"}${encodePathForWire(stem)}/`;
+        extra.Location = `${opts.tls ? "https" : "http"}://${x.req.headers.host ?? "localhost"}${encodePathForWire(stem)}/`;
       const win32 = verdict.status === 404 && verdict.substatus === 0 ? WIN32_FILE_NOT_FOUND : 0;
       logW3C(x, verdict.status, verdict.substatus, win32, stem, query);
-      const page = verdict.layer === "httpsys" ? httpSysPage(verdict.status) : iisErrorPage(verdict.status);
+      const page =
+        verdict.layer === "httpsys"
+          ? httpSysPage(verdict.status)
+          : extra.Location
+            ? movedPage(extra.Location)
+            : iisErrorPage(verdict.status);
       sendPage(x, verdict.status, page, extra);
       return;
     }
@@ -318,7 +337,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       const body = Buffer.from(
         multistatus(
           {
-            origin: `http://${x.req.headers.host ?? "localhost"}`,
+            origin: `${opts.tls ? "https" : "http"}://${x.req.headers.host ?? "localhost"}`,
             vdir: parts?.vdir ?? "SMS_DP_SMSPKG$",
             id: parts?.contentId ?? pkg.contentId,
             plainHrefs: parts?.form === "direct2007",
@@ -490,39 +509,40 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     }
   };
 
-  const httpServer = http.createServer(
-    {
-      maxHeaderSize: opts.maxHeaderBytes ?? 16384,
-      requestTimeout: opts.requestTimeoutMs ?? 30_000,
-      headersTimeout: Math.min(opts.requestTimeoutMs ?? 30_000, 20_000),
-      keepAliveTimeout: 5_000,
-    },
-    (req, res) => {
-      const x: Exchange = { req, res, started: Date.now(), method: req.method ?? "", target: req.url ?? "/" };
-      req.resume(); // a DP takes no request bodies; drain them
-      res.on("close", () => {
-        if (!x.logged && !res.writableFinished) {
-          // client went away mid-answer: IIS logs win32 64 (ERROR_NETNAME_DELETED)
-          logW3C(
-            x,
-            res.statusCode || 200,
-            0,
-            64,
-            stemOf(undefined, splitTarget(x.target).rawPath),
-            splitTarget(x.target).query,
-          );
-        }
-      });
-      handle(x).catch((err) => {
-        logW3C(x, 500, 0, 0, stemOf(undefined, splitTarget(x.target).rawPath), splitTarget(x.target).query);
-        if (!res.headersSent) sendPage(x, 500, iisErrorPage(500));
-        else res.destroy(err as Error);
-      });
-    },
-  );
+  const serverOptions = {
+    maxHeaderSize: opts.maxHeaderBytes ?? 16384,
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    headersTimeout: Math.min(opts.requestTimeoutMs ?? 30_000, 20_000),
+    keepAliveTimeout: 5_000,
+  };
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const x: Exchange = { req, res, started: Date.now(), method: req.method ?? "", target: req.url ?? "/" };
+    req.resume(); // a DP takes no request bodies; drain them
+    res.on("close", () => {
+      if (!x.logged && !res.writableFinished) {
+        // client went away mid-answer: IIS logs win32 64 (ERROR_NETNAME_DELETED)
+        logW3C(
+          x,
+          res.statusCode || 200,
+          0,
+          64,
+          stemOf(undefined, splitTarget(x.target).rawPath),
+          splitTarget(x.target).query,
+        );
+      }
+    });
+    handle(x).catch((err) => {
+      logW3C(x, 500, 0, 0, stemOf(undefined, splitTarget(x.target).rawPath), splitTarget(x.target).query);
+      if (!res.headersSent) sendPage(x, 500, iisErrorPage(500));
+      else res.destroy(err as Error);
+    });
+  };
+  const httpServer: http.Server = opts.tls
+    ? https.createServer({ ...serverOptions, key: opts.tls.key, cert: opts.tls.cert }, onRequest)
+    : http.createServer(serverOptions, onRequest);
   httpServer.maxConnections = opts.maxConnections ?? 256;
   const sockets = new Set<Socket>();
-  httpServer.on("connection", (s: Socket) => {
+  httpServer.on(opts.tls ? "secureConnection" : "connection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
@@ -567,7 +587,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const port = (httpServer.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `${opts.tls ? "https" : "http"}://${urlHost}:${port}`,
     host,
     port,
     logDir,

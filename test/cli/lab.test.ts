@@ -13,6 +13,11 @@ test("dpdoctor lab seed: hang → diagnose → fix → success, exit 0", () => {
   assert.match(r.stdout, /bin\/tool\.dll → HTTP 404/);
   assert.match(r.stdout, /diagnose: \d+ finding\(s\): .*F01/);
   assert.match(r.stdout, /F02/);
+  assert.match(
+    r.stdout,
+    /diagnose: 2 finding\(s\)/,
+    "the client job is joined to the DP lines: no client-only guess",
+  );
   assert.match(r.stdout, /fix --apply .*\(changed\)/);
   assert.match(r.stdout, /7\. Client again: 3 of 3 file\(s\) ok — the download succeeds/);
   assert.ok(existsSync(path.join(dir, "artifacts", "DataTransferService.log")));
