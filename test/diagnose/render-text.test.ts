@@ -1,0 +1,56 @@
+/** Terminal rendering: findings before evidence, and log text cannot drive the terminal (escape sequences). */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { diagnose } from "../../src/diagnose/diagnose.js";
+import { renderText, safeTerminalText } from "../../src/diagnose/render-text.js";
+import type { W3CRecord } from "../../src/logs/records.js";
+
+test("control characters (ESC, BEL, CR, C1) in log text are neutralised", () => {
+  fc.assert(
+    fc.property(fc.string(), (s) => {
+      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(safeTerminalText(s)));
+    }),
+  );
+  assert.equal(safeTerminalText("a\u001b[2Jb\rc"), "a�[2Jb�c");
+});
+
+test("an attacker-controlled URL cannot clear the screen or recolour the report", () => {
+  const evil = "/SMS_DP_SMSPKGE$/ABC00123/\u001b[2J\u001b]0;pwned\u0007x.ldf";
+  const r: W3CRecord = {
+    file: "u_ex.log",
+    line: 5,
+    time: Date.UTC(2024, 2, 5),
+    serverIp: "10.0.0.5",
+    method: "HEAD",
+    uriStem: evil,
+    uriQuery: "",
+    port: 80,
+    username: "-",
+    clientIp: "10.0.1.50",
+    userAgent: "Microsoft BITS/7.8",
+    userAgentRaw: "Microsoft+BITS/7.8",
+    referer: "",
+    host: "",
+    status: 404,
+    substatus: 7,
+    win32Status: 0,
+    timeTaken: 1,
+    bytesSent: Number.NaN,
+    bytesReceived: Number.NaN,
+    siteName: "",
+    text: `2024-03-05 00:00:00 HEAD ${evil} - 80 - 10.0.1.50 Microsoft+BITS/7.8 404 7 0 1`,
+  };
+  const report = diagnose({ w3c: [r], httperr: [], cmtrace: [], bits: [], artifacts: [] });
+  const out = renderText(report, { color: false });
+  assert.match(out, /F01/);
+  assert.ok(!out.includes("\u001b"), "no ESC reaches the terminal");
+  assert.ok(!out.includes("\u0007"), "no BEL reaches the terminal");
+  // findings first, evidence after
+  assert.ok(out.indexOf("Cause:") < out.indexOf("Evidence:"));
+});
+
+test("no finding: one clear line, exit-0 wording", () => {
+  const out = renderText(diagnose({ w3c: [], httperr: [], cmtrace: [], bits: [], artifacts: [] }));
+  assert.match(out.split("\n")[0] ?? "", /^No finding/);
+});
