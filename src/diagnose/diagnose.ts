@@ -792,8 +792,8 @@ function buildFinding(
       vdir: p.vdir,
       clientIp: r.clientIp || undefined,
       count: list.length,
-      firstSeen: times.length ? times.reduce((a, b) => (b < a ? b : a)) : undefined,
-      lastSeen: times.length ? times.reduce((a, b) => (b > a ? b : a)) : undefined,
+      firstSeen: times.length ? times.reduce((a, b) => Math.min(a, b)) : undefined,
+      lastSeen: times.length ? times.reduce((a, b) => Math.max(a, b)) : undefined,
       engine: "not-evaluated",
     };
     if (server && input.evaluate && input.config?.given && p.contentId && p.form) {
