@@ -229,6 +229,8 @@ function canonicalizeSlow(rawPath: string): string | Reason {
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
 
+let scratch = new Uint8Array(4096);
+
 /** Set by decodeOnce when the escaped bytes were not valid UTF-8 and the Latin-1 fallback was used [INF]. */
 export let lastDecodeUsedFallback = false;
 
@@ -239,7 +241,8 @@ export let lastDecodeUsedFallback = false;
 export function decodeOnce(s: string): string {
   lastDecodeUsedFallback = false;
   if (s.indexOf("%") < 0) return s;
-  const bytes = new Uint8Array(s.length * 3);
+  if (s.length * 4 > scratch.length) scratch = new Uint8Array(s.length * 4);
+  const bytes = scratch; // reused: decoding is synchronous and the bytes are copied into the result string
   let len = 0;
   let nonAscii = false;
   for (let i = 0; i < s.length; i++) {
