@@ -809,6 +809,10 @@ function buildFinding(
       refusal.engineStatus = `${verdict.status}.${verdict.substatus}`;
       const same = verdict.status === r.status && verdict.substatus === r.substatus;
       refusal.engine = same ? "confirmed" : "differs";
+      if (!same)
+        inferred.push(
+          `The given config answers ${verdict.status}.${verdict.substatus} for ${r.method} ${refusal.url}, not the logged ${r.status}.${r.substatus}: the config may have changed since the log was written, it may not be this DP's, or a web.config below the vdir (not given) adds the rule.`,
+        );
       const reason = verdict.reasons[0];
       if (same && reason) {
         engineConfirmed = true;

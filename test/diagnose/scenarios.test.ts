@@ -136,3 +136,16 @@ test("--content and --client narrow the diagnosis", () => {
     0,
   );
 });
+
+test("a config that does not reproduce the logged refusal is said so (stale or wrong config)", () => {
+  const seed = path.join(root, "examples", "seed");
+  const g = gather({
+    paths: [path.join(seed, "dp")],
+    config: path.join(root, "examples", "scenarios", "F05-verb-denied", "applicationHost.config"),
+  });
+  // that config denies HEAD (404.6) where the seed's DP logged 404.7
+  const f = diagnose({ ...g, evaluate }).findings.find((x) => x.id === "F01");
+  assert.ok(f);
+  assert.equal(f.refusals[0]?.engine, "differs");
+  assert.ok(f.inferred.some((i) => /not the logged 404\.7/.test(i)));
+});
