@@ -80,8 +80,9 @@ function lockAttr(el: XmlElement, name: string): XmlAttr | undefined {
  * Locks above the scope that the changes would violate (§8.3) and the explicit edit lifting each one:
  * `lockElements` on requestFiltering (a child element) or on a collection (`remove`/`clear`), `lockItem` on the
  * inherited entry, `lockAttributes`/`lockAllAttributesExcept` for an attribute. A violation is a 500.19, never a fix.
- * [INF §13] Section-level locks (`overrideModeDefault="Deny"`, `<location overrideMode="Deny">`) govern web.config
- * files below; a `<location>` inside applicationHost.config itself is not subject to them, so none is planned.
+ * [INF §8.3] Whether element locks bind a `<location>` of the same applicationHost.config is not documented (the
+ * loader assumes they bind only other files); `fix` lifts them anyway, explicitly and said out loud, because a wrong
+ * guess the other way is a 500.19 on a production DP. Section-level locks are only noted (`sectionLockNotes`).
  */
 export function findUnlocks(doc: XmlDocument, file: string, scope: ScopePlan): Unlock[] {
   const unlocks: Unlock[] = [];
@@ -99,7 +100,7 @@ export function findUnlocks(doc: XmlDocument, file: string, scope: ScopePlan): U
       newValue,
       attrStart: a.nameStart,
       attrEnd: a.valueEnd + 1,
-      why,
+      why: `${why} [INF §8.3: lifted in case it binds this <location> too]`,
     });
   };
   const without = (a: XmlAttr, name: string, ci: boolean) => {

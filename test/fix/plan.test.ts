@@ -169,6 +169,9 @@ describe("fix planning: each ask, scoped to the DP's virtual directory", () => {
     assert.equal(unlocks[0]?.attribute, "lockItem");
     assert.equal(unlocks[0]?.newValue, null);
     assert.match(r.newText, /<add fileExtension="\.ldf" allowed="false" \/>/);
+    // the unlocked file loads without errors and the proof holds
+    assert.ok(r.proof.ok, r.proof.results.map((x) => x.line).join("\n"));
+    assert.equal(load(r.newText).effective("Default Web Site", `${VDIR}/`).errors.length, 0);
   });
 
   it('lifts lockElements="remove" on the collection but keeps the rest of the list', () => {
@@ -179,6 +182,7 @@ describe("fix planning: each ask, scoped to the DP's virtual directory", () => {
     const r = plan(cfg, [{ kind: "allowExtension", extension: ".ldf" }]);
     assert.equal(r.plan.scopes[0]?.unlocks[0]?.newValue, "clear");
     assert.match(r.newText, /lockElements="clear">/);
+    assert.ok(r.proof.ok, r.proof.results.map((x) => x.line).join("\n"));
   });
 
   it("--scope server edits the server-level entry and says every site is affected", () => {
