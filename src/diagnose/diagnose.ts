@@ -367,8 +367,18 @@ export function diagnose(given: DiagnoseInput): DiagnoseReport {
       const k = keyOfUrl(e.url);
       const dpGroups = k ? (groupOfKey.get(k) ?? []) : [];
       if (dpGroups.length > 0) for (const g of dpGroups) g.bits.push(e);
-      else if (status !== undefined) group(idForClientStatus(status)).bits.push(e);
-      else {
+      else if (status !== undefined) {
+        // no DP line: the engine says which rule would refuse this URL (config given, or the ASP.NET defaults)
+        const predicted = e.url ? predictForUrls([e.url], input, status) : undefined;
+        const g = predicted ? group(predicted.id, predicted.value) : group(idForClientStatus(status));
+        if (predicted) {
+          for (const it of predicted.items)
+            if (!g.predicted.some((x) => x.target === it.target)) g.predicted.push(it);
+          g.clientPredicted = true;
+        }
+        g.clientStatus = status;
+        g.bits.push(e);
+      } else {
         const c = CLIENT_CODES.find((x) => x.code === parseHresult(e.hr));
         if (c) group(c.id).bits.push(e);
       }

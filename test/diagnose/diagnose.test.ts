@@ -216,3 +216,26 @@ test("any W3C records: a report, never a throw; every finding has evidence", () 
     { numRuns: 200 },
   );
 });
+
+test("a BITS 60 error with no DP log is explained by the engine when a config is known", async () => {
+  const { loadServer } = await import("../../src/config/load.js");
+  const { evaluate } = await import("../../src/engine/evaluate.js");
+  const server = loadServer({ profile: "aspnet" });
+  const e = bits({
+    eventId: 60,
+    hr: "0x80190194",
+    url: "http://dp/SMS_DP_SMSPKG$/Content_1.1/Resources/strings.resx",
+  });
+  const report = diagnose({
+    ...base,
+    w3c: [],
+    cmtrace: [],
+    bits: [e],
+    config: { path: "profile aspnet", server, given: false },
+    evaluate,
+  });
+  const f = report.findings[0];
+  assert.equal(f?.id, "F01");
+  assert.equal(f?.confidence, "low");
+  assert.equal(f?.refusals[0]?.value, ".resx");
+});
