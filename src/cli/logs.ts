@@ -23,6 +23,7 @@ interface LogsCliOptions {
   workers?: string;
   sql?: string;
   top?: string;
+  fields?: string;
 }
 
 /** ISO 8601 or "YYYY-MM-DD[ HH:MM[:SS]]" (read as UTC, like IIS log times). */
@@ -71,7 +72,8 @@ export function renderText(r: LogsReport, top = 10): string {
       (r.timeRange ? `\n  time range (UTC): ${span(r.timeRange.first, r.timeRange.last)}` : ""),
   );
   out.push("", "Files");
-  for (const f of r.files) {
+  const shown = r.files.filter((f) => f.records > 0 || f.skipped > 0 || f.message);
+  for (const f of shown.slice(0, Math.max(top, 20))) {
     out.push(
       `  ${f.kind.padEnd(10)} ${fmt(f.records).padStart(11)} records ${fmt(f.skipped).padStart(6)} skipped  ${f.path}`,
     );
@@ -125,9 +127,9 @@ export function renderText(r: LogsReport, top = 10): string {
         out.push(`    ${cid || `(${first.kind})`}${first.form ? `  ${formLabel(first.form)}` : ""}`);
         const sorted = [...list].sort((a, b) => b.count - a.count);
         for (const e of sorted.slice(0, top)) {
-          const clients = e.clientCount + e.clientsOverflow;
+          const clients = `${e.clientsOverflow > 0 ? "≥" : ""}${e.clientCount}`;
           out.push(
-            `      ${(e.path || e.stem || "/").padEnd(40)} ${fmt(e.count).padStart(8)}× ${String(clients).padStart(5)} client${clients === 1 ? " " : "s"}  ${e.methods.join(",")}  ${span(e.firstSeen, e.lastSeen)}`,
+            `      ${(e.path || e.stem || "/").padEnd(40)} ${fmt(e.count).padStart(8)}× ${clients.padStart(5)} client${e.clientCount === 1 && !e.clientsOverflow ? " " : "s"}  ${e.methods.join(",")}  ${span(e.firstSeen, e.lastSeen)}`,
           );
         }
         if (sorted.length > top) out.push(`      … ${sorted.length - top} more paths`);
@@ -199,6 +201,10 @@ export function register(program: Command): void {
       "--kind <kind>",
       `read every file as this kind (${ARTIFACT_KINDS.filter((k) => k !== "unknown").join(", ")})`,
     )
+    .option(
+      "--fields <list>",
+      'W3C field list for pasted lines without a "#Fields:" header, e.g. "s-sitename s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status sc-bytes time-taken"',
+    )
     .option("--strict", "exit 2 when any record could not be read")
     .option("--workers <n>", "worker threads for big logs (default: number of cores)")
     .option("--top <n>", "rows per section in the text report", "10")
@@ -216,7 +222,7 @@ export function register(program: Command): void {
       if (!(Number.isInteger(top) && top >= 1))
         throw new UsageError(`--top "${o.top}": expected a whole number ≥ 1`);
       if (o.sql !== undefined) {
-        const r = await runSql(paths, o.sql, { kind: o.kind as ArtifactKind | undefined });
+        const r = await runSql(paths, o.sql, { kind: o.kind as ArtifactKind | undefined, fields: o.fields });
         process.stdout.write(
           o.json ? `${JSON.stringify(r.rows, null, 2)}\n` : renderSqlText(r.columns, r.rows),
         );
@@ -234,6 +240,7 @@ export function register(program: Command): void {
       const report = await summarizeLogs(paths, {
         kind: o.kind as ArtifactKind | undefined,
         workers,
+        fields: o.fields,
         filters: { since, until, contentId: o.content, client: o.client },
       });
       process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, top));

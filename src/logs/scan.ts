@@ -197,7 +197,7 @@ export class W3CScanner {
       this.skip(
         lineNo,
         1,
-        `expected ${plan.n} space-separated fields (per "#Fields:" ${plan.line > 0 ? `on line ${plan.line}` : "in force"}), found ${n}`,
+        `expected ${plan.n} space-separated fields (per ${plan.line > 0 ? `"#Fields:" on line ${plan.line}` : plan.line < 0 ? "--fields" : '"#Fields:" in force'}), found ${n}`,
       );
       return;
     }
@@ -567,6 +567,12 @@ export interface RangeJob {
   end: number;
   gzip?: boolean;
   filters: ScanFilters;
+  /** Field list for logs without a "#Fields:" header (pasted excerpts): `--fields`. A header in the file wins. */
+  fields?: string;
+}
+
+function defaultFields(job: RangeJob): { text: string; line: number } | undefined {
+  return job.fields ? { text: `#Fields: ${job.fields}`, line: -1 } : undefined;
 }
 
 /** Scans one byte range of a plain file (sync reads; runs inside a worker or the main thread). */
@@ -574,7 +580,7 @@ export function scanRange(job: RangeJob): Partial {
   const fd = openSync(job.file, "r");
   try {
     let pos = job.start;
-    const fields = pos > 0 ? fieldsBefore(fd, pos) : undefined;
+    const fields = (pos > 0 ? fieldsBefore(fd, pos) : undefined) ?? defaultFields(job);
     const scanner = new W3CScanner(job.filters, fields);
     const buf = Buffer.allocUnsafe(CHUNK);
     // Start at a line boundary: a line that straddles `start` belongs to the previous range.
@@ -634,7 +640,7 @@ export function scanRange(job: RangeJob): Partial {
 
 /** Scans a gzip'd W3C file as one stream (gzip cannot be split into ranges). */
 export async function scanGzip(job: RangeJob): Promise<Partial> {
-  const scanner = new W3CScanner(job.filters);
+  const scanner = new W3CScanner(job.filters, defaultFields(job));
   let first = true;
   const feeder = new LineFeeder((b, s, e) => scanner.line(b, s, e));
   const stream = createReadStream(job.file, { highWaterMark: 1 << 20 }).pipe(

@@ -66,7 +66,7 @@ async function loadDuckDb(): Promise<Duck> {
 export async function runSql(
   paths: string[],
   sql: string,
-  opts: { kind?: ArtifactKind } = {},
+  opts: { kind?: ArtifactKind; fields?: string } = {},
 ): Promise<SqlResult> {
   const duck = await loadDuckDb();
   const inst = await duck.DuckDBInstance.create(":memory:");
@@ -83,11 +83,11 @@ export async function runSql(
       Number.isFinite(v) ? app.appendBigInt(BigInt(Math.trunc(v))) : app.appendNull();
     for (const file of expandPaths(paths)) {
       const d = sniffFile(file, { kind: opts.kind });
-      if (d.kind !== "iis-w3c") {
+      if (d.kind !== "iis-w3c" && !(opts.fields && d.kind === "unknown")) {
         ignored.push(file);
         continue;
       }
-      for (const r of parseW3C(readFileBytes(file), file).records) {
+      for (const r of parseW3C(readFileBytes(file), file, { fields: opts.fields }).records) {
         const u = urlInfo(r.uriStem, r.uriQuery);
         app.appendVarchar(file);
         app.appendInteger(r.line);

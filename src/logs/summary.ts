@@ -34,6 +34,8 @@ export interface LogsOptions {
   workers?: number;
   /** Files smaller than this are scanned in one piece (default 32 MiB). */
   rangeBytes?: number;
+  /** W3C field list for files without a "#Fields:" header (`--fields`); such files are then read as W3C. */
+  fields?: string;
   /** Below this much W3C data no worker thread is started (default 8 MiB). */
   minWorkerBytes?: number;
 }
@@ -167,8 +169,14 @@ function addHttpErrRecords(p: Partial, file: string, bytes: Buffer, filters: Sca
 }
 
 /** UTF-16 W3C logs (not written by IIS, but by tools that re-save them) take the typed path. */
-function addW3CRecords(p: Partial, file: string, bytes: Buffer, filters: ScanFilters): FileSummary {
-  const r = parseW3C(bytes, file);
+function addW3CRecords(
+  p: Partial,
+  file: string,
+  bytes: Buffer,
+  filters: ScanFilters,
+  fields?: string,
+): FileSummary {
+  const r = parseW3C(bytes, file, { fields });
   for (const rec of r.records) {
     const t = rec.time;
     if (
@@ -342,14 +350,17 @@ export async function summarizeLogs(paths: string[], opts: LogsOptions = {}): Pr
   const plans: Plan[] = [];
   let scanBytes = 0;
   for (const path of files) {
-    const d = sniffFile(path, { kind: opts.kind });
+    let d = sniffFile(path, { kind: opts.kind });
+    if (opts.fields && d.kind === "unknown" && !d.reason.startsWith("binary") && d.reason !== "empty file")
+      d = { ...d, kind: "iis-w3c", reason: "--fields" };
     const file: FileSummary = { path, kind: d.kind, records: 0, skipped: 0, skippedSamples: [] };
     const plan: Plan = { file, jobs: [] };
     plans.push(plan);
     switch (d.kind) {
       case "iis-w3c": {
         const size = statSync(path).size;
-        if (d.gzip) plan.jobs.push({ file: path, start: 0, end: -1, gzip: true, filters });
+        if (d.gzip)
+          plan.jobs.push({ file: path, start: 0, end: -1, gzip: true, filters, fields: opts.fields });
         else if (isUtf16(path)) plan.partial = newPartial();
         else {
           const n =
@@ -360,6 +371,7 @@ export async function summarizeLogs(paths: string[], opts: LogsOptions = {}): Pr
               start: Math.floor((size * i) / n),
               end: i === n - 1 ? -1 : Math.floor((size * (i + 1)) / n),
               filters,
+              fields: opts.fields,
             });
         }
         scanBytes += size;

@@ -107,11 +107,12 @@ function parseDirectiveLog<T>(
   input: string | Uint8Array,
   file: string,
   reader: DirectiveReader<T>,
+  fields?: string,
 ): ParseResult<T> {
   const { text } = decodeText(input);
   const lines = splitLines(text);
   const result: ParseResult<T> = { records: [], skipped: [], skippedCount: 0, lines: lines.length };
-  let plan: FieldPlan | undefined;
+  let plan: FieldPlan | undefined = fields ? compileFields(`#Fields: ${fields}`, 0) : undefined;
   for (const l of lines) {
     const s = l.text;
     if (s.length === 0) continue;
@@ -135,7 +136,7 @@ function parseDirectiveLog<T>(
         file,
         line: l.line,
         column: 1,
-        reason: `expected ${plan.names.length} space-separated fields (per "#Fields:" on line ${plan.line}), found ${tokens.length}`,
+        reason: `expected ${plan.names.length} space-separated fields (per ${plan.line > 0 ? `"#Fields:" on line ${plan.line}` : "--fields"}), found ${tokens.length}`,
       });
       continue;
     }
@@ -212,8 +213,12 @@ const w3cReader = (file: string): DirectiveReader<W3CRecord> => ({
 });
 
 /** Reads an IIS W3C extended log (any field set, `#Fields:` changes followed). */
-export function parseW3C(input: string | Uint8Array, file = "<input>"): ParseResult<W3CRecord> {
-  return parseDirectiveLog(input, file, w3cReader(file));
+export function parseW3C(
+  input: string | Uint8Array,
+  file = "<input>",
+  opts: { fields?: string } = {},
+): ParseResult<W3CRecord> {
+  return parseDirectiveLog(input, file, w3cReader(file), opts.fields);
 }
 
 const httpErrReader = (file: string): DirectiveReader<HttpErrRecord> => ({

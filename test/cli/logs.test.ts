@@ -183,6 +183,37 @@ describe("dpdoctor logs", () => {
     assert.deepEqual(gz, one);
   });
 
+  it("--fields reads pasted lines without a header (Microsoft Docs 405 excerpt, configmgr-dp-bits §2.5)", () => {
+    const f = path.join(corpus, "excerpts", "iis_http405_webdav_propfind_msdocs.log");
+    const fields =
+      "s-sitename s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status sc-bytes time-taken";
+    const without = JSON.parse(runCli(["logs", "--json", f]).stdout);
+    assert.equal(without.files[0].kind, "unknown");
+    const r = runCli(["logs", "--json", "--fields", fields, f]);
+    assert.equal(r.code, 1);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.records, 3);
+    assert.deepEqual(
+      j.refused.map((e: { stem: string; status: number; methods: string[]; contentId: string }) => [
+        e.stem,
+        e.status,
+        e.methods,
+        e.contentId,
+      ]),
+      [
+        [
+          "/CCMTOKENAUTH_SMS_DP_SMSPKG$/Content_<ContentGUID>.1",
+          405,
+          ["PROPFIND"],
+          "Content_<ContentGUID>.1",
+        ],
+        ["/NOCERT_SMS_DP_SMSPKG$/Content_<ContentGUID>.1", 405, ["PROPFIND"], "Content_<ContentGUID>.1"],
+        ["/SMS_DP_SMSPKG$/Content_<ContentGUID>.1", 405, ["PROPFIND"], "Content_<ContentGUID>.1"],
+      ],
+    );
+    assert.equal(j.timeRange, null); // no date/time fields
+  });
+
   it("--sql runs DuckDB over the records (or says how to install it)", () => {
     const r = runCli([
       "logs",
