@@ -473,6 +473,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     query: string | undefined,
     status: number,
   ) => {
+    const total =
+      parts.reduce((n, p) => n + (p.head?.length ?? 0) + Math.max(0, p.range.end - p.range.start + 1), 0) +
+      (tail?.length ?? 0);
+    let sent = 0;
     let budget =
       faults.dropAfterBytes !== undefined && faults.dropAfterBytes >= 0 ? faults.dropAfterBytes : Infinity;
     const write = async (chunk: Buffer): Promise<boolean> => {
@@ -484,6 +488,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         }
         budget -= chunk.length;
       }
+      sent += chunk.length;
+      // The line is written when the last bytes leave (IIS logs on completion): a client that has the whole body
+      // must find its line in the log.
+      if (sent >= total) logW3C(x, status, 0, 0, stem, query);
       if (!x.res.write(chunk)) await new Promise<void>((r) => x.res.once("drain", r).once("close", r));
       return !x.res.destroyed;
     };
