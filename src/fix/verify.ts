@@ -4,6 +4,7 @@
  * rest of the package) keeps its verdict.
  */
 import type { ServerConfig } from "../config/types.js";
+import { extensionOf } from "../engine/evaluate.js";
 import type { HttpRequest, Server, Verdict } from "../engine/types.js";
 import type { ProofRequest } from "./model.js";
 
@@ -63,11 +64,15 @@ export function prove(
     if (p.role === "refused" && p.check) {
       // a probe: the asked check must no longer fire; other refusals are reported, not counted against the plan
       const ok = !a.reasons.some((x) => x.check === p.check);
-      const other = a.reasons.find((x) => x.check !== p.check && isRefusedByFiltering(a));
+      const other = a.status >= 400 ? a.reasons.find((x) => x.check !== p.check) : undefined;
+      const hint =
+        other?.check === "static.mimeMap"
+          ? `; add --mime-map ${extensionOf(a.canonicalPath ?? p.target)}`
+          : "";
       const line = !ok
         ? `STILL REFUSED by ${p.check}: ${head}: ${statusText(b)} → ${statusText(a)} (${a.reasons[0]?.message ?? a.layer})`
         : other
-          ? `${p.check} lifted, but still refused by ${other.check} (not asked): ${head}: ${statusText(b)} → ${statusText(a)} (${other.message})`
+          ? `${p.check} lifted, but still refused by ${other.check} (not asked${hint}): ${head}: ${statusText(b)} → ${statusText(a)} (${other.message})`
           : `passes: ${head}: ${statusText(b)} → ${statusText(a)}`;
       return { request: p, before: b, after: a, ok, line };
     }
