@@ -12,15 +12,15 @@ import { describeStatus } from "../iis/status.js";
 
 interface UrlOptions {
   config?: string;
-  webConfig: string[];
+  webConfig?: string[];
   profile?: string;
   site?: string;
   method: string;
-  header: string[];
+  header?: string[];
   json?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 export function register(program: Command): void {
   program
@@ -34,7 +34,6 @@ export function register(program: Command): void {
       "--web-config <urlpath=file>",
       "a web.config file and the URL path it applies to (repeatable)",
       collect,
-      [],
     )
     .option(
       "--profile <name>",
@@ -42,7 +41,7 @@ export function register(program: Command): void {
     )
     .option("--site <name>", "site name (default: the config's default site)")
     .option("--method <verb>", "HTTP method (BITS sends HEAD, then GET)", "GET")
-    .option("--header <header>", '"Name: value" request header (repeatable)', collect, [])
+    .option("--header <header>", '"Name: value" request header (repeatable)', collect)
     .option("--json", "JSON array on stdout, one object per target")
     .addHelpText(
       "after",
