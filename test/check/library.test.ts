@@ -152,6 +152,25 @@ describe("package source folders", () => {
     assert.equal(detectInput(root).kind, "folder");
     assert.deepEqual(await walkAll(root, false), ["a.txt", "b/1.txt", "b/2.txt", "c/d/e.txt"]);
   });
+  test("symbolic links are not followed (no loops) and are counted as skipped", async (t) => {
+    const { symlinkSync } = await import("node:fs");
+    const root = path.join(tempDir("links"), "ABC00123");
+    writeTree(root, ["a/x.txt"]);
+    try {
+      symlinkSync(root, path.join(root, "a", "loop"), "dir");
+      symlinkSync(path.join(root, "a", "x.txt"), path.join(root, "link.txt"), "file");
+    } catch {
+      t.skip("this platform does not allow creating symbolic links");
+      return;
+    }
+    let skipped = 0;
+    const rels: string[] = [];
+    for await (const f of walkPackage(root, { dataLib: false, onWarning: () => {}, onSkip: () => skipped++ }))
+      rels.push(f.rel);
+    assert.deepEqual(rels, ["a/x.txt"]);
+    assert.equal(skipped, 2);
+  });
+
   test("package ID: --package-id, else the folder name (with a note when it does not look like one)", () => {
     assert.equal(folderPackage("/x/ABC00123", {}).pkg.id, "ABC00123");
     assert.deepEqual(folderPackage("/x/ABC00123", {}).notes, []);
