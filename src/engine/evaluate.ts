@@ -687,6 +687,19 @@ function handlerLayer(
 ): Verdict {
   const dp = classifyDpPath(canon);
   if (dp === "content") {
+    if (req.file?.exists === false)
+      return refused(
+        {
+          status: 404,
+          substatus: 0,
+          check: "static.notFound",
+          message: "The file is not in this content (the ConfigMgr content handler answers 404)",
+          source: null,
+          inferred: "§13.3 DP content handler",
+        },
+        "handler",
+        { canonicalPath: canon, handler: "configmgr-content", notes },
+      );
     const dpNotes = query !== undefined && endsWithSccm(scriptPath) ? DP_SCCM_FORM_NOTE : DP_CONTENT_NOTE;
     return pass("configmgr-content", canon, notes ? notes.concat(dpNotes) : dpNotes.slice());
   }

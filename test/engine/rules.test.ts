@@ -238,3 +238,20 @@ describe("§5.3 invalid UTF-8 escapes", () => {
     assert.ok(!x.notes?.some((n) => n.includes("not valid UTF-8")));
   });
 });
+
+describe("§10.3 DP content and file facts", () => {
+  it("a missing file in DP content is 404.0 from the content handler; Hidden does not matter there", () => {
+    const s = server("P1");
+    const missing = evaluate(
+      { method: "HEAD", target: "/SMS_DP_SMSPKG$/PS100012/a.cab", file: { exists: false } },
+      s,
+    );
+    assert.equal(`${missing.status}.${missing.substatus}`, "404.0");
+    assert.equal(missing.handler, "configmgr-content");
+    const hidden = evaluate(
+      { method: "HEAD", target: "/SMS_DP_SMSPKG$/PS100012/a.cab", file: { hidden: true } },
+      s,
+    );
+    assert.equal(hidden.layer, "pass");
+  });
+});
