@@ -422,7 +422,20 @@ export function diagnose(given: DiagnoseInput): DiagnoseReport {
 
   // -- jobs, timeline, breakdown -------------------------------------------------------------------------------------
   const jobSummaries: JobSummary[] = jobs.map((j) => summarizeJob(j, bitsByJob, jobClients, jobJoins));
-  const timeline = buildTimeline(dp, model.all, input.bits);
+  // the timeline follows the packages the findings are about (a day of DP traffic would bury the job)
+  const focus = [...new Set(findings.flatMap((f) => f.contentIds))];
+  const dpFocus =
+    focus.length > 0
+      ? dp.filter(
+          (r) =>
+            r.parts.contentId !== undefined && focus.some((c) => sameContent(c, r.parts.contentId ?? "")),
+        )
+      : dp;
+  if (focus.length > 0 && dpFocus.length < dp.length)
+    notes.push(
+      `Timeline: DP lines of ${focus.join(", ")} only (${dp.length - dpFocus.length} other DP lines left out).`,
+    );
+  const timeline = buildTimeline(dpFocus, model.all, input.bits);
   const statusBreakdown = breakdown(allDp.filter((r) => r.source === "iis"));
 
   const missingArtifacts: string[] = [];
