@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { runCli } from "../helpers/cli.js";
+import { root, runCli } from "../helpers/cli.js";
 
 test("dpdoctor lab seed: hang → diagnose → fix → success, exit 0", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "dpd-seed-cli-"));
@@ -42,4 +42,54 @@ test("dpdoctor lab serve: usage errors exit 2 without a stack trace", () => {
   const missing = runCli(["lab", "serve", "/nonexistent/pkg"]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nonexistent/);
+});
+
+test("dpdoctor lab serve: loopback by default, serves, writes its W3C log on Ctrl+C, exit 0", async () => {
+  const { spawn } = await import("node:child_process");
+  const http = await import("node:http");
+  const { seedPackage } = await import("../lab/helpers.js");
+  const pkg = seedPackage();
+  const logDir = path.join(pkg.dir, "cli-logs");
+  const p = spawn(
+    process.execPath,
+    ["--import", "tsx", `${root}src/cli.ts`, "lab", "serve", pkg.root, "--log-dir", logDir],
+    {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1" },
+    },
+  );
+  let out = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20000);
+    p.stdout.on("data", (c) => {
+      out += c;
+      const m = /at (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    });
+  });
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const status = await new Promise<number>((resolve, reject) => {
+    http
+      .request(`${url}/SMS_DP_SMSPKGC$/ABC00123/blah/file.ldf`, { method: "HEAD" }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on("error", reject)
+      .end();
+  });
+  assert.equal(status, 404);
+  const code = await new Promise<number | null>((resolve) => {
+    p.on("close", resolve);
+    p.kill("SIGINT");
+  });
+  assert.equal(code, 0);
+  const w3c = readdirSync(path.join(logDir, "W3SVC1"));
+  assert.equal(w3c.length, 1);
+  assert.match(
+    readFileSync(path.join(logDir, "W3SVC1", w3c[0]), "utf8"),
+    / HEAD \/SMS_DP_SMSPKGC\$\/ABC00123\/blah\/file\.ldf - \d+ - 127\.0\.0\.1 - - 404 7 0 \d+\r\n/,
+  );
 });
