@@ -3,7 +3,7 @@
  * the per-package checks that failed, then one summary line per package and form.
  * Colour only when the caller says the stream is a TTY (and NO_COLOR is unset).
  */
-import type { PackageTally, Tally } from "../check/run.js";
+import type { FormTally, PackageTally, Tally } from "../check/run.js";
 import type { CheckWarning } from "../check/source.js";
 import type { UrlForm } from "../logs/records.js";
 
@@ -16,6 +16,23 @@ export interface TextContext {
   formVdirs: Record<string, string>;
   notes: string[];
   color: boolean;
+}
+
+const PACKAGE_LIST_LIMIT = 20;
+
+/** Per-form counts summed over every package. */
+function totalTally(t: Tally): PackageTally {
+  const forms = new Map<UrlForm, FormTally>();
+  for (const pt of t.packages)
+    for (const [form, ft] of pt.forms) {
+      const sum = forms.get(form) ?? { ok: 0, refused: 0, bySubstatus: new Map<string, number>() };
+      sum.ok += ft.ok;
+      sum.refused += ft.refused;
+      for (const [k, n] of ft.bySubstatus) sum.bySubstatus.set(k, (sum.bySubstatus.get(k) ?? 0) + n);
+      forms.set(form, sum);
+    }
+  const first = t.packages[0];
+  return { pkg: first.pkg, files: t.files, refusedFiles: t.refusedFiles, forms, checks: [] };
 }
 
 const num = (n: number) => n.toLocaleString("en-US");
@@ -84,14 +101,27 @@ export function renderCheckText(t: Tally, ctx: TextContext): string {
     }
   }
   out.push("", p.bold("Summary:"));
+  // Many packages (a whole content library): list the refused ones; the OK ones are counted (--json lists all).
+  const listAll = t.packages.length <= PACKAGE_LIST_LIMIT;
+  let okNotListed = 0;
   for (const pt of t.packages) {
     const id = pt.pkg.libraryContentId ? `${pt.pkg.id} (${pt.pkg.libraryContentId})` : pt.pkg.id;
     const failedChecks = pt.checks.filter((c) => c.refused);
-    const status = pt.refusedFiles > 0 || failedChecks.length > 0 ? p.red("REFUSED") : p.green("OK");
+    const refused = pt.refusedFiles > 0 || failedChecks.length > 0;
+    if (!refused && !listAll) {
+      okNotListed++;
+      continue;
+    }
+    const status = refused ? p.red("REFUSED") : p.green("OK");
     out.push(`  ${id} ${status}: ${plural(pt.files, "file")}; ${formSummaryLine(pt, ctx.forms)}`);
     for (const c of failedChecks)
       out.push(`    ${c.name}: ${c.method} ${c.url} → ${c.verdict.status}.${c.verdict.substatus}`);
   }
+  if (okNotListed > 0)
+    out.push(
+      `  ${plural(okNotListed, "more package")} ${p.green("OK")} (not listed; --json lists every package)`,
+    );
+  if (t.packages.length > 1) out.push(`  all packages: ${formSummaryLine(totalTally(t), ctx.forms)}`);
   out.push(
     `  total: ${plural(t.packages.length, "package")}, ${plural(t.files, "file")}, ${num(t.refusedFiles)} refused in at least one form` +
       (t.skipped > 0 ? `, ${num(t.skipped)} entries skipped (links, devices, non-INI files in DataLib)` : ""),

@@ -146,3 +146,28 @@ describe("dpdoctor check on a content library", () => {
     assert.equal(runCli(["check", lib, "--package", "NOPE0001"]).code, 2);
   });
 });
+
+test("a library of many packages lists the refused ones and counts the rest, with an all-packages line per form", async () => {
+  const { writeLibrary } = await import("../check/helpers.js");
+  const lib = path.join(tempDir("cli-many"), "SCCMContentLib");
+  const pkgs: Parameters<typeof writeLibrary>[1] = {};
+  for (let i = 0; i < 25; i++) {
+    const id = `ABC${i.toString(16).toUpperCase().padStart(5, "0")}`;
+    pkgs[id] = {
+      enc: "ansi",
+      contents: { [`${id}.1`]: i === 3 ? ["setup.exe", "sub/x.mdb"] : ["setup.exe"] },
+    };
+  }
+  writeLibrary(lib, pkgs);
+  const r = runCli(["check", lib, "--form", "direct,client"]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stdout,
+    /ABC00003 \(ABC00003\.1\) REFUSED: 2 files; direct form: 1 refused \(404\.7 \.mdb\), 1 OK; client form: 2 files OK/,
+  );
+  assert.match(r.stdout, /24 more packages OK \(not listed/);
+  assert.match(
+    r.stdout,
+    /all packages: direct form: 1 refused \(404\.7 \.mdb\), 25 OK; client form: 26 files OK/,
+  );
+});
