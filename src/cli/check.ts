@@ -124,6 +124,10 @@ function vdirDeclared(
 
 async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<number> {
   if (o.json && o.sarif) throw new UsageError("--json and --sarif are exclusive");
+  if (o.onlyRefused && !o.json)
+    throw new UsageError(
+      "--only-refused applies to --json (the text and SARIF outputs list only refusals anyway)",
+    );
   if (o.profile !== undefined && o.profile !== "iis" && o.profile !== "aspnet")
     throw new UsageError(`--profile ${o.profile}: expected iis or aspnet`);
   if (!/^[A-Za-z]:?$/.test(o.drive)) throw new UsageError(`--drive ${o.drive}: expected one letter, e.g. E`);

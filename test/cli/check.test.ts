@@ -88,6 +88,7 @@ describe("dpdoctor check", () => {
       ["check", "/no/such/folder"],
       ["check", seed, "--form", "ftp"],
       ["check", seed, "--json", "--sarif"],
+      ["check", seed, "--only-refused"],
       ["check", seed, "--config", "/no/such/applicationHost.config"],
       [
         "check",
