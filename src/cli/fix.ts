@@ -28,9 +28,9 @@ export interface FixCliOptions {
   format: string;
   apply?: boolean;
   json?: boolean;
-  allowExtension: string[];
-  allowSegment: string[];
-  allowVerb: string[];
+  allowExtension?: string[];
+  allowSegment?: string[];
+  allowVerb?: string[];
   allowDoubleEscaping?: boolean;
   allowHighBit?: boolean;
   maxQueryString?: string;
@@ -38,7 +38,7 @@ export interface FixCliOptions {
   mimeMap?: string[];
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -50,7 +50,7 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
 /** The explicit asks of the command line, validated like the schema validates keys (§2.2). */
 export function asksFromOptions(o: FixCliOptions): Ask[] {
   const asks: Ask[] = [];
-  for (const raw of o.allowExtension.flatMap((v) => v.split(","))) {
+  for (const raw of (o.allowExtension ?? []).flatMap((v) => v.split(","))) {
     const e = raw.trim();
     if (!e) continue;
     // an entry without the leading dot never matches (§6.10): accept "ldf" and write ".ldf"
@@ -59,14 +59,14 @@ export function asksFromOptions(o: FixCliOptions): Ask[] {
       throw new UsageError(`--allow-extension ${raw}: expected one extension like .ldf`);
     asks.push({ kind: "allowExtension", extension });
   }
-  for (const raw of o.allowSegment.flatMap((v) => v.split(","))) {
+  for (const raw of (o.allowSegment ?? []).flatMap((v) => v.split(","))) {
     const s = raw.trim();
     if (!s) continue;
     if (/[/\\]/.test(s))
       throw new UsageError(`--allow-segment ${raw}: expected one folder or file name like bin`);
     asks.push({ kind: "allowSegment", segment: s });
   }
-  for (const raw of o.allowVerb.flatMap((v) => v.split(","))) {
+  for (const raw of (o.allowVerb ?? []).flatMap((v) => v.split(","))) {
     const v = raw.trim();
     if (!v) continue;
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v))
@@ -313,7 +313,6 @@ export function register(program: Command): void {
       "--from <file>",
       "findings JSON from `dpdoctor check --json` or `dpdoctor diagnose --json` (repeatable)",
       collect,
-      [],
     )
     .option("--config <file>", "the applicationHost.config to fix")
     .option("--site <name>", "IIS site of the DP", "Default Web Site")
@@ -330,20 +329,13 @@ export function register(program: Command): void {
       "--allow-extension <ext>",
       "let files with this extension be served, e.g. .ldf (repeatable)",
       collect,
-      [],
     )
     .option(
       "--allow-segment <name>",
       "stop hiding folders/files with this name, e.g. bin (repeatable)",
       collect,
-      [],
     )
-    .option(
-      "--allow-verb <verb>",
-      "accept this HTTP verb, e.g. HEAD (case-sensitive, repeatable)",
-      collect,
-      [],
-    )
+    .option("--allow-verb <verb>", "accept this HTTP verb, e.g. HEAD (case-sensitive, repeatable)", collect)
     .option("--allow-double-escaping", "accept '+' and double escapes in URLs (allowDoubleEscaping)")
     .option("--allow-high-bit", "accept non-ASCII characters in URLs (allowHighBitCharacters)")
     .option("--max-query-string <bytes>", "raise requestLimits maxQueryString to at least this")
@@ -352,7 +344,6 @@ export function register(program: Command): void {
       "--mime-map <ext[=type]>",
       "give an extension a MIME type so the static file handler serves it (404.3; default type application/octet-stream)",
       collect,
-      [],
     )
     .option("--format <format>", "diff | appcmd | powershell", "diff")
     .option("--apply", "write the change (backup next to the file); the default is a dry run")
