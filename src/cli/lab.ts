@@ -130,7 +130,7 @@ export function register(program: Command): void {
       process.stdout.write(`dpdoctor lab: serving ${root} at ${server.url}\n`);
       for (const p of server.packages)
         process.stdout.write(
-          `  package ${p.packageId} (content ID ${p.contentId}): ${server.url}/SMS_DP_SMSPKG$/${p.contentId}/sccm?/…  ${server.url}/SMS_DP_SMSPKGC$/${p.packageId}/…\n`,
+          `  package ${p.packageId} (content ID ${p.contentId}): ${server.url}/SMS_DP_SMSPKG$/${p.contentId}/sccm?/…  ${server.url}/SMS_DP_SMSPKG<any drive letter>$/${p.packageId}/…\n`,
         );
       process.stdout.write(`  logs: ${server.w3cDir}  ${server.httpErrDir}\n  Ctrl+C to stop\n`);
       await new Promise<void>((resolve) => {

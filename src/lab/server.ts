@@ -522,6 +522,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     requestTimeout: opts.requestTimeoutMs ?? 30_000,
     headersTimeout: Math.min(opts.requestTimeoutMs ?? 30_000, 20_000),
     keepAliveTimeout: 5_000,
+    // how often request/header timeouts are enforced (node's default, 30 s, would let a slow client hold a slot)
+    connectionsCheckingInterval: Math.min(1_000, opts.requestTimeoutMs ?? 1_000),
   };
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const x: Exchange = { req, res, started: Date.now(), method: req.method ?? "", target: req.url ?? "/" };

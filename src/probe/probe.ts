@@ -215,6 +215,8 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     }
   }
   listing.files = files.length;
+  if (listing.error && !o.packageDir)
+    listing.error += " — give --package-dir DIR (the package source) to probe the files without the listing";
 
   // 2. Each file: HEAD, then the first range, with BITS's retry rules.
   const results: ProbeFileResult[] = new Array(files.length);

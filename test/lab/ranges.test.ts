@@ -48,6 +48,11 @@ test("multipart length equals the bytes that will be written; no preamble before
     p.parts.reduce((n, x) => n + x.head.length + x.range.end - x.range.start + 1, 0) + p.tail.length;
   assert.equal(p.length, total);
   assert.ok(p.parts[0].head.toString().startsWith("--B\r\n"));
+  // BITS [S31]: at most 180 bytes of part headers and 2 CR/LFs before the data of a part
+  for (const part of p.parts) {
+    const afterBoundary = part.head.toString().split("--B\r\n")[1];
+    assert.ok(afterBoundary.length <= 180, `${afterBoundary.length} bytes of part headers`);
+  }
 });
 
 test("property: any header → satisfiable ranges stay inside the file", () => {

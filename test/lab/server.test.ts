@@ -373,3 +373,55 @@ test("content library: DataLib tree + FileLib blobs served by content ID and pac
     await l.close();
   }
 });
+
+describe("bounds", () => {
+  test("a client that never finishes its headers is cut off after the request time limit", async () => {
+    const l = await startLab({
+      root: pkg.root,
+      logDir: path.join(pkg.dir, "logs-slow"),
+      requestTimeoutMs: 300,
+    });
+    const net = await import("node:net");
+    try {
+      const u = new URL(l.url);
+      const t0 = Date.now();
+      const closed = await new Promise<number>((resolve) => {
+        const s = net.connect(Number(u.port), u.hostname, () =>
+          s.write("GET /SMS_DP_SMSPKG$/ABC00123 HTTP/1.1\r\nHost: x\r\n"),
+        );
+        s.on("data", () => {});
+        s.on("close", () => resolve(Date.now() - t0));
+        s.on("error", () => {});
+      });
+      assert.ok(closed < 5000, `closed after ${closed} ms`);
+    } finally {
+      await l.close();
+    }
+  });
+  test("connections beyond --max-connections are refused while the others are served", async () => {
+    const l = await startLab({ root: pkg.root, logDir: path.join(pkg.dir, "logs-max"), maxConnections: 2 });
+    const net = await import("node:net");
+    const u = new URL(l.url);
+    const socks: import("node:net").Socket[] = [];
+    try {
+      for (let i = 0; i < 2; i++)
+        socks.push(
+          await new Promise((r) => {
+            const s = net.connect(Number(u.port), u.hostname, () => r(s));
+          }),
+        );
+      const third = await new Promise<string>((resolve) => {
+        const s = net.connect(Number(u.port), u.hostname, () =>
+          s.write("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"),
+        );
+        s.on("data", () => resolve("answered"));
+        s.on("close", () => resolve("closed"));
+        s.on("error", () => resolve("closed"));
+      });
+      assert.equal(third, "closed");
+    } finally {
+      for (const s of socks) s.destroy();
+      await l.close();
+    }
+  });
+});
