@@ -286,6 +286,11 @@ export function gather(opts: GatherOptions): Gathered {
     const server = loadServer({ profile: "aspnet" });
     g.config = { path: server.origin, server, given: false };
   }
+  if (g.artifacts.length === 0 && g.unreadable.length === 0 && !configPath && !opts.packageDir)
+    throw new InputError(
+      "nothing to diagnose: no IIS/HTTPERR log, client log, BITS event export, applicationHost.config or .zip found",
+      { file: opts.paths[0] },
+    );
   if (opts.packageDir) {
     const pkg = listPackage(opts.packageDir, opts.contentId);
     g.packages.push(pkg);

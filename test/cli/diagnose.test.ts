@@ -202,3 +202,14 @@ test("the printed fix command, and fix --from on the JSON, make the seed's refus
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a folder with nothing to read → exit 2, saying what was looked for", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "dpdoctor-cli-"));
+  try {
+    const r = runCli(["diagnose", dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /nothing to diagnose: no IIS\/HTTPERR log, client log, BITS event export/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
