@@ -348,10 +348,6 @@ export function planFix(o: FixOptions): FixResult {
       );
     targetFor(r.site, r.vdir, reason).refused.push(r);
   }
-  if (o.scope === "server")
-    notes.push(
-      "--scope server: the change applies to every site and virtual directory of this server (what ConfigMgr's documentation warns about).",
-    );
 
   // 3. Plan, edit, prove; when lifting one check reveals another (§7: only the first may be reported), plan again.
   let plan: Plan | undefined;
@@ -418,7 +414,9 @@ export function planFix(o: FixOptions): FixResult {
       opens,
       warnings:
         o.scope === "server"
-          ? ["--scope server opens these rules for every site on this server, not only the DP."]
+          ? [
+              "--scope server opens these rules for every site and virtual directory of this server, not only the DP (what ConfigMgr's documentation warns about).",
+            ]
           : [],
       alreadyAllowed: [...alreadyAllowed],
       unfixable,
@@ -437,7 +435,6 @@ export function planFix(o: FixOptions): FixResult {
     );
     if (!stillFixable) break;
   }
-  // Probes of asks that were already allowed are not refusals: they prove nothing about this change.
   return {
     plan: plan as Plan,
     doc,
