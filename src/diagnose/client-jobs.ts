@@ -350,5 +350,8 @@ export function jobOutcome(j: ClientJob): "completed" | "in-progress" | "failed"
   if (last === "NotifiedComplete" || last === "RetrievedData") return "completed";
   if (last === "Failed" || last === "Error") return "failed";
   if (last || j.errors.length > 0 || j.bitsJobId) return "in-progress";
+  // a failing manifest (PROPFIND) is retried by DTS (hourly, §5.3): the job is still pending
+  if (j.lines.some((l) => l.signal.kind === "manifest-error" || l.signal.kind === "dav-error"))
+    return "in-progress";
   return "unknown";
 }

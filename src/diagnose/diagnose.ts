@@ -987,7 +987,11 @@ function buildFinding(
   const missing: string[] = [];
   if (!have.iis && !dpSays) missing.push(MISSING.iis);
   if (!have.client && g.jobs.size === 0) missing.push(MISSING.client);
-  if (!have.bits && g.bits.length === 0 && !viaTaskSequence(g)) missing.push(MISSING.bits);
+  const beforeBits =
+    g.id === "F07" ||
+    g.id === "F14" ||
+    (g.dp.length > 0 && g.dp.every((r) => r.method.toUpperCase() === "PROPFIND"));
+  if (!have.bits && g.bits.length === 0 && !viaTaskSequence(g) && !beforeBits) missing.push(MISSING.bits);
   if (!have.config && ["F01", "F02", "F03", "F04", "F05"].includes(g.id)) missing.push(MISSING.config);
   if (g.id === "F11" && !have.httperr) missing.push(MISSING.httperr);
 
