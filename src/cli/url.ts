@@ -138,6 +138,20 @@ export function refusedVerdict(v: Verdict): boolean {
   return v.layer !== "pass" && v.status >= 400;
 }
 
+/** Where an admin finds this verdict: http.sys refusals never reach the IIS W3C log (configmgr-dp-bits.md §4.5). */
+export function logWhere(v: Verdict): { log: "w3c" | "httperr"; text: string } | null {
+  if (v.layer === "pass") return null;
+  if (v.layer === "httpsys")
+    return {
+      log: "httperr",
+      text: `logged by http.sys in the HTTPERR log (%SystemRoot%\\System32\\LogFiles\\HTTPERR) as ${v.status}, never in the IIS W3C log`,
+    };
+  return {
+    log: "w3c",
+    text: `IIS W3C log: sc-status ${v.status} sc-substatus ${v.substatus}; the client (BITS) sees a plain ${v.status}`,
+  };
+}
+
 function toJson(target: string, method: string, site: string, v: Verdict, profileNote: string | undefined) {
   return {
     url: target,
@@ -157,6 +171,7 @@ function toJson(target: string, method: string, site: string, v: Verdict, profil
       ...(r.inferred ? { inferred: r.inferred } : {}),
     })),
     orderInferred: v.orderInferred,
+    log: logWhere(v)?.log ?? null,
     canonicalPath: v.canonicalPath ?? null,
     handler: v.handler ?? null,
     notes: [...(v.notes ?? []), ...(profileNote ? [profileNote] : [])],
@@ -183,7 +198,7 @@ function renderReason(r: Reason, primary: boolean, color: boolean): string {
   if (r.source)
     s += `        ${paint(color, "36", `${r.source.file}:${r.source.line}`)}${r.source.text ? `  ${r.source.text}` : ""}\n`;
   else
-    s += `        ${paint(color, "2", r.check.startsWith("httpsys.") ? "(http.sys limit: registry settings, not IIS configuration)" : "(schema default: no line in any config file)")}\n`;
+    s += `        ${paint(color, "2", r.check.startsWith("httpsys.") ? "(http.sys: decided before IIS, not by IIS configuration)" : "(schema default: no line in any config file)")}\n`;
   if (r.inferred) s += `        ${paint(color, "33", `inferred: ${r.inferred}`)}\n`;
   return s;
 }
@@ -199,6 +214,8 @@ export function renderHuman(target: string, method: string, v: Verdict, color: b
       ? paint(color, "1;32", `${status} passes${v.handler ? ` (served by ${v.handler})` : ""}`)
       : paint(color, "1;33", `${status} ${LAYER_WORDS[v.layer]}`);
   s += `  ${verdictText} — ${meaning}\n`;
+  const log = logWhere(v);
+  if (log) s += `  ${paint(color, "2", log.text)}\n`;
   if (v.canonicalPath && v.canonicalPath !== target) s += `  canonical path: ${v.canonicalPath}\n`;
   v.reasons.forEach((r, i) => {
     s += renderReason(r, i === 0, color);
