@@ -293,7 +293,7 @@ export class W3CScanner {
       for (let i = sa; i < sz; i++) {
         const c = b[i];
         h1 = Math.imul(h1 ^ c, 0x01000193);
-        h2 = Math.imul(h2 + c, 0x5bd1e995) ^ (h2 >>> 15);
+        h2 = ((h2 << 5) - h2 + c) | 0; // djb2-style second hash: independent of FNV, no multiply
       }
       h1 >>>= 0;
       h2 >>>= 0;
@@ -330,7 +330,8 @@ export class W3CScanner {
     if (plan.ua >= 0) {
       const a = starts[plan.ua];
       const z = ends[plan.ua];
-      const ah = fnv1a(b, a, z) & 0x3fffffff; // Smi key
+      // classifyAgent looks at the product token only: hash the first 32 bytes and the length (Smi key)
+      const ah = (fnv1a(b, a, Math.min(z, a + 32)) ^ Math.imul(z - a, 0x9e3779b1)) & 0x3fffffff;
       let ag = this.agentCache.get(ah);
       if (!ag) {
         ag = { label: agentLabel(utf8(b, a, z)), count: 0, cached: this.agentCache.size < 10_000 };
@@ -339,7 +340,29 @@ export class W3CScanner {
       if (ag.cached) ag.count++;
       else inc(this.p.byAgent, ag.label);
     }
-    if (status >= 400) {
+    if (status >= 400) this.refusal(b, plan, status, sub, t, h1, h2, hasQuery, sa, sz, qa, qz, info);
+  }
+
+  /** A 4xx/5xx line: group it by (stem, query, status) and track the client's retry cadence (kept out of line() so
+   * the hot per-line function stays small enough for the optimiser). */
+  private refusal(
+    b: Buffer,
+    plan: Plan,
+    status: number,
+    sub: number,
+    t: number,
+    h1: number,
+    h2: number,
+    hasQuery: boolean,
+    sa: number,
+    sz: number,
+    qa: number,
+    qz: number,
+    info: CachedUrl | undefined,
+  ): void {
+    const starts = this.starts;
+    const ends = this.ends;
+    {
       let win32 = 0;
       if (status === 401 && plan.win32 >= 0)
         for (let i = starts[plan.win32], z = ends[plan.win32]; i < z; i++) win32 = win32 * 10 + (b[i] - 48);
