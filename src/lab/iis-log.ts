@@ -118,6 +118,7 @@ class BufferedLog {
   private pending: { file: string; text: string }[] = [];
   private started = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private warned = false;
   constructor(
     private readonly dir: string,
     private readonly software: string,
@@ -132,7 +133,16 @@ class BufferedLog {
     }
     this.pending.push({ file, text: `${line}\r\n` });
     if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), 200);
+      this.timer = setTimeout(() => {
+        try {
+          this.flush();
+        } catch (e) {
+          // a full disk must not crash the emulator: say it once, keep serving (lines are lost, not hidden)
+          if (!this.warned)
+            process.stderr.write(`dpdoctor lab: cannot write ${this.dir}: ${(e as Error).message}\n`);
+          this.warned = true;
+        }
+      }, 200);
       this.timer.unref();
     }
   }

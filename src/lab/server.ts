@@ -10,7 +10,7 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { createReadStream, mkdtempSync } from "node:fs";
+import { createReadStream, mkdirSync, mkdtempSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
@@ -23,6 +23,7 @@ import { parseDpUrl, splitRelativePath } from "../dp/urlforms.js";
 import { canonicalizePath, encodePathForWire, splitTarget } from "../engine/canonical.js";
 import { evaluate } from "../engine/evaluate.js";
 import type { HttpRequest, Verdict } from "../engine/types.js";
+import { InputError } from "../errors.js";
 import { challengeMessage, NtlmError, ntlmToken, parseAuthenticate, verifyNtlmV2 } from "../probe/ntlm.js";
 import { type ContentEntry, findPackage, openContent, type ServedPackage } from "./content.js";
 import { IisLogs } from "./iis-log.js";
@@ -118,6 +119,14 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   let faults: LabFaults = { ...(opts.faults ?? {}) };
   const logDir = opts.logDir ?? mkdtempSync(path.join(os.tmpdir(), "dpdoctor-lab-"));
   const logs = new IisLogs(logDir, 1);
+  try {
+    mkdirSync(logs.w3cDir, { recursive: true });
+    mkdirSync(logs.httpErrDir, { recursive: true });
+  } catch (e) {
+    throw new InputError(`cannot create the log folder: ${(e as NodeJS.ErrnoException).code ?? e}`, {
+      file: logDir,
+    });
+  }
   // The Hidden attribute (404.9 on the static 2007 form, iis spec §9.2) is known on Windows only (check/facts.ts).
   const hiddenFacts = new Map(
     content.packages.map((p) => [p, p.source === "folder" ? platformFileFacts(p.root) : undefined]),

@@ -425,3 +425,57 @@ describe("bounds", () => {
     }
   });
 });
+
+test("property: any request target → an answer (never an internal error), never a byte from outside the root", async () => {
+  const fc = (await import("fast-check")).default;
+  const pieces = fc.constantFrom(
+    "/",
+    "..",
+    ".",
+    "%2e",
+    "%2E%2E",
+    "%2f",
+    "%5c",
+    "\\",
+    "%00",
+    "%25",
+    "?",
+    "sccm",
+    "sccm?",
+    "SMS_DP_SMSPKG$",
+    "SMS_DP_SMSPKGE$",
+    "SMS_DP_SMSPKGE%24",
+    "ABC00123",
+    "abc00123",
+    "blah",
+    "bin",
+    "file.ldf",
+    "setup.exe",
+    "::$DATA",
+    ":",
+    "link",
+    "secret.txt",
+    "%c0%af",
+    "%ff",
+    "~",
+    "+",
+    " ",
+    "é",
+    "*",
+    "..;",
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(pieces, { minLength: 1, maxLength: 10 }),
+      fc.constantFrom("GET", "HEAD", "PROPFIND"),
+      async (parts, method) => {
+        const target = `/${parts.join("")}`.replace(/ /g, "%20").replace(/é/g, "%C3%A9");
+        const r = await raw(lab.url, method, target);
+        assert.ok(r.status >= 200 && r.status < 600, `${method} ${target} → ${r.status}`);
+        assert.notEqual(r.status, 500, `${method} ${target}: internal error`);
+        assert.ok(!r.body.toString("latin1").includes("outside the root"), `${method} ${target} leaked`);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
