@@ -60,6 +60,15 @@ describe("dpdoctor url", () => {
     assert.equal(out[1].orderInferred, true);
   });
 
+  it("--json names the log a refusal lands in: http.sys → HTTPERR, IIS → W3C", () => {
+    const r = runCli(["url", "--json", "/a b.txt", "/x.ldf", "/x.txt"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(
+      JSON.parse(r.stdout).map((o: { log: string | null }) => o.log),
+      ["httperr", "w3c", null],
+    );
+  });
+
   it("exit 0 when every target passes", () => {
     const r = runCli(["url", "--profile", "iis", "/SMS_DP_SMSPKG$/PS100012/bin/app.ldf"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
