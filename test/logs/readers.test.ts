@@ -300,6 +300,18 @@ describe("detection from content, files and folders", () => {
     assert.equal(new Date(r.records[1].time).toISOString(), "2019-10-18T14:00:00.000Z");
   });
 
+  it("a rolled-over CMTrace file (.lo_) in a folder is found and read by content", () => {
+    const f = path.join(dir, "DataTransferService-20240305-092011.lo_");
+    writeFileSync(
+      f,
+      '<![LOG[DTSJob {708C0A51-2E3B-4C8E-9F0E-6B1C2D3E4F50} in state \'DownloadingData\'.]LOG]!><time="10:02:11.500+240" date="06-21-2010" component="DataTransferService" context="" type="1" thread="2412" file="dtsjob.cpp:1456">\r\n',
+    );
+    assert.ok(expandPaths([dir]).includes(f));
+    const r = readArtifact(f);
+    assert.equal(r.kind, "cmtrace");
+    assert.equal(new Date((r.records[0] as { time: number }).time).toISOString(), "2010-06-21T14:02:11.500Z");
+  });
+
   it("folders and globs expand to sorted log files; a missing path is an InputError", () => {
     const files = expandPaths([path.dirname(dir)]);
     assert.ok(files.some((f) => f.endsWith("u_ex1.log.gz")));
