@@ -2,6 +2,7 @@
  * Engine throughput on the embedded aspnet profile over a realistic mix of DP URLs (all three URL forms, mostly
  * passing, some refused). Run: node --import tsx bench/engine.ts [seconds=2]
  */
+import { cpus, loadavg } from "node:os";
 import { loadServer } from "../src/config/load.js";
 import { evaluate } from "../src/engine/evaluate.js";
 import type { HttpRequest } from "../src/engine/types.js";
@@ -65,3 +66,8 @@ console.log(
   `${n} verdicts in ${elapsed.toFixed(2)} s wall / ${cpuSeconds.toFixed(2)} s CPU (sink ${sink % 7})`,
 );
 console.log(`  ${rate(elapsed)} verdicts/s wall clock; ${rate(cpuSeconds)} verdicts per CPU-second`);
+console.log(
+  `  node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")}`,
+);
