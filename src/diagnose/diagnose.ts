@@ -1180,6 +1180,10 @@ function hangFor(
           ? hangExplanation(404, cadence)
           : "CTM waits for content locations; the download stays at 0% without an error on the DP side.";
       break;
+    case "F12":
+      text =
+        "BITS needs ranges: a full 200 answer (or a HEAD without Content-Length) gives BG_E_INSUFFICIENT_RANGE_SUPPORT 0x80200013 / BG_E_MISSING_FILE_SIZE 0x80200011, which puts the BITS job in ERROR [S51]; DTS keeps the job, so the download sits at the same percentage.";
+      break;
     case "F15":
       text =
         "CAS discards the content after download and the job starts again; the client shows the content as still downloading.";
@@ -1196,7 +1200,7 @@ function hangFor(
           ? hangExplanation(status, cadence)
           : "DTS keeps retrying; the deployment shows as waiting for content.";
   }
-  if (status !== undefined && !isFatalForBits(status) && cadence && !text.includes(cadence))
+  if (status !== undefined && status >= 400 && !isFatalForBits(status) && cadence && !text.includes(cadence))
     text += ` ${cadence}`;
   if (cancel)
     text += ` BITS event ${cancel.eventId} at ${utc(cancel.time)} shows the job cancelled while DTS still showed it downloading — the hang signature, not a normal cleanup (§7.7).`;

@@ -44,6 +44,8 @@ for (const name of readdirSync(scenarios, { withFileTypes: true })
         assert.ok(e.text.length > 0, "evidence carries the line text");
       }
       assert.ok(f.cause.length > 0 && f.fix.summary.length > 0);
+      // the hang explanation follows §5.1: only error statuses are fatal or transient for BITS
+      assert.doesNotMatch(f.hang, /HTTP [123]\d\d is (fatal|transient)/);
     }
   });
 }
