@@ -50,6 +50,9 @@ export function parseWhen(v: string, flag: string): number {
 }
 
 const fmt = (n: number) => n.toLocaleString("en-US");
+/** file:line:col of a skipped record (line 0 = the whole file). */
+const where = (s: { file: string; line: number; column?: number }) =>
+  `${s.file}${s.line > 0 ? `:${s.line}${s.column ? `:${s.column}` : ""}` : ""}`;
 const pct = (n: number, d: number) => (d > 0 ? `${((100 * n) / d).toFixed(1)}%` : "");
 
 function formLabel(form: string): string {
@@ -78,8 +81,7 @@ export function renderText(r: LogsReport, top = 10): string {
       `  ${f.kind.padEnd(10)} ${fmt(f.records).padStart(11)} records ${fmt(f.skipped).padStart(6)} skipped  ${f.path}`,
     );
     if (f.message) out.push(`      ${f.message}`);
-    for (const s of f.skippedSamples.slice(0, 3))
-      out.push(`      ${s.file}:${s.line}${s.column ? `:${s.column}` : ""}: ${s.reason}`);
+    for (const s of f.skippedSamples.slice(0, 3)) out.push(`      ${where(s)}: ${s.reason}`);
     if (f.skipped > 3)
       out.push(`      … ${fmt(f.skipped - Math.min(3, f.skippedSamples.length))} more skipped`);
   }
@@ -248,7 +250,7 @@ export function register(program: Command): void {
       if (o.strict && skipped > 0) {
         const first = report.files.flatMap((f) => f.skippedSamples)[0];
         process.stderr.write(
-          `dpdoctor: ${first ? `${first.file}:${first.line}${first.column ? `:${first.column}` : ""}: ${first.reason}` : "bad records"} (${skipped} record${skipped === 1 ? "" : "s"} skipped; --strict)\n`,
+          `dpdoctor: ${first ? `${where(first)}: ${first.reason}` : "bad records"} (${skipped} record${skipped === 1 ? "" : "s"} skipped; --strict)\n`,
         );
         process.exitCode = EXIT_USAGE;
         return;

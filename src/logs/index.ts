@@ -19,4 +19,12 @@ export {
   sniffFile,
 } from "./read.js";
 export * from "./records.js";
+export {
+  type FileSummary,
+  type LogsOptions,
+  type LogsReport,
+  type RefusedEntry,
+  type RetryPattern,
+  summarizeLogs,
+} from "./summary.js";
 export { HTTPERR_REASONS, type ParseResult, parseHttpErr, parseW3C } from "./w3c.js";

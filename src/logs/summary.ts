@@ -23,7 +23,7 @@ import { parseBitsEvents } from "./bits.js";
 import { parseCmTrace, parseSmsSimple } from "./cmtrace.js";
 import { EVTX_MESSAGE, expandPaths, readFileBytes, sniffFile } from "./read.js";
 import type { ArtifactKind, SkippedRecord } from "./records.js";
-import { type RangeJob, type ScanFilters, scanRange } from "./scan.js";
+import { type RangeJob, type ScanFilters, scanGzip, scanRange } from "./scan.js";
 import { sniffEncoding } from "./text.js";
 import { HTTPERR_REASONS, parseHttpErr, parseW3C } from "./w3c.js";
 
@@ -350,7 +350,25 @@ export async function summarizeLogs(paths: string[], opts: LogsOptions = {}): Pr
   const plans: Plan[] = [];
   let scanBytes = 0;
   for (const path of files) {
-    let d = sniffFile(path, { kind: opts.kind });
+    let d: ReturnType<typeof sniffFile>;
+    try {
+      d = sniffFile(path, { kind: opts.kind });
+    } catch (e) {
+      // An unreadable file among many (permissions, vanished): reported and counted, the others are still read.
+      const reason = `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+      plans.push({
+        file: {
+          path,
+          kind: "unknown",
+          records: 0,
+          skipped: 1,
+          skippedSamples: [{ file: path, line: 0, reason }],
+          message: reason,
+        },
+        jobs: [],
+      });
+      continue;
+    }
     if (opts.fields && d.kind === "unknown" && !d.reason.startsWith("binary") && d.reason !== "empty file")
       d = { ...d, kind: "iis-w3c", reason: "--fields" };
     const file: FileSummary = { path, kind: d.kind, records: 0, skipped: 0, skippedSamples: [] };
@@ -429,7 +447,6 @@ export async function summarizeLogs(paths: string[], opts: LogsOptions = {}): Pr
     (scanBytes > rangeBytes || jobs.length > 1) &&
     scanBytes >= (opts.minWorkerBytes ?? 8 << 20);
   const pool = useWorkers ? new WorkerPool(Math.min(maxWorkers, jobs.length)) : undefined;
-  const { scanGzip } = await import("./scan.js");
   const run = (j: RangeJob): Promise<Partial> =>
     pool ? pool.run(j) : j.gzip ? scanGzip(j) : Promise.resolve(scanRange(j));
   let results: Partial[][];
