@@ -47,6 +47,7 @@ export function renderHtml(report: DiagnoseReport): string {
 <p>${esc(report.tool)} ${esc(report.version)} · ${esc(report.artifacts.length)} artifact(s)${report.config ? ` · config ${esc(report.config)}` : ""}</p></header>
 <main>
 ${findingsSection(report)}
+${jobsSection(report)}
 ${timelineSection(report.timeline)}
 ${statusSection(report)}
 ${artifactsSection(report)}
@@ -152,6 +153,17 @@ function timelineSection(events: TimelineEvent[]): string {
 <p class="muted">Red bars: refusals and errors · orange: cancels and warnings · green: normal. Hover for details. * = local time placed by assumption.</p>
 <details><summary>${esc(events.length)} events</summary><table><thead><tr><th>UTC</th><th>Lane</th><th>Event</th><th>Where</th></tr></thead><tbody>${rows}</tbody></table></details>
 </section>`;
+}
+
+function jobsSection(report: DiagnoseReport): string {
+  if (report.jobs.length === 0) return "";
+  const rows = report.jobs
+    .map(
+      (j) =>
+        `<tr><td class="mono">${esc(j.dtsJobId ?? "")}<br>${esc(j.bitsJobId ?? "")}</td><td class="mono">${esc(j.contentId ?? "")}</td><td class="${j.outcome === "completed" ? "" : "src"}">${esc(j.outcome)}${j.lastState ? ` <span class="muted">(${esc(j.lastState)})</span>` : ""}</td><td class="num">${esc(j.errorCount ?? "")}</td><td class="mono">${esc(j.lastErrorCode ?? "")}</td><td class="mono">${esc(j.clients.join(", "))}</td><td>${esc(j.joinedBy.join(", "))}</td></tr>`,
+    )
+    .join("");
+  return `<section id="jobs"><h2>Download jobs rebuilt from client logs</h2><table><thead><tr><th>DTS / BITS job</th><th>Content</th><th>Outcome</th><th>BITS errors</th><th>Last error</th><th>Client</th><th>Joined by</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 function statusSection(report: DiagnoseReport): string {
