@@ -491,8 +491,11 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     const write = async (chunk: Buffer): Promise<boolean> => {
       if (budget !== Infinity) {
         if (chunk.length >= budget) {
-          if (budget > 0) x.res.write(chunk.subarray(0, budget));
+          // send what the budget allows, and reset the connection only once those bytes left (a destroy would
+          // discard them)
+          const part = chunk.subarray(0, budget);
           budget = 0;
+          if (part.length > 0) await new Promise<void>((r) => x.res.write(part, () => r()));
           return false;
         }
         budget -= chunk.length;

@@ -71,6 +71,8 @@ export class Connection {
   ): Promise<Omit<HttpResult, "legs">> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
+      /** Set once the status line arrived: a later reset is a truncated body, not a failed request. */
+      let finish: ((truncated: boolean) => void) | undefined;
       const req = this.mod.request(
         {
           protocol: this.origin.protocol,
@@ -95,7 +97,10 @@ export class Connection {
               kept += part.length;
             }
           });
-          const done = (truncated: boolean) =>
+          let settled = false;
+          const done = (truncated: boolean) => {
+            if (settled) return;
+            settled = true;
             resolve({
               status: res.statusCode ?? 0,
               headers: res.headers,
@@ -104,15 +109,18 @@ export class Connection {
               truncated,
               timeMs: Date.now() - started,
             });
-          res.on("end", () => done(false));
+          };
+          finish = done;
+          res.on("end", () => done(!res.complete));
           res.on("aborted", () => done(true));
           res.on("error", () => done(true));
         },
       );
       req.setTimeout(opts.timeoutMs, () => req.destroy(new TransportError("timed out", "ETIMEDOUT")));
-      req.on("error", (e: NodeJS.ErrnoException) =>
-        reject(e instanceof TransportError ? e : new TransportError(e.message, e.code ?? "EUNKNOWN")),
-      );
+      req.on("error", (e: NodeJS.ErrnoException) => {
+        if (finish) finish(true);
+        else reject(e instanceof TransportError ? e : new TransportError(e.message, e.code ?? "EUNKNOWN"));
+      });
       req.end();
     });
   }

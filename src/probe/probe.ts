@@ -38,8 +38,17 @@ export const FIRST_RANGE_BYTES = 262144;
 
 export type Outcome = "ok" | "fatal" | "transient" | "not-attempted";
 
+/** Bytes of one file already transferred (kept across attempts, as BITS does). */
+interface Progress {
+  have: number;
+  size?: number;
+  chunks: Buffer[];
+}
+
 export interface Attempt {
   method: string;
+  /** Byte range asked for by a GET ("0-262143"). */
+  range?: string;
   status?: number;
   timeMs: number;
   error?: string;
@@ -267,10 +276,11 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
       requests,
     };
     const t0 = Date.now();
+    const progress: Progress = { have: 0, chunks: [] };
     const maxAttempts = 1 + Math.max(0, o.retries ?? 0);
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       res.attempts = attempt;
-      const step = await oneAttempt(conn, target, res, requests);
+      const step = await oneAttempt(conn, target, res, requests, progress);
       if (step === "done") break;
       if (attempt < maxAttempts) {
         if (Date.now() + (o.retryDelayMs ?? 0) >= deadline) break;
@@ -295,6 +305,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     target: string,
     res: ProbeFileResult,
     requests: Attempt[],
+    progress: Progress,
   ): Promise<"done" | "retry"> => {
     const http = (status: number, method: "HEAD" | "GET", what: string): "done" | "retry" => {
       res.method = method;
@@ -335,6 +346,12 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     }
     const size = Number(lengthHeader);
     res.size = size;
+    if (progress.size !== undefined && progress.size !== size) {
+      // the file changed on the DP between attempts: BITS starts over (BG_E_LOCAL_FILE_CHANGED territory)
+      progress.have = 0;
+      progress.chunks = [];
+    }
+    progress.size = size;
     if (size === 0) {
       res.method = "HEAD";
       res.status = 200;
@@ -344,65 +361,67 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
       return "done";
     }
     const end = o.download ? size - 1 : Math.min(size, firstRange) - 1;
-    const hash = createHash("sha256");
-    const chunks: Buffer[] = [];
+    // BITS resumes where the last attempt stopped (§5.1: transient errors keep the bytes already transferred)
+    const start = Math.min(progress.have, end);
     let get: Awaited<ReturnType<Connection["request"]>>;
+    const received: Buffer[] = [];
     try {
       get = await conn.request(
         "GET",
         target,
-        { ...headers, Range: `bytes=0-${end}` },
+        { ...headers, Range: `bytes=${start}-${end}` },
         {
           timeoutMs,
           keepBytes: 0,
           signal: total.signal,
-          onData: o.download
-            ? (c) => {
-                hash.update(c);
-                chunks.push(c);
-              }
-            : undefined,
+          onData: o.download ? (c) => received.push(c) : undefined,
         },
       );
     } catch (e) {
       return transport("GET", e);
     }
-    requests.push({ method: "GET", status: get.status, timeMs: get.timeMs });
+    requests.push({ method: "GET", status: get.status, timeMs: get.timeMs, range: `${start}-${end}` });
     res.method = "GET";
     res.status = get.status;
     if (get.status !== 206 && get.status !== 200) return http(get.status, "GET", "range request refused");
-    const wanted = end + 1;
-    if (get.status === 200 && wanted < size) {
+    if (get.status === 200 && (start > 0 || end + 1 < size)) {
       res.hresult = formatHresult(BG_E.INSUFFICIENT_RANGE_SUPPORT);
       res.outcome = "fatal";
       res.message = `GET with Range answered 200 with the whole file → ${res.hresult} BG_E_INSUFFICIENT_RANGE_SUPPORT (F12), fatal for BITS`;
       return "done";
     }
-    if (get.status === 206 && get.headers["content-range"] !== `bytes 0-${end}/${size}`) {
+    const wantRange = `bytes ${start}-${end}/${size}`;
+    if (get.status === 206 && get.headers["content-range"] !== wantRange) {
       res.hresult = formatHresult(BG_E.INVALID_SERVER_RESPONSE);
       res.outcome = "fatal";
-      res.message = `206 with Content-Range "${get.headers["content-range"] ?? ""}", expected "bytes 0-${end}/${size}" → ${res.hresult}`;
+      res.message = `206 with Content-Range "${get.headers["content-range"] ?? ""}", expected "${wantRange}" → ${res.hresult}`;
       return "done";
     }
-    const expected = get.status === 200 ? size : wanted;
+    const expected = end - start + 1;
+    progress.have = start + Math.min(get.bytes, expected);
+    if (o.download) progress.chunks.push(...received);
     if (get.truncated || get.bytes < expected) {
       res.hresult = formatHresult(BG_E.CONNECTION_ERROR);
       res.outcome = "transient";
-      res.message = `GET: connection closed after ${get.bytes} of ${expected} bytes → ${res.hresult}, transient for BITS (resumes from byte ${get.bytes})`;
+      res.message = `GET: connection closed after ${get.bytes} of ${expected} bytes → ${res.hresult}, transient for BITS (resumes from byte ${progress.have})`;
       return "retry";
     }
     if (o.download) {
       const file = downloadPath(o.download, res.path);
       mkdirSync(path.dirname(file), { recursive: true });
-      const bytes = Buffer.concat(chunks);
+      const bytes = Buffer.concat(progress.chunks).subarray(0, size);
       writeFileSync(file, bytes);
-      res.downloaded = { file, bytes: bytes.length, sha256: hash.digest("hex") };
+      res.downloaded = {
+        file,
+        bytes: bytes.length,
+        sha256: createHash("sha256").update(bytes).digest("hex"),
+      };
     }
     res.outcome = "ok";
     res.hresult = undefined;
     res.message =
       get.status === 206
-        ? `HEAD 200 (${size} bytes), GET bytes 0-${end} → 206`
+        ? `HEAD 200 (${size} bytes), GET bytes ${start}-${end} → 206`
         : `HEAD 200 (${size} bytes), GET → 200 (whole file)`;
     return "done";
   };

@@ -226,3 +226,30 @@ describe("limits, downloads, credentials", () => {
     }
   });
 });
+
+test("dropped connections: BITS-like resume from the bytes already received until the file is complete", async () => {
+  lab.setFaults({ dropAfterBytes: 20_000 });
+  const out = mkdtempSync(path.join(os.tmpdir(), "dpd-probe-resume-"));
+  try {
+    const r = await runProbe({
+      origin: lab.url,
+      contentId: "ABC00123",
+      packageDir: pkg.root,
+      download: out,
+      retries: 5,
+      retryDelayMs: 0,
+    });
+    const setup = r.files.find((f) => f.path === "setup.exe");
+    assert.equal(setup?.outcome, "ok", setup?.message);
+    assert.deepEqual(
+      setup?.requests.filter((q) => q.method === "GET").map((q) => q.range),
+      ["0-69999", "20000-69999", "40000-69999", "60000-69999"],
+    );
+    assert.equal(
+      setup?.downloaded?.sha256,
+      createHash("sha256").update(pkg.files["setup.exe"]).digest("hex"),
+    );
+  } finally {
+    lab.setFaults({});
+  }
+});
