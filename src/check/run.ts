@@ -18,7 +18,7 @@ import {
   vdir2007,
 } from "../dp/urlforms.js";
 import { evaluate as engineEvaluate } from "../engine/evaluate.js";
-import type { HttpRequest, Reason, Server, Verdict } from "../engine/types.js";
+import type { CheckName, HttpRequest, Reason, Server, Verdict } from "../engine/types.js";
 import type { UrlForm } from "../logs/records.js";
 import type { FileFactsFn } from "./facts.js";
 import { fixHint } from "./fixhint.js";
@@ -218,6 +218,18 @@ export function reasonKey(r: Reason): string {
   return `${r.status}.${r.substatus} ${r.check} ${src}`;
 }
 
+/** Short labels for checks that name no value (summary lines such as "404.15 query > maxQueryString"). */
+const CHECK_LABEL: Partial<Record<CheckName, string>> = {
+  doubleEscaping: "double escape",
+  highBitCharacters: "non-ASCII",
+  maxUrl: "URL > maxUrl",
+  maxQueryString: "query > maxQueryString",
+  "httpsys.segmentTooLong": "segment > 260",
+  "httpsys.tooManySegments": "> 255 segments",
+  "httpsys.urlTooLong": "URL > 16 KB",
+  "static.hiddenFile": "hidden file",
+};
+
 /**
  * What a cause is about, in the admin's words: the value its `<add …/>` line names (".ldf", "bin/", "HEAD"), or for
  * checks without such a line, the file's extension where the check is about extensions (static.mimeMap 404.3),
@@ -227,6 +239,8 @@ export function causeLabel(r: Reason, relPath?: string): string {
   const text = r.source?.text ?? "";
   const m = /\b(?:fileExtension|segment|verb|sequence)\s*=\s*"([^"]*)"/i.exec(text);
   if (m) return r.check === "hiddenSegments" ? `${m[1]}/` : m[1];
+  const named = CHECK_LABEL[r.check];
+  if (named) return r.check === "doubleEscaping" && relPath?.includes("+") ? "'+'" : named;
   if ((r.check === "static.mimeMap" || r.check === "fileExtensions") && relPath !== undefined) {
     const name = relPath.slice(relPath.lastIndexOf("/") + 1);
     const dot = name.lastIndexOf(".");

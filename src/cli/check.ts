@@ -131,10 +131,17 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
   if (o.profile !== undefined && o.profile !== "iis" && o.profile !== "aspnet")
     throw new UsageError(`--profile ${o.profile}: expected iis or aspnet`);
   if (!/^[A-Za-z]:?$/.test(o.drive)) throw new UsageError(`--drive ${o.drive}: expected one letter, e.g. E`);
-  const forms = parseForms(o.form);
+  let forms = parseForms(o.form);
   const webConfigs = parseWebConfigs(o.webConfig);
   const input = detectInput(inputPath);
   const notes: string[] = [WIRE_ENCODING_NOTE];
+  if (input.kind === "content-library" && o.form.length === 0) {
+    // A content library exists only on ConfigMgr 2012+ DPs; the 2007 form (SMS_DP_SMSPKG<drive>$) never serves it.
+    forms = forms.filter((f) => f !== "direct2007");
+    notes.push(
+      "content library: the ConfigMgr 2007 form is not checked by default (2007 DPs have no content library); --form all adds it",
+    );
+  }
   const tallyWarnings: Parameters<Tally["warn"]>[0][] = [];
 
   let packages: PackageSpec[];

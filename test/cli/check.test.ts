@@ -172,3 +172,15 @@ test("a library of many packages lists the refused ones and counts the rest, wit
     /all packages: direct form: 1 refused \(404\.7 \.mdb\), 25 OK; client form: 26 files OK/,
   );
 });
+
+test("content library: the 2007 form is off by default (no content library on 2007 DPs), --form all adds it", async () => {
+  const { writeLibrary } = await import("../check/helpers.js");
+  const lib = path.join(tempDir("cli-2007"), "SCCMContentLib");
+  writeLibrary(lib, { ABC00123: { enc: "ansi", contents: { "ABC00123.1": ["a.txt"] } } });
+  assert.deepEqual(JSON.parse(runCli(["check", lib, "--json"]).stdout).forms, ["direct", "client"]);
+  assert.deepEqual(JSON.parse(runCli(["check", lib, "--json", "--form", "all"]).stdout).forms, [
+    "direct2007",
+    "direct",
+    "client",
+  ]);
+});
