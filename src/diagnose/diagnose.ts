@@ -783,7 +783,7 @@ function buildFinding(
   // DP refusals, grouped per (method, url, client), re-evaluated by the engine when a config is given
   const perRequest = new Map<string, DpRequest[]>();
   for (const r of g.dp) {
-    const k = `${r.method}|${r.url}|${r.clientIp}|${r.status}.${r.substatus}`;
+    const k = `${r.method}|${r.url}|${r.clientIp}|${r.serverIp}|${r.status}.${r.substatus}`;
     const list = perRequest.get(k) ?? [];
     list.push(r);
     perRequest.set(k, list);
@@ -814,6 +814,7 @@ function buildFinding(
       site: siteOf(p.vdir),
       vdir: p.vdir,
       clientIp: r.clientIp || undefined,
+      serverIp: r.serverIp || undefined,
       count: list.length,
       firstSeen: times.length ? times.reduce((a, b) => Math.min(a, b)) : undefined,
       lastSeen: times.length ? times.reduce((a, b) => Math.max(a, b)) : undefined,

@@ -17,6 +17,7 @@ export interface DpRequest {
   substatus: number; // 0 for HTTPERR (it has none)
   win32Status: number;
   clientIp: string;
+  serverIp: string;
   userAgent: string;
   parts: DpUrlParts;
   /** Lower-cased "contentId/path" join key; "" when not DP content. */
@@ -38,6 +39,7 @@ export function fromW3C(r: W3CRecord): DpRequest {
     substatus: r.substatus,
     win32Status: r.win32Status,
     clientIp: r.clientIp,
+    serverIp: r.serverIp,
     userAgent: r.userAgent,
     parts,
     key: contentKey(parts),
@@ -56,6 +58,7 @@ export function fromHttpErr(r: HttpErrRecord): DpRequest {
     substatus: 0,
     win32Status: 0,
     clientIp: r.clientIp,
+    serverIp: r.serverIp,
     userAgent: "",
     parts,
     key: contentKey(parts),

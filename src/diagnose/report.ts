@@ -70,6 +70,8 @@ export interface Refusal {
   /** Virtual directory name without slashes ("SMS_DP_SMSPKGE$"). */
   vdir?: string;
   clientIp?: string;
+  /** The DP that logged it (s-ip of the W3C/HTTPERR line), when logged. */
+  serverIp?: string;
   /** How many log lines show this refusal. */
   count: number;
   firstSeen?: number; // UTC ms

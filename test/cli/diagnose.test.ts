@@ -96,6 +96,8 @@ test("--json follows the issue 5 contract and carries refusals for fix --from", 
   assert.equal(f.refusals[0].site, "Default Web Site");
   assert.equal(f.refusals[0].vdir, "SMS_DP_SMSPKGE$");
   assert.equal(f.refusals[0].form, "direct2007");
+  assert.equal(f.refusals[0].serverIp, "10.1.1.20");
+  assert.equal(f.refusals[0].clientIp, "10.1.2.33");
   assert.ok(report.artifacts.some((a: { kind: string }) => a.kind === "bits-text"));
   assert.ok(report.artifacts.some((a: { kind: string }) => a.kind === "bits-xml"));
 });
