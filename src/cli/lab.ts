@@ -28,6 +28,7 @@ interface ServeOptions {
   passwordEnv: string;
   maxConnections: string;
   tlsCert?: string;
+  sigDir?: string;
   tlsKey?: string;
 }
 
@@ -86,6 +87,7 @@ export function register(program: Command): void {
       "DPDOCTOR_LAB_PASSWORD",
     )
     .option("--max-connections <n>", "connection limit", "256")
+    .option("--sig-dir <dir>", "folder of <ContentID>.tar signature files served under SMS_DP_SMSSIG$")
     .option("--tls-cert <file>", "serve HTTPS with this PEM certificate (with --tls-key)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .addHelpText(
@@ -107,6 +109,7 @@ export function register(program: Command): void {
         o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : undefined;
       const server = await startLab({
         tls,
+        signatureDir: o.sigDir,
         root,
         packageId: o.packageId,
         contentId: o.contentId,

@@ -25,7 +25,7 @@ import { evaluate } from "../engine/evaluate.js";
 import type { HttpRequest, Verdict } from "../engine/types.js";
 import { InputError } from "../errors.js";
 import { challengeMessage, NtlmError, ntlmToken, parseAuthenticate, verifyNtlmV2 } from "../probe/ntlm.js";
-import { type ContentEntry, findPackage, openContent, type ServedPackage } from "./content.js";
+import { type ContentEntry, findPackage, folderServed, openContent, type ServedPackage } from "./content.js";
 import { IisLogs } from "./iis-log.js";
 import { type ByteRange, contentRange, multipartPlan, parseRange } from "./ranges.js";
 import { httpSysPage, iisErrorPage, movedPage, multistatus } from "./responses.js";
@@ -62,6 +62,8 @@ export interface LabOptions {
   faults?: LabFaults;
   /** Require NTLM (NTLMv2) for every request; users and passwords the emulated domain knows. */
   ntlmUsers?: { domain: string; user: string; password: string }[];
+  /** Folder of signature files `<ContentID>.tar` served under SMS_DP_SMSSIG$ (none: every signature is 404). */
+  signatureDir?: string;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: Buffer; cert: Buffer };
   /** Bounds (defaults: 256 connections, 16 KB of headers as http.sys MaxRequestBytes, 30 s per request). */
@@ -131,6 +133,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const hiddenFacts = new Map(
     content.packages.map((p) => [p, p.source === "folder" ? platformFileFacts(p.root) : undefined]),
   );
+  const signatures = opts.signatureDir ? folderServed(opts.signatureDir, "SMSSIG$") : undefined;
   const ntlm = opts.ntlmUsers && opts.ntlmUsers.length > 0 ? opts.ntlmUsers : undefined;
   /** NTLM is connection-based: the user of an authenticated socket, or the challenge in flight. */
   const authed = new WeakMap<Socket, string>();
@@ -279,6 +282,11 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       pkg = findPackage(content.packages, parts.contentId);
       names = parts.relativePath ? splitRelativePath(parts.relativePath) : [];
       if (pkg) lookup = pkg.lookup(names);
+    } else if (parts?.kind === "dp-signature" && parts.contentId && signatures && !parts.relativePath) {
+      // SMS_DP_SMSSIG$/<ContentID>.tar: RDC signature files (configmgr §2.2, §3.3), one level, same safe lookup
+      pkg = signatures;
+      names = [`${parts.contentId}.tar`];
+      lookup = signatures.lookup(names);
     }
     const file: HttpRequest["file"] =
       lookup?.kind === "found"

@@ -479,3 +479,25 @@ test("property: any request target → an answer (never an internal error), neve
     { numRuns: 150 },
   );
 });
+
+test("SMS_DP_SMSSIG$/<ContentID>.tar is served from --sig-dir (ranges included); other names are not", async () => {
+  const sigDir = path.join(pkg.dir, "SMSSIG$");
+  mkdirSync(sigDir, { recursive: true });
+  const tar = bytes(4096, 11);
+  writeFileSync(path.join(sigDir, "ABC00123.1.tar"), tar);
+  const l = await startLab({ root: pkg.root, logDir: path.join(pkg.dir, "logs-sig"), signatureDir: sigDir });
+  try {
+    const r = await raw(l.url, "GET", "/SMS_DP_SMSSIG$/ABC00123.1.tar", { Range: "bytes=0-99" });
+    assert.equal(r.status, 206);
+    assert.deepEqual(r.body, tar.subarray(0, 100));
+    assert.equal((await raw(l.url, "GET", "/SMS_DP_SMSSIG$/ABC00124.1.tar")).status, 404);
+    assert.equal((await raw(l.url, "GET", "/SMS_DP_SMSSIG$/..%2FABC00123/setup.exe")).status >= 400, true);
+  } finally {
+    await l.close();
+  }
+  assert.equal(
+    (await raw(lab.url, "GET", "/SMS_DP_SMSSIG$/ABC00123.1.tar")).status,
+    404,
+    "no --sig-dir: 404",
+  );
+});
