@@ -62,7 +62,8 @@ export function parseWebConfigs(values: string[]): { urlPath: string; file: stri
     const eq = v.indexOf("=");
     if (eq <= 0 || eq === v.length - 1) throw new UsageError(`--web-config ${v}: expected URLPATH=FILE`);
     const urlPath = v.slice(0, eq);
-    return { urlPath: urlPath.startsWith("/") ? urlPath : `/${urlPath}`, file: v.slice(eq + 1) };
+    if (!urlPath.startsWith("/")) throw new UsageError(`--web-config ${v}: the URL path must start with '/'`);
+    return { urlPath, file: v.slice(eq + 1) };
   });
 }
 
@@ -130,6 +131,10 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     );
   if (o.profile !== undefined && o.profile !== "iis" && o.profile !== "aspnet")
     throw new UsageError(`--profile ${o.profile}: expected iis or aspnet`);
+  if (o.profile !== undefined && o.config !== undefined)
+    throw new UsageError(
+      "--profile and --config exclude each other (the profile is only used without --config)",
+    );
   if (!/^[A-Za-z]:?$/.test(o.drive)) throw new UsageError(`--drive ${o.drive}: expected one letter, e.g. E`);
   let forms = parseForms(o.form);
   const webConfigs = parseWebConfigs(o.webConfig);
@@ -169,7 +174,15 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     webConfigs: webConfigs.length > 0 ? webConfigs : undefined,
     profile: o.profile as "iis" | "aspnet" | undefined,
   });
-  const site = o.site ?? config.defaultSiteName;
+  if (!o.config)
+    notes.push(
+      `no --config given: using the embedded ${o.profile ?? "aspnet"} profile (${config.files[0] ?? "embedded"}); pass --config to judge your server`,
+    );
+  const siteHit =
+    o.site === undefined
+      ? undefined
+      : config.sites.find((s) => s.name.toLowerCase() === o.site?.toLowerCase());
+  const site = siteHit?.name ?? o.site ?? config.defaultSiteName;
   if (config.sites.length > 0 && !config.sites.some((s) => s.name.toLowerCase() === site.toLowerCase()))
     throw new UsageError(
       `--site ${site}: no such site in ${config.origin} (sites: ${config.sites.map((s) => s.name).join(", ")})`,
