@@ -66,6 +66,22 @@ console.log(
   `${n} verdicts in ${elapsed.toFixed(2)} s wall / ${cpuSeconds.toFixed(2)} s CPU (sink ${sink % 7})`,
 );
 console.log(`  ${rate(elapsed)} verdicts/s wall clock; ${rate(cpuSeconds)} verdicts per CPU-second`);
+// Calibration: the cheapest possible per-request work (one charCodeAt pass over the target), to compare machines.
+{
+  const targets = reqs.map((r) => r.target);
+  const c0 = process.cpuUsage();
+  let m = 0;
+  let sum = 0;
+  for (; m < 2_000_000; m++) {
+    const t = targets[m % targets.length];
+    for (let i = 0; i < t.length; i++) sum += t.charCodeAt(i);
+  }
+  const c = process.cpuUsage(c0);
+  const s = (c.user + c.system) / 1e6;
+  console.log(
+    `  calibration: one charCodeAt pass over each target runs ${Math.round(m / s).toLocaleString("en-US")} targets per CPU-second here (sum ${sum % 7})`,
+  );
+}
 console.log(
   `  node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average ${loadavg()
     .map((x) => x.toFixed(1))
