@@ -651,7 +651,11 @@ function predictPackage(
   group: (id: FailureId, value?: string) => Group,
 ): void {
   const vdirs = contentVdirs(server);
-  for (const vdir of vdirs.length > 0 ? vdirs : ["SMS_DP_SMSPKG$"]) {
+  // drive-letter vdirs (the CM2007 layout, served as files) first: their refusals are the ones clients hit
+  const ordered = [...vdirs].sort(
+    (a, b) => Number(/SMSPKG[A-Z]\$$/i.test(b)) - Number(/SMSPKG[A-Z]\$$/i.test(a)),
+  );
+  for (const vdir of ordered.length > 0 ? ordered : ["SMS_DP_SMSPKG$"]) {
     // a drive-letter vdir is the CM2007 layout (direct2007); SMS_DP_SMSPKG$ is CB: the client form (sccm?) and the
     // plain form used by task sequences and alternate content providers (§2.3, §10 q1)
     const forms: UrlForm[] = /SMSPKG[A-Z]\$$/i.test(vdir) ? ["direct2007"] : ["client", "direct"];
@@ -904,7 +908,7 @@ function buildFinding(
   }
   if (g.predicted.length > 0 && !g.clientPredicted) {
     const forms = new Set(g.predicted.map((p) => p.form));
-    if (forms.has("direct") && !forms.has("client"))
+    if (forms.has("direct") && !forms.has("client") && !forms.has("direct2007"))
       inferred.push(
         "Only the plain-path form (/SMS_DP_SMSPKG$/<ContentID>/<path>) is refused: CB clients use the sccm? form and are not affected; task sequences and alternate content providers (1E Nomad) are (spec §2.3, §10 q1).",
       );
@@ -998,7 +1002,13 @@ function buildFinding(
 
   const status = firstRefusal?.status ?? g.clientStatus;
   const hang = hangFor(g, status, cadenceOf(g.dp), cancelledWhileDownloading);
-  const cause = causeFor(g, firstRefusal, [...contentIds], engineConfirmed);
+  const predictedOnly =
+    g.dp.length === 0 &&
+    g.predicted.length > 0 &&
+    g.jobs.size === 0 &&
+    g.client.length === 0 &&
+    g.bits.length === 0;
+  const cause = `${predictedOnly ? "Predicted from the config and the package folder (no log shows it yet): " : ""}${causeFor(g, firstRefusal, [...contentIds], engineConfirmed || g.predicted.length > 0)}`;
   if (g.id === "F14" && g.dp.some((r) => r.status === 404 && r.substatus === 0))
     inferred.push("404.0 on DP content is read as 'file missing on the DP' (spec §6 F14, inference).");
   if (g.clientStatus !== undefined && !dpSays && !g.clientPredicted)
