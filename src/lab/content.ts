@@ -90,6 +90,22 @@ function resolveUnder(
   names: string[],
   lastSuffix = "",
 ): Lookup | { kind: "path"; p: string } {
+  for (const n of names) {
+    const bad = unsafeName(n);
+    if (bad) return { kind: "unsafe", why: bad };
+  }
+  // Fast path: the exact names exist; one realpath(3) resolves every link, and the result must stay under the root.
+  if (names.length > 0) {
+    const exact = path.join(realRoot, ...names.slice(0, -1), names[names.length - 1] + lastSuffix);
+    try {
+      const real = realpathSync.native(exact);
+      return isInside(realRoot, real)
+        ? { kind: "path", p: real }
+        : { kind: "unsafe", why: "link leaves the served root" };
+    } catch {
+      // not there with this case (or a dangling link): walk name by name, NTFS-style
+    }
+  }
   let cur = realRoot;
   for (let i = 0; i < names.length; i++) {
     const bad = unsafeName(names[i]);
