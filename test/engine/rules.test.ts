@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import type { FilteringRule, RequestFilteringConfig } from "../../src/config/types.js";
 import { classifyDpPath } from "../../src/engine/dp.js";
 import { evaluate } from "../../src/engine/evaluate.js";
@@ -253,5 +254,81 @@ describe("§10.3 DP content and file facts", () => {
       s,
     );
     assert.equal(hidden.layer, "pass");
+  });
+});
+
+describe("property: reasons always follow the §7 table order", () => {
+  const ORDER = [
+    "maxAllowedContentLength",
+    "maxUrl",
+    "maxQueryString",
+    "headerLimits",
+    "verbs",
+    "doubleEscaping",
+    "highBitCharacters",
+    "hiddenSegments",
+    "fileExtensions",
+    "denyUrlSequences",
+    "denyQueryStringSequences",
+    "filteringRules",
+  ];
+  const s = withRf((rf) => {
+    set(rf.requestLimits.maxAllowedContentLength, 10, `<requestLimits maxAllowedContentLength="10" />`);
+    set(rf.requestLimits.maxUrl, 12, `<requestLimits maxUrl="12" />`);
+    set(rf.requestLimits.maxQueryString, 4, `<requestLimits maxQueryString="4" />`);
+    rf.requestLimits.headerLimits.push({
+      header: "X-Big",
+      sizeLimit: 1,
+      source: src(`<add header="X-Big" sizeLimit="1" />`),
+    });
+    addVerb(rf, "POST", false);
+    set(rf.allowHighBitCharacters, false, `<requestFiltering allowHighBitCharacters="false">`);
+    addSegment(rf, "bin");
+    addExtension(rf, ".ldf", false);
+    rf.denyUrlSequences.push({ sequence: "zz", source: src(`<add sequence="zz" />`) });
+    rf.denyQueryStringSequences.push({ sequence: "qq", source: src(`<add sequence="qq" />`) });
+    rf.filteringRules.push(rule({ scanUrl: true, denyStrings: deny("yy") }));
+  });
+  const part = fc.constantFrom(
+    "bin",
+    "zz",
+    "yy",
+    "a+b",
+    "%C3%A9",
+    "x.ldf",
+    "ok",
+    "long-segment-name",
+    "%2e",
+    "%252e",
+  );
+  it("for random combinations of violations", () => {
+    fc.assert(
+      fc.property(
+        fc.array(part, { minLength: 1, maxLength: 5 }),
+        fc.option(fc.constantFrom("qq", "q", "qqqqqq")),
+        fc.constantFrom("GET", "POST", "HEAD"),
+        fc.boolean(),
+        fc.boolean(),
+        (parts, q, method, big, body) => {
+          const headers: Record<string, string> = {};
+          if (big) headers["X-Big"] = "long";
+          if (body) headers["Content-Length"] = "100";
+          const v = evaluate(
+            { method, target: `/${parts.join("/")}${q === null ? "" : `?${q}`}`, headers },
+            s,
+          );
+          if (v.layer !== "request-filtering") return;
+          const idx = v.reasons.map((r) => ORDER.indexOf(r.check));
+          assert.ok(idx.every((i) => i >= 0));
+          assert.deepEqual(
+            idx,
+            [...idx].sort((a, b) => a - b),
+          );
+          assert.equal(v.orderInferred, v.reasons.length > 1);
+          assert.equal(`${v.status}.${v.substatus}`, `${v.reasons[0].status}.${v.reasons[0].substatus}`);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
