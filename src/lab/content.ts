@@ -54,6 +54,9 @@ export function unsafeName(name: string): string | undefined {
   if (/[\\/]/.test(name)) return "path separator inside a name";
   if (name.includes(":")) return "':' (NTFS alternate data stream or drive)";
   if (/[\u0000-\u001f<>"|?*]/.test(name)) return "character not allowed in Windows file names";
+  // Windows device names (also with an extension): on a Windows host they open a device, not a file
+  if (/^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])(\.[^.]*)?$/i.test(name))
+    return "Windows reserved device name";
   if (/[. ]$/.test(name))
     return "trailing dot or space (Windows ignores it: the name would alias another file)";
   return undefined;

@@ -165,6 +165,8 @@ describe("traversal attempts never leave the root (all refused)", () => {
     "/SMS_DP_SMSPKG$/ABC00123/sccm?/setup.exe::$DATA",
     "/SMS_DP_SMSPKG$/ABC00123/sccm?/setup.exe:stream",
     "/SMS_DP_SMSPKG$/ABC00123/sccm?/setup.exe.",
+    "/SMS_DP_SMSPKG$/ABC00123/sccm?/NUL",
+    "/SMS_DP_SMSPKG$/ABC00123/sccm?/blah/con.txt",
     "/SMS_DP_SMSPKG$/ABC00123/sccm?/%00setup.exe",
     "/SMS_DP_SMSPKG$/ABC00123/sccm?/link/secret.txt",
     "/SMS_DP_SMSPKG$/ABC00123/sccm?/linkfile",
