@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { renderHuman } from "../../src/cli/url.js";
+import type { Verdict } from "../../src/engine/types.js";
 import { root, runCli } from "../helpers/cli.js";
 
 const corpus = fileURLToPath(new URL("../../../shared/corpus/iis-config/", import.meta.url));
@@ -146,6 +148,30 @@ describe("dpdoctor url", () => {
     const bad = runCli(["url", "--site", "No Such Site", "/x.txt"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /No Such Site/);
+  });
+
+  it("colour only when asked (TTY without NO_COLOR); the text is the same without the escapes", () => {
+    const v: Verdict = {
+      status: 404,
+      substatus: 8,
+      layer: "request-filtering",
+      reasons: [
+        {
+          status: 404,
+          substatus: 8,
+          check: "hiddenSegments",
+          message: 'Path segment "bin" is a hidden segment',
+          source: { file: "a.config", line: 3, column: 5, text: '<add segment="bin" />' },
+        },
+      ],
+      orderInferred: false,
+    };
+    const plain = renderHuman("/bin/x", "GET", v, false);
+    const coloured = renderHuman("/bin/x", "GET", v, true);
+    assert.doesNotMatch(plain, /\u001b\[/);
+    assert.match(coloured, /\u001b\[/);
+    assert.equal(coloured.replace(/\u001b\[[0-9;]*m/g, ""), plain);
+    assert.match(plain, /a\.config:3 {2}<add segment="bin" \/>/);
   });
 
   it("--help shows examples", () => {
