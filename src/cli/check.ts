@@ -11,6 +11,7 @@ import {
   folderPackage,
   libraryPackages,
   type PackageSpec,
+  type WalkedFile,
   walkPackage,
 } from "../check/source.js";
 import { loadServer } from "../config/load.js";
@@ -99,6 +100,13 @@ export function register(program: Command): void {
     .action(async (path: string, o: CheckCliOptions) => {
       process.exitCode = await runCheckCommand(path, o);
     });
+}
+
+async function* stopWhen<T>(it: AsyncIterable<T>, stop: () => boolean): AsyncGenerator<T> {
+  for await (const x of it) {
+    if (stop()) return;
+    yield x;
+  }
 }
 
 /** Which of the vdirs the forms use are declared in the site (when the config declares sites at all). */
@@ -207,7 +215,7 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     );
   const tally = new Tally(settings);
   for (const w of tallyWarnings) tally.warn(w);
-  const walk = (pkg: PackageSpec) =>
+  let walk = (pkg: PackageSpec): AsyncIterable<WalkedFile> =>
     walkPackage(pkg.root, {
       dataLib: pkg.source === "content-library",
       onWarning: (w) => tally.warn(w),
@@ -224,6 +232,9 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
 
   if (o.json) {
     const stream = new JsonStream(process.stdout);
+    const walkAll = walk;
+    // stop walking when the reader of stdout has gone (`| head`)
+    walk = (pkg: PackageSpec) => stopWhen(walkAll(pkg), () => stream.closed);
     const sink = jsonSink(
       stream,
       {

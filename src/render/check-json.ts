@@ -20,7 +20,6 @@
  * }
  * A reason is `{ check, status, substatus, message, source: { file, line, column, text? } | null, inferred? }`.
  */
-import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { CheckSink, FileResult, PackageCheckResult, PackageTally, Tally } from "../check/run.js";
 import type { PackageSpec } from "../check/source.js";
@@ -54,19 +53,41 @@ export function verdictJson(v: Verdict) {
   return { status: v.status, substatus: v.substatus, layer: v.layer };
 }
 
-/** Buffered writer that honours back-pressure. */
+/**
+ * Buffered writer that honours back-pressure. When the reader goes away (`dpdoctor check --json | head`: EPIPE),
+ * `closed` turns true and further writes are dropped, so the caller can stop instead of failing with a stack.
+ */
 export class JsonStream {
   private buf = "";
-  constructor(private readonly out: Writable) {}
+  closed = false;
+  constructor(private readonly out: Writable) {
+    out.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE" || e.code === "ERR_STREAM_DESTROYED") this.closed = true;
+      else throw e;
+    });
+  }
   async write(s: string): Promise<void> {
+    if (this.closed) return;
     this.buf += s;
     if (this.buf.length >= 1 << 16) await this.flush();
   }
   async flush(): Promise<void> {
-    if (this.buf === "") return;
+    if (this.buf === "" || this.closed) return;
     const chunk = this.buf;
     this.buf = "";
-    if (!this.out.write(chunk)) await once(this.out, "drain");
+    if (this.out.write(chunk)) return;
+    // wait for 'drain', or for the reader to go away
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.out.off("drain", done);
+        this.out.off("error", done);
+        this.out.off("close", done);
+        resolve();
+      };
+      this.out.on("drain", done);
+      this.out.on("error", done);
+      this.out.on("close", done);
+    });
   }
 }
 
