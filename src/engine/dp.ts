@@ -19,7 +19,7 @@ export const DP_SCCM_FORM_NOTE: readonly string[] = [
   "URL form sccm?: the package path travels in the query string; path rules (extensions, hidden segments, double escaping, maxUrl) see only …/sccm (spec §10.1)",
 ];
 export const DP_STATIC_2007_NOTE =
-  "ConfigMgr 2007 package share URL (SMS_DP_SMSPKG<drive>$): files are served by the static file handler, so mimeMap (404.3) and Hidden-attribute (404.9) checks apply (spec §10.1)";
+  "ConfigMgr 2007 package share URL (SMS_DP_SMSPKG<drive>$): a plain folder, not the ConfigMgr content handler, so the site's handler mappings decide (normally StaticFile, where mimeMap 404.3 and Hidden-attribute 404.9 apply) (spec §10.1)";
 
 /** Case-insensitive match of ASCII upper-case `word` at `at` in `s`. */
 function matchAt(s: string, at: number, word: string): boolean {
