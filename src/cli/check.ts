@@ -230,6 +230,11 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     : undefined;
   const formVdirs = Object.fromEntries(forms.map((f) => [f, formVdir(f, settings)]));
 
+  if (!o.json)
+    // text and SARIF are written at the end in one piece: a reader that went away (`| more` quit) is not an error
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+    });
   if (o.json) {
     const stream = new JsonStream(process.stdout);
     const walkAll = walk;
