@@ -135,7 +135,9 @@ export function register(program: Command): void {
         process.stdout.write(
           `  package ${p.packageId} (content ID ${p.contentId}): ${server.url}/SMS_DP_SMSPKG$/${p.contentId}/sccm?/…  ${server.url}/SMS_DP_SMSPKG<any drive letter>$/${p.packageId}/…\n`,
         );
-      process.stdout.write(`  logs: ${server.w3cDir}  ${server.httpErrDir}\n  Ctrl+C to stop\n`);
+      process.stdout.write(`  logs: ${server.w3cDir}  ${server.httpErrDir}\n`);
+      for (const n of server.inferences) process.stdout.write(`  assumption: ${n}\n`);
+      process.stdout.write("  Ctrl+C to stop\n");
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once("SIGINT", stop);

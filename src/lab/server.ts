@@ -80,6 +80,8 @@ export interface Lab {
   w3cDir: string;
   httpErrDir: string;
   packages: readonly ServedPackage[];
+  /** Assumptions the emulator makes (spec inferences), for output. */
+  inferences: readonly string[];
   /** Change the faults of a running lab. */
   setFaults(f: LabFaults): void;
   /** Serve with another configuration from now on (e.g. after `fix --apply` on the emulator's copy). */
@@ -89,6 +91,16 @@ export interface Lab {
 }
 
 const SERVER_HEADER = "Microsoft-IIS/10.0";
+
+/** What the emulator assumes where the spec could not settle the DP's behaviour (printed by `lab serve`). */
+export const LAB_INFERENCES: readonly string[] = Object.freeze([
+  "PROPFIND answers 207 Multi-Status with the whole tree for Depth infinity (configmgr §10 item 3 [INF])",
+  "sccm? requests are logged with cs-uri-stem …/<ID>/sccm and cs-uri-query /<path> (configmgr §2.3 [INF])",
+  "cs-uri-stem is the decoded path, spaces written as '+' (configmgr §4.4 [INF])",
+  "PROPFIND on SMS_DP_SMSPKG<drive>$ is answered by WebDAV, not the static file handler (configmgr §2.1 [INF])",
+  "the ConfigMgr content handler answers 404 for folders and for names it will not open (its behaviour is undocumented)",
+  "--drop-after logs sc-win32-status 1236 and HTTPERR Connection_Abandoned_By_AppPool (emulator's choice)",
+]);
 const WIN32_FILE_NOT_FOUND = 2;
 const WIN32_ACCESS_DENIED = 5;
 const WIN32_CONNECTION_ABORTED = 1236;
@@ -624,6 +636,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     w3cDir: logs.w3cDir,
     httpErrDir: logs.httpErrDir,
     packages: content.packages,
+    inferences: LAB_INFERENCES,
     setFaults(f) {
       faults = { ...f };
     },

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { formatHresult, isFatalForBits } from "../diagnose/catalogue.js";
-import { buildDpUrl, defaultVdir } from "../dp/urlforms.js";
+import { buildDpUrl, defaultVdir, WIRE_ENCODING_NOTE } from "../dp/urlforms.js";
 import { evaluate } from "../engine/evaluate.js";
 import type { Server, Verdict } from "../engine/types.js";
 import { servedByWebDav, WEBDAV_NOTE } from "../lab/webdav.js";
@@ -433,6 +433,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     clearTimeout(timer);
   }
   const list = results.filter(Boolean);
+  notes.push(WIRE_ENCODING_NOTE);
   if (o.server)
     notes.push(
       "predictions use the engine with the given configuration; the DP never sends the substatus (only its IIS log has it)",
