@@ -27,6 +27,7 @@ import {
   type UrlInfo,
   urlInfo,
 } from "./aggregate.js";
+import { compileFields } from "./w3c.js";
 
 export interface ScanFilters {
   since?: number;
@@ -54,6 +55,8 @@ interface Plan {
 }
 
 const MAXF = 128;
+/** Offsets of the digits in "HH:MM:SS". */
+const TIME_DIGITS = new Int32Array([0, 1, 3, 4, 6, 7]);
 const latin1 = (b: Buffer, s: number, e: number) => b.toString("latin1", s, e);
 const utf8 = (b: Buffer, s: number, e: number) => b.toString("utf8", s, e);
 
@@ -67,6 +70,11 @@ interface CachedAgent {
   cached: boolean;
 }
 
+function isBlank(b: Buffer, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (b[i] !== 32 && b[i] !== 9) return false;
+  return true;
+}
+
 /** `-` as a field value means empty. */
 function isDash(b: Buffer, s: number, e: number): boolean {
   return e - s === 1 && b[s] === 45;
@@ -76,9 +84,10 @@ function isDash(b: Buffer, s: number, e: number): boolean {
 function isIpBytes(b: Buffer, s: number, e: number): boolean {
   if (e <= s || e - s > 64) return false;
   for (let i = s; i < e; i++) {
-    const c = b[i] | 0x20; // fold A-F
-    if (!((c >= 48 && c <= 58) || (c >= 97 && c <= 102) || c === 46 || c === 0x25 || c === 0x3a))
-      return false;
+    const c = b[i];
+    if ((c >= 48 && c <= 58) || c === 46 || c === 37) continue; // 0-9 : . %
+    // A-F / a-f; fold only after the digit test (0x10–0x1A | 0x20 would look like digits)
+    if (c < 65 || (c | 0x20) < 97 || (c | 0x20) > 102) return false;
   }
   return true;
 }
@@ -118,12 +127,7 @@ export class W3CScanner {
   }
 
   private compile(text: string, line: number): void {
-    const names = text
-      .replace(/^#Fields:\s*/i, "")
-      .trim()
-      .split(/\s+/)
-      .filter((x) => x.length > 0)
-      .map((x) => x.toLowerCase());
+    const names = compileFields(text, line).names.map((x) => x.toLowerCase());
     const at = (n: string) => names.indexOf(n);
     this.plan = {
       n: names.length,
@@ -161,8 +165,7 @@ export class W3CScanner {
         this.line(b, cr + 1, e);
         return;
       }
-      if (e - s >= 8 && latin1(b, s, s + 8).toLowerCase() === "#fields:")
-        this.compile(latin1(b, s, e), lineNo);
+      if (e - s >= 8 && latin1(b, s, s + 8).toLowerCase() === "#fields:") this.compile(utf8(b, s, e), lineNo);
       return;
     }
     const plan = this.plan;
@@ -189,6 +192,7 @@ export class W3CScanner {
     }
     if (n < MAXF) ends[n] = e;
     n++;
+    if ((!plan || n !== plan.n) && isBlank(b, s, e)) return; // spaces/tabs only: ignored (as the typed reader)
     if (!plan) {
       this.skip(lineNo, 1, 'data line before any "#Fields:" directive');
       return;
@@ -478,6 +482,10 @@ export class W3CScanner {
     // HH:MM:SS(.fff)
     const len = te - ts;
     if (len < 8 || b[ts + 2] !== 58 || b[ts + 5] !== 58) return Number.NaN;
+    for (const k of TIME_DIGITS) {
+      const d = b[ts + k] - 48;
+      if (d < 0 || d > 9) return Number.NaN;
+    }
     const h = (b[ts] - 48) * 10 + (b[ts + 1] - 48);
     const mi = (b[ts + 3] - 48) * 10 + (b[ts + 4] - 48);
     const se = (b[ts + 6] - 48) * 10 + (b[ts + 7] - 48);

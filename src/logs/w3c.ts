@@ -37,9 +37,8 @@ export interface FieldPlan {
 
 export function compileFields(directive: string, line: number): FieldPlan {
   const names = directive
-    .replace(/^#Fields:\s*/i, "")
-    .trim()
-    .split(/\s+/)
+    .replace(/^#Fields:[ \t]*/i, "")
+    .split(/[ \t]+/) // ASCII blanks only: IIS separates with one space; U+00A0 etc. stay inside a name
     .filter((s) => s.length > 0);
   const index = new Map<string, number>();
   names.forEach((n, i) => {
@@ -120,7 +119,7 @@ function parseDirectiveLog<T>(
       if (/^#Fields:/i.test(s)) plan = compileFields(s, l.line);
       continue;
     }
-    if (s.trim().length === 0) continue;
+    if (/^[ \t]*$/.test(s)) continue; // blank (spaces/tabs only): ignored, as in the byte scanner
     if (!plan) {
       pushSkipped(result, {
         file,

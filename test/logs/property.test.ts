@@ -28,7 +28,7 @@ const CMTRACE = corpus("cmtrace/smsts_cb1906_osddownloadcontent_sccm-query-urls.
 const HTTPERR = corpus("httperr/httperr_logjoint_multiblock.log");
 const BITS = corpus("bits-events/bits_client_operational_evtx_dump_grep_ctf2021.txt");
 const SIMPLE = corpus("excerpts/simple_format_sms_server_log_lines.txt");
-const RUNS = { numRuns: 60 };
+const RUNS = { numRuns: 150 };
 
 /** The byte scanner's view of a buffer: records, skipped, status table. */
 function scan(buf: Buffer) {
