@@ -76,11 +76,12 @@ const MAX_TIMELINE = 600;
 
 /** Content IDs compare case-insensitively; a legacy package's content ID `ABC00123.1` matches URL `ABC00123` (§2.2). */
 export function sameContent(a: string, b: string): boolean {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  if (x === y) return true;
-  const strip = (s: string) => s.replace(/\.\d+$/, "");
-  return strip(x) === strip(y);
+  return a.toLowerCase() === b.toLowerCase() || contentIdKey(a) === contentIdKey(b);
+}
+
+/** The comparison key of a content ID: lower-cased, version suffix dropped (`ABC00123.1` → `abc00123`). */
+export function contentIdKey(id: string): string {
+  return id.toLowerCase().replace(/\.\d+$/, "");
 }
 
 export function utc(ms: number): string {
@@ -424,12 +425,10 @@ export function diagnose(given: DiagnoseInput): DiagnoseReport {
   const jobSummaries: JobSummary[] = jobs.map((j) => summarizeJob(j, bitsByJob, jobClients, jobJoins));
   // the timeline follows the packages the findings are about (a day of DP traffic would bury the job)
   const focus = [...new Set(findings.flatMap((f) => f.contentIds))];
+  const focusKeys = new Set(focus.map(contentIdKey));
   const dpFocus =
     focus.length > 0
-      ? dp.filter(
-          (r) =>
-            r.parts.contentId !== undefined && focus.some((c) => sameContent(c, r.parts.contentId ?? "")),
-        )
+      ? dp.filter((r) => r.parts.contentId !== undefined && focusKeys.has(contentIdKey(r.parts.contentId)))
       : dp;
   if (focus.length > 0 && dpFocus.length < dp.length)
     notes.push(
