@@ -106,3 +106,41 @@ test("HTTPERR line (AppOffline) is read back by the HTTPERR reader (§4.5)", () 
   assert.equal(r.records[0].reason, "AppOffline");
   assert.equal(r.records[0].status, 503);
 });
+
+test("daily rollover at UTC midnight: a new u_ex file, each with its header block; buffered until flush", async () => {
+  const { mkdtempSync, readdirSync, readFileSync, existsSync } = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const { IisLogs } = await import("../../src/lab/iis-log.js");
+  const dir = mkdtempSync(path.join(os.tmpdir(), "dpd-w3c-roll-"));
+  const logs = new IisLogs(dir);
+  const entry = (t: number) => ({
+    time: new Date(t),
+    serverIp: "127.0.0.1",
+    method: "HEAD",
+    uriStem: "/SMS_DP_SMSPKGE$/ABC00123/blah/file.ldf",
+    port: 80,
+    clientIp: "127.0.0.1",
+    status: 404,
+    substatus: 7,
+    win32Status: 0,
+    timeTakenMs: 1,
+  });
+  logs.writeW3C(entry(Date.UTC(2024, 2, 5, 23, 59, 59)));
+  logs.writeW3C(entry(Date.UTC(2024, 2, 6, 0, 0, 1)));
+  assert.equal(
+    existsSync(path.join(dir, "W3SVC1", "u_ex240305.log")),
+    false,
+    "buffered, not written per request",
+  );
+  logs.flush();
+  assert.deepEqual(readdirSync(path.join(dir, "W3SVC1")).sort(), ["u_ex240305.log", "u_ex240306.log"]);
+  for (const [f, date] of [
+    ["u_ex240305.log", "2024-03-05 23:59:59"],
+    ["u_ex240306.log", "2024-03-06 00:00:01"],
+  ]) {
+    const text = readFileSync(path.join(dir, "W3SVC1", f), "utf8");
+    assert.match(text, new RegExp(`^#Software: .*\\r\\n#Version: 1\\.0\\r\\n#Date: ${date}\\r\\n#Fields: `));
+    assert.equal(parseW3C(text, f).records.length, 1);
+  }
+});
