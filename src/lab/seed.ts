@@ -56,12 +56,29 @@ function profileCopy(dest: string): string {
     try {
       copyFileSync(src, dest);
       chmodSync(dest, 0o644); // the installed profile may be read-only; the emulator's copy is ours to fix
+      declareDpVdir(dest);
       return dest;
     } catch {
       // next depth (tsx vs built layout)
     }
   }
   throw new Error("embedded aspnet profile not found");
+}
+
+/**
+ * A ConfigMgr 2007 DP has the per-drive vdir `SMS_DP_SMSPKG<drive>$` under Default Web Site (configmgr §2.1): declare
+ * it in the emulator's copy, next to the site's root vdir, keeping the file's indentation and line ends.
+ */
+function declareDpVdir(file: string): void {
+  const text = readFileSync(file, "utf8");
+  const m =
+    /([ \t]*)<virtualDirectory path="\/" physicalPath="%SystemDrive%\\inetpub\\wwwroot" \/>(\r?\n)/.exec(
+      text,
+    );
+  if (!m) return; // profile changed shape: the fix then scopes a <location> to the path, and says so
+  const line = `${m[1]}<virtualDirectory path="/SMS_DP_SMSPKG${DRIVE}$" physicalPath="${DRIVE}:\\SMSPKG${DRIVE}$" />${m[2]}`;
+  const at = m.index + m[0].length;
+  writeFileSync(file, text.slice(0, at) + line + text.slice(at));
 }
 
 /** CMTrace time attributes for a UTC instant, written as local time with bias 0 (UTC = local + 0). */
@@ -174,7 +191,7 @@ export async function runSeed(opts: SeedOptions = {}): Promise<SeedResult> {
   };
   try {
     step(
-      `2. Emulated DP serving it at ${lab.url}/SMS_DP_SMSPKG${DRIVE}$/${PACKAGE_ID} with the aspnet profile (copy: ${configFile})`,
+      `2. Emulated DP serving it at ${lab.url}/SMS_DP_SMSPKG${DRIVE}$/${PACKAGE_ID} with the aspnet profile (copy with the vdir SMS_DP_SMSPKG${DRIVE}$ declared: ${configFile})`,
     );
     const server = () => ({ config: loadServer({ config: configFile }), siteName: "Default Web Site" });
     const probe = () =>
