@@ -628,41 +628,38 @@ export function scanRange(job: RangeJob): Partial {
         pos += n;
       }
     }
-    let carry: Buffer | undefined;
+    // The partial last line of a chunk moves to the front of the same buffer and the next read appends to it:
+    // no allocation per chunk. A line longer than the buffer grows it (once per such line).
+    let buf2 = buf;
+    let kept = 0; // bytes of a partial line at buf2[0..kept)
     let first = pos === 0;
     const endAt = job.end < 0 ? Number.POSITIVE_INFINITY : job.end;
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, pos);
-      if (n === 0) break;
-      let b = buf.subarray(0, n);
-      let base = pos;
-      if (carry) {
-        base -= carry.length;
-        b = Buffer.concat([carry, b]);
-        carry = undefined;
+      if (kept === buf2.length) {
+        const bigger = Buffer.allocUnsafe(buf2.length * 2);
+        buf2.copy(bigger, 0, 0, kept);
+        buf2 = bigger;
       }
+      const n = readSync(fd, buf2, kept, buf2.length - kept, pos);
+      if (n === 0) break;
+      const base = pos - kept;
+      const b = buf2.subarray(0, kept + n);
       pos += n;
       let s = 0;
       if (first) {
         first = false;
         if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) s = 3;
       }
-      let done = false;
       for (let nl = b.indexOf(10, s); nl !== -1; nl = b.indexOf(10, s)) {
-        if (base + s >= endAt) {
-          done = true;
-          break;
-        }
+        if (base + s >= endAt) return scanner.finish();
         scanner.line(b, s, nl);
         s = nl + 1;
       }
-      if (done || base + s >= endAt) {
-        carry = undefined;
-        return scanner.finish();
-      }
-      if (s < b.length) carry = Buffer.from(b.subarray(s));
+      if (base + s >= endAt) return scanner.finish();
+      kept = b.length - s;
+      if (kept > 0) b.copy(buf2, 0, s, b.length);
     }
-    if (carry && carry.length > 0) scanner.line(carry, 0, carry.length);
+    if (kept > 0) scanner.line(buf2, 0, kept);
     return scanner.finish();
   } finally {
     closeSync(fd);
