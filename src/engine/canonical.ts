@@ -120,6 +120,7 @@ function scan(raw: string): number {
   let segStart = 1;
   let maxSeg = 0;
   const n = raw.length;
+  if (raw.charCodeAt(1) === 46) clean = false; // "/." at the start
   for (let i = 1; i < n; i++) {
     const c = raw.charCodeAt(i);
     if (c > 47) {
@@ -135,10 +136,7 @@ function scan(raw: string): number {
       if (raw.charCodeAt(i + 1) === 46) clean = false; // "/." (maybe a dot segment)
       continue;
     }
-    if (c === 46) {
-      if (i === 1) clean = false; // "/." at the start
-      continue;
-    }
+    if (c >= 45) continue; // '-' and '.' ("/." is caught at its slash, the leading one before the loop)
     if (c <= 32 || c === 35) return i;
     if (c === 37) {
       clean = false;
