@@ -222,6 +222,68 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     return typeof c === "string" ? c : rawPath;
   };
 
+  /**
+   * NTLM (connection-based, as IIS Windows Authentication): runs after request filtering, so a refused URL is answered
+   * 404.x with cs-username "-" even without credentials (IIS pipeline: BeginRequest before AuthenticateRequest). The
+   * legs are logged as IIS does: 401.2 (anonymous), 401.1 with 2148074254 (challenge sent), then the request.
+   * Returns true when it answered the request.
+   */
+  const authenticate = (
+    x: Exchange,
+    rawPath: string,
+    query: string | undefined,
+    ntlm: NonNullable<LabOptions["ntlmUsers"]>,
+  ): boolean => {
+    const sock = x.req.socket;
+    const user = authed.get(sock);
+    if (user) x.username = user;
+    else {
+      const token = ntlmToken(x.req.headers.authorization);
+      const stem = stemOf(undefined, rawPath);
+      try {
+        if (token && token.length >= 12 && token.readUInt32LE(8) === 1) {
+          const challenge = randomBytes(8);
+          pendingChallenge.set(sock, challenge);
+          const domain = ntlm[0].domain;
+          logW3C(x, 401, 1, SEC_E_INVALID_TOKEN, stem, query);
+          sendPage(x, 401, iisErrorPage(401), {
+            "WWW-Authenticate": `NTLM ${challengeMessage(challenge, domain, Date.now()).toString("base64")}`,
+          });
+          return true;
+        }
+        if (token && token.length >= 12 && token.readUInt32LE(8) === 3) {
+          const challenge = pendingChallenge.get(sock);
+          pendingChallenge.delete(sock);
+          const auth = parseAuthenticate(token);
+          const known = ntlm.find(
+            (u) =>
+              u.user.toLowerCase() === auth.user.toLowerCase() &&
+              u.domain.toLowerCase() === auth.domain.toLowerCase(),
+          );
+          if (challenge && known && verifyNtlmV2(auth, challenge, known.password)) {
+            x.username = `${known.domain}\\${known.user}`;
+            authed.set(sock, x.username);
+          } else {
+            logW3C(x, 401, 1, 1326 /* ERROR_LOGON_FAILURE */, stem, query);
+            sendPage(x, 401, iisErrorPage(401), { "WWW-Authenticate": "NTLM" });
+            return true;
+          }
+        }
+      } catch (e) {
+        if (!(e instanceof NtlmError)) throw e;
+        logW3C(x, 400, 0, 0, stem, query);
+        sendPage(x, 400, iisErrorPage(400));
+        return true;
+      }
+      if (!x.username) {
+        logW3C(x, 401, 2, WIN32_ACCESS_DENIED, stem, query);
+        sendPage(x, 401, iisErrorPage(401), { "WWW-Authenticate": ["Negotiate", "NTLM"] });
+        return true;
+      }
+    }
+    return false;
+  };
+
   const handle = async (x: Exchange) => {
     const { rawPath, query } = splitTarget(x.target);
     if (faults.stopPool) {
@@ -232,57 +294,6 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       return;
     }
     if (faults.delayMs && faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
-
-    // Authentication runs before request filtering's verdict is logged; IIS logs the NTLM legs as 401.2 / 401.1.
-    if (ntlm) {
-      const sock = x.req.socket;
-      const user = authed.get(sock);
-      if (user) x.username = user;
-      else {
-        const token = ntlmToken(x.req.headers.authorization);
-        const stem = stemOf(undefined, rawPath);
-        try {
-          if (token && token.length >= 12 && token.readUInt32LE(8) === 1) {
-            const challenge = randomBytes(8);
-            pendingChallenge.set(sock, challenge);
-            const domain = ntlm[0].domain;
-            logW3C(x, 401, 1, SEC_E_INVALID_TOKEN, stem, query);
-            sendPage(x, 401, iisErrorPage(401), {
-              "WWW-Authenticate": `NTLM ${challengeMessage(challenge, domain, Date.now()).toString("base64")}`,
-            });
-            return;
-          }
-          if (token && token.length >= 12 && token.readUInt32LE(8) === 3) {
-            const challenge = pendingChallenge.get(sock);
-            pendingChallenge.delete(sock);
-            const auth = parseAuthenticate(token);
-            const known = ntlm.find(
-              (u) =>
-                u.user.toLowerCase() === auth.user.toLowerCase() &&
-                u.domain.toLowerCase() === auth.domain.toLowerCase(),
-            );
-            if (challenge && known && verifyNtlmV2(auth, challenge, known.password)) {
-              x.username = `${known.domain}\\${known.user}`;
-              authed.set(sock, x.username);
-            } else {
-              logW3C(x, 401, 1, 1326 /* ERROR_LOGON_FAILURE */, stem, query);
-              sendPage(x, 401, iisErrorPage(401), { "WWW-Authenticate": "NTLM" });
-              return;
-            }
-          }
-        } catch (e) {
-          if (!(e instanceof NtlmError)) throw e;
-          logW3C(x, 400, 0, 0, stem, query);
-          sendPage(x, 400, iisErrorPage(400));
-          return;
-        }
-        if (!x.username) {
-          logW3C(x, 401, 2, WIN32_ACCESS_DENIED, stem, query);
-          sendPage(x, 401, iisErrorPage(401), { "WWW-Authenticate": ["Negotiate", "NTLM"] });
-          return;
-        }
-      }
-    }
 
     // Which package file does the URL name? (routing only; the engine decides refusals)
     const canon = canonicalizePath(rawPath);
@@ -319,6 +330,9 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     // PROPFIND on the 2007 vdir is answered by WebDAV (a BITS DP "must have ... WebDAV enabled", configmgr §2.1), not by
     // the static file handler: only refusals before the handler (http.sys, configuration, request filtering) apply [INF].
     const webDavServes = servedByWebDav(x.method, verdict, parts?.form);
+    const beforeHandler =
+      verdict.layer === "httpsys" || verdict.layer === "config" || verdict.layer === "request-filtering";
+    if (!(verdict.status !== 200 && beforeHandler) && ntlm && authenticate(x, rawPath, query, ntlm)) return;
     if (verdict.status !== 200 && !webDavServes) {
       // A refusal (or a static-handler answer such as 301/403.14/404.0/405): IIS's status, its remote page.
       const extra: Record<string, string> = {};

@@ -338,12 +338,16 @@ test("NTLM: anonymous → 401.2, NTLMv2 handshake on one connection → 200 and 
     assert.equal(d.status, 200);
     const e = await raw(l.url, "GET", t, { Range: "bytes=0-0" }, agent);
     assert.equal(e.status, 206, "the connection stays authenticated");
+    // request filtering runs before authentication (IIS BeginRequest → AuthenticateRequest): no 401 for a 404.7
+    const refused = await raw(l.url, "HEAD", "/SMS_DP_SMSPKGE$/ABC00123/blah/file.ldf");
+    assert.equal(refused.status, 404);
     const recs = w3cRecords(l).parsed.records;
     assert.deepEqual(
       recs.map((r) => `${r.status}.${r.substatus}`),
-      ["401.2", "401.1", "401.1", "401.1", "200.0", "206.0"],
+      ["401.2", "401.1", "401.1", "401.1", "200.0", "206.0", "404.7"],
     );
-    assert.equal(recs.at(-1)?.username, "CONTOSO\\cmnaa");
+    assert.equal(recs.at(-2)?.username, "CONTOSO\\cmnaa");
+    assert.equal(recs.at(-1)?.username, "");
   } finally {
     agent.destroy();
     await l.close();
