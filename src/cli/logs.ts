@@ -146,7 +146,7 @@ export function renderText(r: LogsReport, top = 10): string {
         `  ${p.client.padEnd(15)} ${`${p.status}.${p.substatus}`.padEnd(7)} ${p.contentId ? `${p.contentId}/` : ""}${p.path || p.stem}  ` +
           `${p.attempts} attempts (${p.requests} requests), ${p.steady ? "every" : "about every"} ${p.intervalSeconds} s` +
           (p.steady ? "" : ` (${p.minIntervalSeconds}–${p.maxIntervalSeconds} s)`) +
-          (p.cadence ? ` = ${p.cadence}` : "") +
+          (p.cadence ? ` — ${p.cadence}` : "") +
           `  ${span(p.firstSeen, p.lastSeen)}`,
       );
     }

@@ -438,7 +438,7 @@ export class W3CScanner {
 
   private readonly methods = new Map<number, string>();
   private method(b: Buffer, a: number, z: number): string {
-    const h = fnv1a(b, a, z);
+    const h = fnv1a(b, a, z) & 0x3fffffff; // Smi key
     let m = this.methods.get(h);
     if (m === undefined) {
       m = latin1(b, a, z);

@@ -315,13 +315,19 @@ function retryOf(
   const tolerance = Math.max(0.2 * mean, 30_000);
   const steady = c.maxGap - c.minGap <= tolerance;
   const near = (x: number) => Math.abs(mean - x) <= x * 0.1;
-  const cadence = near(600_000)
-    ? "BITS MinimumRetryDelay (600 s default, §5.1)"
-    : near(3_600_000)
-      ? "DTS hourly retry (3600 s, §5.3)"
-      : near(60_000)
-        ? "about a minute"
-        : "";
+  // §5.1: 4xx except 408/409 are fatal for BITS (the job stops in ERROR); 5xx except 501/505 are transient (BITS
+  // retries every MinimumRetryDelay). A fatal status that keeps coming back is DTS/CTM retrying the job (§5.4) [INF].
+  const fatal =
+    (g.status >= 400 && g.status < 500 && g.status !== 408 && g.status !== 409) ||
+    g.status === 501 ||
+    g.status === 505;
+  const cadence = near(3_600_000)
+    ? "the DTS hourly retry (3600 s, §5.3)"
+    : fatal
+      ? `HTTP ${g.status} is fatal for BITS, so DTS/CTM re-submits the job (§5.4) [INF]`
+      : near(600_000)
+        ? "BITS MinimumRetryDelay (600 s default, §5.1)"
+        : "BITS retrying a transient error (§5.1)";
   return {
     client: c.ip,
     contentId: g.contentId,

@@ -92,7 +92,7 @@ describe("dpdoctor logs", () => {
       ["10.1.2.33", 4, true],
     );
     assert.ok(Math.abs(j.retries[0].intervalSeconds - 600) <= 2);
-    assert.match(j.retries[0].cadence, /MinimumRetryDelay/);
+    assert.match(j.retries[0].cadence, /fatal for BITS, so DTS\/CTM re-submits the job/);
     assert.deepEqual(j.timeRange, { first: "2010-06-21T14:02:11.000Z", last: "2010-06-21T14:40:00.000Z" });
     assert.ok(
       j.byKind.some(
