@@ -247,7 +247,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
           const domain = ntlm[0].domain;
           logW3C(x, 401, 1, SEC_E_INVALID_TOKEN, stem, query);
           sendPage(x, 401, iisErrorPage(401), {
-            "WWW-Authenticate": `NTLM ${challengeMessage(challenge, domain, Date.now()).toString("base64")}`,
+            "WWW-Authenticate": `${/^\s*Negotiate\b/i.test(String(x.req.headers.authorization)) ? "Negotiate" : "NTLM"} ${challengeMessage(challenge, domain, Date.now()).toString("base64")}`,
           });
           return true;
         }

@@ -9,6 +9,7 @@ import {
   authenticateMessage,
   type Credentials,
   negotiateMessage,
+  ntlmScheme,
   ntlmToken,
   offersNtlm,
   parseChallenge,
@@ -136,13 +137,19 @@ export class Connection {
     let legs = 1;
     if (r.status !== 401 || !this.cred || !offersNtlm(r.headers["www-authenticate"])) return { ...r, legs };
     // MS-NLMP over HTTP: NEGOTIATE → 401 + CHALLENGE → AUTHENTICATE, on the same connection.
-    const t1 = `NTLM ${negotiateMessage().toString("base64")}`;
+    const scheme = ntlmScheme(r.headers["www-authenticate"]) ?? "NTLM";
+    const t1 = `${scheme} ${negotiateMessage().toString("base64")}`;
     r = await this.once(method, target, { ...headers, Authorization: t1 }, { ...opts, onData: undefined });
     legs++;
     const token = ntlmToken(r.headers["www-authenticate"]);
     if (r.status !== 401 || !token) return { ...r, legs };
     const t3 = authenticateMessage(parseChallenge(token), this.cred);
-    r = await this.once(method, target, { ...headers, Authorization: `NTLM ${t3.toString("base64")}` }, opts);
+    r = await this.once(
+      method,
+      target,
+      { ...headers, Authorization: `${scheme} ${t3.toString("base64")}` },
+      opts,
+    );
     legs++;
     return { ...r, legs };
   }

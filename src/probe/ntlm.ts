@@ -308,10 +308,22 @@ export function ntlmToken(headerValue: string | string[] | undefined): Buffer | 
   const values = Array.isArray(headerValue) ? headerValue : headerValue ? [headerValue] : [];
   for (const v of values) {
     for (const part of v.split(",")) {
-      const m = /^\s*NTLM\s+([A-Za-z0-9+/=]+)\s*$/i.exec(part);
-      if (m) return Buffer.from(m[1], "base64");
+      // "Negotiate <token>" carries a raw NTLMSSP token when Kerberos is not used (IIS accepts and sends both)
+      const m = /^\s*(?:NTLM|Negotiate)\s+([A-Za-z0-9+/=]+)\s*$/i.exec(part);
+      if (!m) continue;
+      const token = Buffer.from(m[1], "base64");
+      if (token.subarray(0, 8).equals(SIGNATURE)) return token;
     }
   }
+  return undefined;
+}
+
+/** The scheme to answer with: NTLM when offered, else Negotiate (carrying NTLMSSP), else undefined. */
+export function ntlmScheme(headerValue: string | string[] | undefined): "NTLM" | "Negotiate" | undefined {
+  const values = Array.isArray(headerValue) ? headerValue : headerValue ? [headerValue] : [];
+  const parts = values.flatMap((v) => v.split(",")).map((p) => p.trim());
+  if (parts.some((p) => /^NTLM\b/i.test(p))) return "NTLM";
+  if (parts.some((p) => /^Negotiate\b/i.test(p))) return "Negotiate";
   return undefined;
 }
 

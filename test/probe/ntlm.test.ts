@@ -8,6 +8,7 @@ import {
   md4,
   NtlmError,
   negotiateMessage,
+  ntlmScheme,
   ntlmToken,
   ntlmv2Blob,
   ntlmv2Response,
@@ -82,6 +83,15 @@ test("negotiate message is NTLMSSP type 1", () => {
 test("header parsing: NTLM token, user forms", () => {
   assert.deepEqual(ntlmToken("NTLM TlRMTVNTUAA="), Buffer.from("NTLMSSP\0", "latin1"));
   assert.equal(ntlmToken(["Negotiate", "NTLM"]), undefined);
+  assert.deepEqual(
+    ntlmToken("Negotiate TlRMTVNTUAA="),
+    Buffer.from("NTLMSSP\0", "latin1"),
+    "NTLMSSP inside Negotiate",
+  );
+  assert.equal(ntlmToken("Negotiate YIIBhw=="), undefined, "a Kerberos/SPNEGO token is not NTLM");
+  assert.equal(ntlmScheme(["Negotiate", "NTLM"]), "NTLM");
+  assert.equal(ntlmScheme("Negotiate"), "Negotiate");
+  assert.equal(ntlmScheme("Basic realm=x"), undefined);
   assert.deepEqual(splitUser("CONTOSO\\cm"), { domain: "CONTOSO", user: "cm" });
   assert.deepEqual(splitUser("cm@contoso.com"), { domain: "contoso.com", user: "cm" });
   assert.deepEqual(splitUser("cm"), { domain: "", user: "cm" });
