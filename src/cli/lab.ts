@@ -41,7 +41,8 @@ function int(flag: string, v: string, min: number, max: number): number {
 /** `--fail 500 PATH [--fail 503 PATH2]` (pairs). */
 export function parseFail(values: string[] | undefined): LabFaults["fail"] {
   if (!values || values.length === 0) return undefined;
-  if (values.length % 2 !== 0) throw new UsageError("--fail takes pairs: --fail 500|503 PATH (give the package folder before --fail)");
+  if (values.length % 2 !== 0)
+    throw new UsageError("--fail takes pairs: --fail 500|503 PATH (give the package folder before --fail)");
   const out: NonNullable<LabFaults["fail"]> = [];
   for (let i = 0; i < values.length; i += 2) {
     const status = values[i];
