@@ -196,7 +196,7 @@ export function register(program: Command): void {
       "--since <time>",
       "only records at or after this UTC time (2024-05-01, '2024-05-01 14:00', ISO 8601)",
     )
-    .option("--until <time>", "only records at or before this UTC time")
+    .option("--until <time>", "only records at or before this UTC time (a bare date includes that whole day)")
     .option("--content <id>", "only requests for this content/package ID (case-insensitive)")
     .option("--client <ip>", "only requests from this client IP")
     .option(
@@ -236,7 +236,11 @@ export function register(program: Command): void {
         return;
       }
       const since = o.since !== undefined ? parseWhen(o.since, "--since") : undefined;
-      const until = o.until !== undefined ? parseWhen(o.until, "--until") : undefined;
+      // A bare date in --until means the whole day (through 23:59:59.999 UTC).
+      const until =
+        o.until !== undefined
+          ? parseWhen(o.until, "--until") + (/^\d{4}-\d{2}-\d{2}$/.test(o.until.trim()) ? 86_399_999 : 0)
+          : undefined;
       if (since !== undefined && until !== undefined && since > until)
         throw new UsageError("--since is after --until");
       const report = await summarizeLogs(paths, {

@@ -118,6 +118,10 @@ describe("dpdoctor logs", () => {
         .stdout,
     );
     assert.deepEqual([a.records, a.filtered], [2, 5]);
+    const day = JSON.parse(
+      runCli(["logs", "--json", "--since", "2010-06-21", "--until", "2010-06-21", seedFile]).stdout,
+    );
+    assert.deepEqual([day.records, day.filtered], [7, 0]); // a bare --until date includes the whole day
     const b = JSON.parse(runCli(["logs", "--json", "--content", "abc00123", seedFile]).stdout);
     assert.equal(b.records, 6);
     const c = JSON.parse(runCli(["logs", "--json", "--client", "10.1.2.40", seedFile]).stdout);
