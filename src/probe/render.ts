@@ -51,6 +51,11 @@ export function renderSummary(r: ProbeResult): string {
   return out;
 }
 
+/**
+ * `probe --json`. Files sit under `packages[0].files[]` with `forms.<form>.{url, method, verdict, reasons}` exactly as in
+ * `check --json`, so `dpdoctor fix --from probe.json` plans the fix for what the DP refused (`verdict` is the engine's
+ * prediction, present with --config/--profile; `observed` is what the server answered).
+ */
 export function probeJson(r: ProbeResult) {
   return {
     tool: "dpdoctor",
@@ -64,27 +69,35 @@ export function probeJson(r: ProbeResult) {
         ? { verdict: verdictJson(r.listing.predicted), reasons: r.listing.predicted.reasons.map(reasonJson) }
         : undefined,
     },
-    files: r.files.map((f) => ({
-      path: f.path,
-      forms: {
-        [f.form]: {
-          url: f.url,
-          method: f.method,
-          outcome: f.outcome,
-          status: f.status ?? null,
-          hresult: f.hresult ?? null,
-          message: f.message,
-          timeMs: f.timeMs,
-          attempts: f.attempts,
-          requests: f.requests,
-          size: f.size,
-          verdict: f.predicted ? verdictJson(f.predicted) : undefined,
-          reasons: f.predicted ? f.predicted.reasons.map(reasonJson) : undefined,
-          disagreement: f.disagreement,
-          downloaded: f.downloaded,
-        },
+    packages: [
+      {
+        id: r.contentId,
+        contentId: r.contentId,
+        files: r.files.map((f) => ({
+          path: f.path,
+          forms: {
+            [f.form]: {
+              url: f.url,
+              method: f.method,
+              observed: {
+                outcome: f.outcome,
+                status: f.status ?? null,
+                hresult: f.hresult ?? null,
+                message: f.message,
+                timeMs: f.timeMs,
+                attempts: f.attempts,
+                requests: f.requests,
+                size: f.size,
+              },
+              verdict: f.predicted ? verdictJson(f.predicted) : undefined,
+              reasons: f.predicted ? f.predicted.reasons.map(reasonJson) : undefined,
+              disagreement: f.disagreement,
+              downloaded: f.downloaded,
+            },
+          },
+        })),
       },
-    })),
+    ],
     summary: r.summary,
     notes: r.notes,
   };

@@ -70,9 +70,10 @@ test("probe --json (client form): per-file forms.client, exit 0 when every file 
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.equal(j.command, "probe");
-  assert.equal(j.files.length, Object.keys(pkg.files).length);
-  for (const f of j.files) {
-    assert.equal(f.forms.client.outcome, "ok", f.path);
+  const files = j.packages[0].files;
+  assert.equal(files.length, Object.keys(pkg.files).length);
+  for (const f of files) {
+    assert.equal(f.forms.client.observed.outcome, "ok", f.path);
     assert.match(f.forms.client.url, /\/SMS_DP_SMSPKG\$\/ABC00123\/sccm\?\//);
   }
 });
@@ -100,4 +101,36 @@ test("probe usage errors exit 2; the password is never taken from the command li
   ]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /DPD_UNSET_VAR/);
+});
+
+test("probe --json feeds fix --from: the scoped fix for what the DP refused", async () => {
+  const { copyFileSync, chmodSync, writeFileSync } = await import("node:fs");
+  const r = await runAsync(
+    [
+      "probe",
+      lab.url,
+      "--content",
+      "ABC00123",
+      "--form",
+      "direct2007",
+      "--drive",
+      "E",
+      "--profile",
+      "aspnet",
+      "--json",
+      "--user",
+      "CONTOSO\\cm",
+    ],
+    { DPDOCTOR_PASSWORD: "pw" },
+  );
+  assert.equal(r.code, 1, r.stderr);
+  const findings = path.join(pkg.dir, "probe.json");
+  writeFileSync(findings, r.stdout);
+  const config = path.join(pkg.dir, "applicationHost.config");
+  copyFileSync(path.join(root, "profiles", "aspnet", "applicationHost.config"), config);
+  chmodSync(config, 0o644);
+  const fix = runCli(["fix", "--from", findings, "--config", config, "--format", "appcmd"]);
+  assert.equal(fix.code, 0, fix.stderr + fix.stdout);
+  assert.match(fix.stdout, /fileExtensions\.\[fileExtension='\.ldf'\]/);
+  assert.match(fix.stdout, /hiddenSegments\.\[segment='bin'\]/);
 });
