@@ -357,44 +357,51 @@ export function groupKeyOf(stem: string, query: string, status: number, substatu
  * (a Map with 53-bit number keys boxes every key). Capacity is fixed; `insert` refuses when half full.
  */
 export class HashSlots {
-  private readonly k1: Uint32Array;
-  private readonly k2: Uint32Array;
-  private readonly val: Int32Array;
+  /** Slot i = [k1, k2, value + 1, unused] at 4*i: one cache line per probe (value 0 = empty). */
+  private readonly t: Int32Array;
   private readonly mask: number;
   size = 0;
   constructor(readonly capacity: number) {
     let n = 16;
     while (n < capacity * 2) n *= 2;
-    this.k1 = new Uint32Array(n);
-    this.k2 = new Uint32Array(n);
-    this.val = new Int32Array(n).fill(-1);
+    this.t = new Int32Array(n * 4);
     this.mask = n - 1;
   }
   /** Value for (h1, h2), or -1. */
   get(h1: number, h2: number): number {
-    let i = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask;
+    const t = this.t;
+    const a = h1 | 0;
+    const b = h2 | 0;
+    let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
     for (;;) {
-      const v = this.val[i];
-      if (v < 0) return -1;
-      if (this.k1[i] === h1 >>> 0 && this.k2[i] === h2 >>> 0) return v;
+      const o = i << 2;
+      const v = t[o + 2];
+      if (v === 0) return -1;
+      if (t[o] === a && t[o + 1] === b) return v - 1;
       i = (i + 1) & this.mask;
     }
   }
-  /** Stores (h1, h2) → v; false when the table is full (the caller counts the overflow). */
+  /** Stores (h1, h2) → v (v ≥ 0); false when the table is full (the caller counts the overflow). */
   set(h1: number, h2: number, v: number): boolean {
     if (this.size >= this.capacity) return false;
-    let i = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask;
-    while (this.val[i] >= 0) {
-      if (this.k1[i] === h1 >>> 0 && this.k2[i] === h2 >>> 0) {
-        this.val[i] = v;
+    const t = this.t;
+    const a = h1 | 0;
+    const b = h2 | 0;
+    let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const o = i << 2;
+      if (t[o + 2] === 0) {
+        t[o] = a;
+        t[o + 1] = b;
+        t[o + 2] = v + 1;
+        this.size++;
+        return true;
+      }
+      if (t[o] === a && t[o + 1] === b) {
+        t[o + 2] = v + 1;
         return true;
       }
       i = (i + 1) & this.mask;
     }
-    this.k1[i] = h1;
-    this.k2[i] = h2;
-    this.val[i] = v;
-    this.size++;
-    return true;
   }
 }
