@@ -1,9 +1,9 @@
 /** `dpdoctor logs` end to end: text and --json contract, filters, exit codes, --strict, bad input, workers. */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { runCli } from "../helpers/cli.js";
@@ -11,6 +11,7 @@ import { runCli } from "../helpers/cli.js";
 const corpus = fileURLToPath(new URL("../../../shared/corpus/logs/", import.meta.url));
 const dir = path.join(tmpdir(), `dpdoctor-cli-logs-${process.pid}`);
 mkdirSync(dir, { recursive: true });
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 const FIELDS =
   "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken";

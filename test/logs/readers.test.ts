@@ -1,9 +1,9 @@
 /** Readers on hand-written inputs: the seed line, URL forms and agents (§7.1, §2.4), BITS export shapes (§4.6), detection. */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { describeStatus } from "../../src/iis/status.js";
 import {
@@ -247,6 +247,7 @@ describe("BITS event exports (§4.6)", () => {
 describe("detection from content, files and folders", () => {
   const dir = path.join(tmpdir(), `dpdoctor-logs-${process.pid}`, "W3SVC1");
   mkdirSync(dir, { recursive: true });
+  after(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
 
   it("a binary .evtx is recognised and answered with the export command", () => {
     const f = path.join(dir, "bits.evtx");

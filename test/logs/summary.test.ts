@@ -1,14 +1,15 @@
 /** summarizeLogs: byte ranges (split at line boundaries, #Fields carried into each range) merge to the one-piece result. */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import fc from "fast-check";
 import { summarizeLogs } from "../../src/logs/summary.js";
 
 const dir = path.join(tmpdir(), `dpdoctor-summary-${process.pid}`);
 mkdirSync(dir, { recursive: true });
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 const F1 =
   "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken";
