@@ -136,6 +136,7 @@ export function register(program: Command): void {
         process.stdout.write(
           `  package ${p.packageId} (content ID ${p.contentId}): ${server.url}/SMS_DP_SMSPKG$/${p.contentId}/sccm?/…  ${server.url}/SMS_DP_SMSPKG<any drive letter>$/${p.packageId}/…\n`,
         );
+      for (const w of server.warnings) process.stdout.write(`  note: ${w}\n`);
       process.stdout.write(`  logs: ${server.w3cDir}  ${server.httpErrDir}\n`);
       for (const n of server.inferences) process.stdout.write(`  assumption: ${n}\n`);
       process.stdout.write("  Ctrl+C to stop\n");

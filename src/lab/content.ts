@@ -48,6 +48,9 @@ export interface ServedPackage {
   list(depth: number): ContentEntry[];
 }
 
+/** Package ID shape (3 site-code characters + 5 hex digits, e.g. ABC00123), as check/source.ts reads it. */
+const PACKAGE_ID = /^[A-Z0-9]{3}[0-9A-F]{5}$/i;
+
 /** Why a single path name is refused (undefined = acceptable). */
 export function unsafeName(name: string): string | undefined {
   if (name === "" || name === "." || name === "..") return `"${name}" is not a file name`;
@@ -265,8 +268,26 @@ export function openContent(
   opts: { packageId?: string; contentId?: string } = {},
 ): ContentStoreInfo {
   const detected = detectInput(root);
-  if (detected.kind === "folder")
+  if (detected.kind === "folder") {
+    // A ConfigMgr 2007 package share (`<drive>:\SMSPKG<drive>$` holding `<PackageID>\…`, configmgr §2.1, §3.4):
+    // every sub-folder named like a package ID is served as its own package.
+    const name = path.basename(path.resolve(root));
+    if (!opts.packageId && !PACKAGE_ID.test(name)) {
+      const subs = readdirSync(root, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && PACKAGE_ID.test(e.name))
+        .map((e) => e.name)
+        .sort();
+      if (subs.length > 0)
+        return {
+          kind: "folder",
+          packages: subs.map((id) => folderServed(path.join(root, id), id)),
+          warnings: [
+            `${root}: served as a package share: ${subs.length} package folder(s) (${subs.slice(0, 5).join(", ")}${subs.length > 5 ? ", …" : ""})`,
+          ],
+        };
+    }
     return { kind: "folder", packages: [folderServed(root, opts.packageId, opts.contentId)], warnings: [] };
+  }
   const { packages, warnings } = libraryPackages(
     { root, pkgLib: detected.pkgLib as string, dataLib: detected.dataLib as string },
     opts.packageId ? [opts.packageId] : [],

@@ -80,6 +80,8 @@ export interface Lab {
   w3cDir: string;
   httpErrDir: string;
   packages: readonly ServedPackage[];
+  /** What opening the content said (package share detected, unreadable INIs…). */
+  warnings: readonly string[];
   /** Assumptions the emulator makes (spec inferences), for output. */
   inferences: readonly string[];
   /** Change the faults of a running lab. */
@@ -650,6 +652,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     w3cDir: logs.w3cDir,
     httpErrDir: logs.httpErrDir,
     packages: content.packages,
+    warnings: content.warnings,
     inferences: LAB_INFERENCES,
     setFaults(f) {
       faults = { ...f };

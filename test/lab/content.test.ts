@@ -68,3 +68,28 @@ test("lookup compares names case-insensitively when no exact match exists (NTFS)
     .map((e) => e.rel);
   assert.deepEqual(all.sort(), Object.keys(pkg.files).sort());
 });
+
+test("a 2007 package share (SMSPKGE$ holding <PackageID> folders) serves each package", async () => {
+  const { mkdirSync, writeFileSync } = await import("node:fs");
+  const path = await import("node:path");
+  const { openContent, findPackage } = await import("../../src/lab/content.js");
+  const pkg = seedPackage();
+  const share = path.join(pkg.dir, "SMSPKGE$");
+  mkdirSync(path.join(share, "ABC00124"), { recursive: true });
+  mkdirSync(path.join(share, "ABC00125", "x"), { recursive: true });
+  mkdirSync(path.join(share, "notapackage"), { recursive: true });
+  writeFileSync(path.join(share, "ABC00124", "a.msi"), "a");
+  writeFileSync(path.join(share, "ABC00125", "x", "b.msi"), "b");
+  const c = openContent(share);
+  assert.deepEqual(
+    c.packages.map((p) => p.packageId),
+    ["ABC00124", "ABC00125"],
+  );
+  assert.match(c.warnings[0], /package share: 2 package folder/);
+  assert.equal(findPackage(c.packages, "abc00125")?.lookup(["x", "b.msi"]).kind, "found");
+  assert.equal(
+    openContent(share, { packageId: "SHARE001" }).packages.length,
+    1,
+    "--package-id serves the folder as one",
+  );
+});
