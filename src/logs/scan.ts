@@ -55,8 +55,6 @@ interface Plan {
 }
 
 const MAXF = 128;
-/** Offsets of the digits in "HH:MM:SS". */
-const TIME_DIGITS = new Int32Array([0, 1, 3, 4, 6, 7]);
 const latin1 = (b: Buffer, s: number, e: number) => b.toString("latin1", s, e);
 const utf8 = (b: Buffer, s: number, e: number) => b.toString("utf8", s, e);
 
@@ -482,7 +480,8 @@ export class W3CScanner {
     // HH:MM:SS(.fff)
     const len = te - ts;
     if (len < 8 || b[ts + 2] !== 58 || b[ts + 5] !== 58) return Number.NaN;
-    for (const k of TIME_DIGITS) {
+    for (let k = 0; k < 8; k++) {
+      if (k === 2 || k === 5) continue;
       const d = b[ts + k] - 48;
       if (d < 0 || d > 9) return Number.NaN;
     }
