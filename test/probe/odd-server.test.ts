@@ -8,11 +8,34 @@ import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { runProbe } from "../../src/probe/probe.js";
 
+/** configmgr §5.1 [S50]: 4xx fatal except 408/409; 5xx transient except 501/505; 3xx transient except 300–305, 307. */
+const STATUS_RULES: [number, "fatal" | "transient"][] = [
+  [400, "fatal"],
+  [401, "fatal"],
+  [403, "fatal"],
+  [404, "fatal"],
+  [407, "fatal"],
+  [408, "transient"],
+  [409, "transient"],
+  [416, "fatal"],
+  [500, "transient"],
+  [501, "fatal"],
+  [502, "transient"],
+  [503, "transient"],
+  [504, "transient"],
+  [505, "fatal"],
+  [302, "fatal"],
+  [306, "transient"],
+  [307, "fatal"],
+  [308, "transient"],
+];
+
 const LISTING = `<?xml version="1.0" encoding="utf-8" ?><D:multistatus xmlns:D="DAV:">
 <D:response><D:href>http://dp/SMS_DP_SMSPKG$/sccm?/ODD00001/</D:href><D:propstat><D:prop><D:iscollection>1</D:iscollection></D:prop></D:propstat></D:response>
 <D:response><D:href>http://dp/SMS_DP_SMSPKG$/ODD00001/sccm?/nosize.bin</D:href></D:response>
 <D:response><D:href>http://dp/SMS_DP_SMSPKG$/ODD00001/sccm?/badrange.bin</D:href></D:response>
 <D:response><D:href>http://dp/SMS_DP_SMSPKG$/ODD00001/sccm?/gone.bin</D:href></D:response>
+${STATUS_RULES.map(([code]) => `<D:response><D:href>http://dp/SMS_DP_SMSPKG$/ODD00001/sccm?/s${code}.bin</D:href></D:response>`).join("")}
 </D:multistatus>`;
 
 let server: http.Server;
@@ -46,7 +69,8 @@ before(async () => {
       res.end(Buffer.alloc(1000));
       return;
     }
-    res.writeHead(410, { "Content-Length": 0 });
+    const code = /\/s(\d{3})\.bin$/.exec(url);
+    res.writeHead(code ? Number(code[1]) : 410, { "Content-Length": 0 });
     res.end();
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -71,4 +95,15 @@ test("a malformed listing is reported with its position; no file is probed", asy
   const r = await runProbe({ origin, contentId: "BROKEN" });
   assert.match(r.listing.error ?? "", /not well-formed XML.*line 1/);
   assert.equal(r.files.length, 0);
+});
+
+test("BITS retry rules per status (§5.1): fatal statuses are tried once, transient ones --retries times", async () => {
+  const r = await runProbe({ origin, contentId: "ODD00001", retries: 1, retryDelayMs: 0 });
+  for (const [code, kind] of STATUS_RULES) {
+    const f = r.files.find((x) => x.path === `s${code}.bin`);
+    assert.ok(f, String(code));
+    assert.equal(f.outcome, kind, `${code}`);
+    assert.equal(f.attempts, kind === "fatal" ? 1 : 2, `${code}`);
+    assert.equal(f.hresult, `0x${(0x80190000 + code).toString(16).toUpperCase()}`);
+  }
 });
