@@ -119,6 +119,18 @@ export function renderText(r: LogsReport, top = 10): string {
     for (const [cause, entries] of byCause) {
       const n = entries.reduce((a, e) => a + e.count, 0);
       out.push(`  ${cause}  ${entries[0].meaning} — ${fmt(n)} request${n === 1 ? "" : "s"}`);
+      const summary = r.causes.find(
+        (c) =>
+          (c.reason ?? `${c.status}.${c.substatus}`) ===
+          (entries[0].reason ?? `${entries[0].status}.${entries[0].substatus}`),
+      );
+      if (summary?.extensions?.length)
+        out.push(
+          `    extensions refused: ${summary.extensions
+            .slice(0, top)
+            .map((x) => `${x.extension || "(none)"} ×${fmt(x.count)}`)
+            .join(", ")}`,
+        );
       const byContent = new Map<string, RefusedEntry[]>();
       for (const e of entries) byContent.set(e.contentId, [...(byContent.get(e.contentId) ?? []), e]);
       const contents = [...byContent].sort(

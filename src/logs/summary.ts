@@ -91,6 +91,20 @@ export interface RefusedEntry {
   lastSeen: string;
 }
 
+/** One row per refusal cause (status.substatus, or HTTP.sys s-reason). */
+export interface CauseSummary {
+  status: number;
+  substatus: number;
+  reason?: string;
+  meaning: string;
+  layer: string;
+  requests: number;
+  urls: number;
+  contentIds: number;
+  /** 404.7 (fileExtensions, iis-request-filtering §6.10): the file extensions of the refused paths, by requests. */
+  extensions?: { extension: string; count: number }[];
+}
+
 export interface LogsReport {
   files: FileSummary[];
   records: number;
@@ -103,6 +117,7 @@ export interface LogsReport {
   byAgent: { agent: string; count: number }[];
   byReason: { reason: string; count: number; meaning: string }[];
   refused: RefusedEntry[];
+  causes: CauseSummary[];
   retries: RetryPattern[];
   topFailingClients: { client: string; failures: number; firstSeen: string; lastSeen: string }[];
   overflow: { refusedGroups: number; groupClients: number; failingClients: number };
@@ -582,6 +597,7 @@ export function buildReport(files: FileSummary[], p: Partial): LogsReport {
       a.path.localeCompare(b.path) ||
       a.stem.localeCompare(b.stem),
   );
+  const causes = summarizeCauses(refused);
   retries.sort(
     (a, b) =>
       Number(b.steady) - Number(a.steady) || b.attempts - a.attempts || a.client.localeCompare(b.client),
@@ -608,6 +624,7 @@ export function buildReport(files: FileSummary[], p: Partial): LogsReport {
     byAgent,
     byReason,
     refused,
+    causes,
     retries,
     topFailingClients,
     overflow: {
@@ -617,4 +634,50 @@ export function buildReport(files: FileSummary[], p: Partial): LogsReport {
     },
     notes,
   };
+}
+
+/** The extension IIS request filtering checks (§6.10): from the last '.' of the last segment; "" when none. */
+export function fileExtension(p: string): string {
+  const last = p.slice(p.lastIndexOf("/") + 1);
+  const dot = last.lastIndexOf(".");
+  return dot > 0 || (dot === 0 && last.length > 1) ? last.slice(dot).toLowerCase() : "";
+}
+
+function summarizeCauses(refused: RefusedEntry[]): CauseSummary[] {
+  const by = new Map<string, { c: CauseSummary; ids: Set<string>; ext: Map<string, number> }>();
+  for (const e of refused) {
+    const key = e.reason !== undefined ? `r:${e.reason}` : `${e.status}.${e.substatus}`;
+    let x = by.get(key);
+    if (!x) {
+      const c: CauseSummary = {
+        status: e.status,
+        substatus: e.substatus,
+        meaning: e.meaning,
+        layer: e.layer,
+        requests: 0,
+        urls: 0,
+        contentIds: 0,
+      };
+      if (e.reason !== undefined) c.reason = e.reason;
+      x = { c, ids: new Set(), ext: new Map() };
+      by.set(key, x);
+    }
+    x.c.requests += e.count;
+    x.c.urls++;
+    if (e.contentId) x.ids.add(e.contentId.toLowerCase());
+    if (e.status === 404 && e.substatus === 7) {
+      const ext = fileExtension(e.path || e.stem);
+      x.ext.set(ext, (x.ext.get(ext) ?? 0) + e.count);
+    }
+  }
+  return [...by.values()]
+    .map(({ c, ids, ext }) => {
+      c.contentIds = ids.size;
+      if (ext.size)
+        c.extensions = [...ext]
+          .map(([extension, count]) => ({ extension, count }))
+          .sort((a, b) => b.count - a.count || a.extension.localeCompare(b.extension));
+      return c;
+    })
+    .sort((a, b) => b.requests - a.requests);
 }

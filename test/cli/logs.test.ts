@@ -102,6 +102,18 @@ describe("dpdoctor logs", () => {
       ),
     );
     assert.equal(j.topFailingClients[0].client, "10.1.2.33");
+    assert.deepEqual(j.causes, [
+      {
+        status: 404,
+        substatus: 7,
+        meaning: s.meaning,
+        layer: "request-filtering",
+        requests: 4,
+        urls: 1,
+        contentIds: 1,
+        extensions: [{ extension: ".ldf", count: 4 }],
+      },
+    ]);
   });
 
   it("text report names the cause, the content ID, the path and the retry cadence", () => {
