@@ -139,7 +139,8 @@ function transportHresult(e: unknown): { hr: number; text: string } {
   if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EHOSTUNREACH")
     return { hr: BG_E.CANNOT_CONNECT, text: `cannot connect (${code})` };
   if (code === "ETIMEDOUT") return { hr: BG_E.TIMEOUT, text: "timed out" };
-  if (code === "ABORT_ERR") return { hr: BG_E.TIMEOUT, text: "stopped by the total time limit (--total-timeout)" };
+  if (code === "ABORT_ERR")
+    return { hr: BG_E.TIMEOUT, text: "stopped by the total time limit (--total-timeout)" };
   if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code))
     return { hr: BG_E.SECURE_FAILURE, text: `TLS failure (${code}): ${msg}` };
   return { hr: BG_E.CONNECTION_ERROR, text: `connection error (${code ?? msg})` };
