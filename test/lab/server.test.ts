@@ -507,3 +507,33 @@ test("SMS_DP_SMSSIG$/<ContentID>.tar is served from --sig-dir (ranges included);
     "no --sig-dir: 404",
   );
 });
+
+test("PROPFIND body has the real DP's shape (corpus smsts_cb1906 listing): same props per file and folder, same href forms", async () => {
+  const corpus = readFileSync(
+    new URL(
+      "../../../shared/corpus/logs/cmtrace/smsts_cb1906_propfind_dav_listing_and_hash.log",
+      import.meta.url,
+    ),
+    "utf8",
+  );
+  const real = /<!\[CDATA\[(<\?xml[\s\S]*?<\/D:multistatus>)\]\]>/.exec(corpus)?.[1] ?? "";
+  assert.ok(real.length > 0);
+  const ours = (
+    await raw(lab.url, "PROPFIND", "/SMS_DP_SMSPKG$/ABC00123", { Depth: "infinity", Host: "dp01" })
+  ).body.toString();
+  /** The prop element names of the first file response and of the first nested folder response. */
+  const shape = (xml: string) => {
+    const responses = [...xml.matchAll(/<D:response>([\s\S]*?)<\/D:response>/g)].map((m) => m[1]);
+    const props = (r: string) =>
+      [...(/<D:prop>([\s\S]*)<\/D:prop>/.exec(r)?.[1] ?? "").matchAll(/<D:([a-z]+)/g)]
+        .map((m) => m[1])
+        .sort()
+        .join(",");
+    const file = responses.find((r) => r.includes("<D:iscollection>0"));
+    const folder = responses.slice(1).find((r) => r.includes("<D:iscollection>1"));
+    return { root: props(responses[0]), file: props(file ?? ""), folder: props(folder ?? "") };
+  };
+  assert.deepEqual(shape(ours), shape(real));
+  assert.match(real, /<D:href>http:\/\/[^/]+\/SMS_DP_SMSPKG\$\/sccm\?\/MAX00003\/<\/D:href>/);
+  assert.match(ours, /<D:href>http:\/\/dp01\/SMS_DP_SMSPKG\$\/sccm\?\/ABC00123\/<\/D:href>/);
+});
