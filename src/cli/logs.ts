@@ -75,8 +75,11 @@ export function renderText(r: LogsReport, top = 10): string {
       (r.timeRange ? `\n  time range (UTC): ${span(r.timeRange.first, r.timeRange.last)}` : ""),
   );
   out.push("", "Files");
-  const shown = r.files.filter((f) => f.records > 0 || f.skipped > 0 || f.message);
-  for (const f of shown.slice(0, Math.max(top, 20))) {
+  // Files that are not logs (docs excerpts, notes) are summarised in one line instead of one each.
+  const isUnknown = (f: { message?: string }) => f.message?.startsWith("no known log signature") ?? false;
+  const shown = r.files.filter((f) => !isUnknown(f));
+  const maxFiles = Math.max(top, 20);
+  for (const f of shown.slice(0, maxFiles)) {
     out.push(
       `  ${f.kind.padEnd(10)} ${fmt(f.records).padStart(11)} records ${fmt(f.skipped).padStart(6)} skipped  ${f.path}`,
     );
@@ -85,6 +88,14 @@ export function renderText(r: LogsReport, top = 10): string {
     if (f.skipped > 3)
       out.push(`      … ${fmt(f.skipped - Math.min(3, f.skippedSamples.length))} more skipped`);
   }
+  if (shown.length > maxFiles) out.push(`  … ${shown.length - maxFiles} more files`);
+  const unknown = r.files.filter(isUnknown);
+  if (unknown.length)
+    out.push(
+      `  ${unknown.length} file${unknown.length === 1 ? " is" : "s are"} not a log dpdoctor reads (no "#Fields:", "<![LOG[", "$$<…><thread=", "<Event>", Export-Csv header or "Event[n]:"/"Event Type:"; see --json, or use --kind / --fields):`,
+      ...unknown.slice(0, maxFiles).map((f) => `      ${f.path}`),
+      ...(unknown.length > maxFiles ? [`      … ${unknown.length - maxFiles} more`] : []),
+    );
   if (r.byKind.length) {
     out.push("", "Requests by kind and URL form");
     for (const k of r.byKind)

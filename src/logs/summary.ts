@@ -107,7 +107,9 @@ export interface CauseSummary {
 
 export interface LogsReport {
   files: FileSummary[];
+  /** Requests summarised (IIS W3C + HTTPERR records after filters); files[].records counts every kind. */
   records: number;
+  /** Bad records skipped in every file (all kinds). */
   skipped: number;
   /** Records left out by --since/--until/--content/--client. */
   filtered: number;
@@ -616,7 +618,7 @@ export function buildReport(files: FileSummary[], p: Partial): LogsReport {
   return {
     files,
     records: p.records,
-    skipped: p.skipped,
+    skipped: files.reduce((n, f) => n + f.skipped, 0), // every artifact, not only the IIS/HTTPERR requests
     filtered: p.filtered,
     timeRange: Number.isFinite(p.first) ? { first: iso(p.first), last: iso(p.last) } : null,
     byStatus,
