@@ -238,6 +238,10 @@ export function register(program: Command): void {
       'run a DuckDB query over the W3C records (table "logs", Log Parser column names such as "sc-status")',
     )
     .action(async (paths: string[], o: LogsCliOptions) => {
+      // The report is written in one piece at the end: a reader that went away (`| head`, `| more` quit) is fine.
+      process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EPIPE") throw e;
+      });
       if (o.kind && !ARTIFACT_KINDS.includes(o.kind as ArtifactKind))
         throw new UsageError(`--kind "${o.kind}": expected one of ${ARTIFACT_KINDS.join(", ")}`);
       const workers = o.workers === undefined ? undefined : Number(o.workers);
