@@ -208,6 +208,27 @@ describe("BITS event exports (§4.6)", () => {
       assert.match(e.inferred?.[0] ?? "", /no UTC offset/);
     });
 
+  for (const [name, sep] of [
+    ["CSV", ","],
+    ["TXT (tab-separated)", "\t"],
+  ] as const)
+    it(`Event Viewer "Save as" ${name}: description in the unnamed last column`, () => {
+      const msg =
+        "BITS stopped transferring the CCMDTS Job transfer job that is associated with the http://dp01:80/SMS_DP_SMSPKG$/Content_6d1c.1/sccm?/bin/tool.ldf URL. The status code is 0x80190194.";
+      const q = (v: string) => (sep === "," ? `"${v}"` : v);
+      const text = `${["Level", "Date and Time", "Source", "Event ID", "Task Category"].join(sep)}\r\n${[q("Warning"), q("3/5/2024 10:20:10 AM"), q("Microsoft-Windows-Bits-Client"), q("61"), q("None"), q(msg)].join(sep)}\r\n`;
+      assert.equal(detectKind("bits.csv", Buffer.from(text)).kind, "bits-csv");
+      const r = parseBitsEvents(text, "bits.csv");
+      assert.equal(r.records.length, 1);
+      const e = r.records[0];
+      assert.deepEqual(
+        [e.eventId, e.level, e.provider, e.hr, e.jobTitle],
+        [61, "Warning", "Microsoft-Windows-Bits-Client", "0x80190194", "CCMDTS Job"],
+      );
+      assert.equal(e.url, "http://dp01:80/SMS_DP_SMSPKG$/Content_6d1c.1/sccm?/bin/tool.ldf");
+      assert.equal(new Date(e.time).toISOString(), "2024-03-05T10:20:10.000Z");
+    });
+
   it("wevtutil /f:text blocks", () => {
     const text = [
       "Event[0]:",
