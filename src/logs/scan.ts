@@ -108,7 +108,9 @@ export class W3CScanner {
   /** Per group: client (interned IP index) → retry statistics. */
   private readonly groupClients: Map<number, RetryStat>[] = [];
   private readonly failingByIp: (FailingClient | undefined)[] = [];
-  private readonly agentCache = new Map<number, CachedAgent>();
+  private readonly agentSlots = new HashSlots(10_000);
+  private readonly agents: CachedAgent[] = [];
+  private readonly agentCounts = new Float64Array(10_000);
   private readonly statusTable = new Float64Array(600 * 64);
   private dayKey = -1;
   private dayMs = 0;
@@ -332,15 +334,17 @@ export class W3CScanner {
     if (plan.ua >= 0) {
       const a = starts[plan.ua];
       const z = ends[plan.ua];
-      // classifyAgent looks at the product token only: hash the first 32 bytes and the length (Smi key)
-      const ah = (fnv1a(b, a, Math.min(z, a + 32)) ^ Math.imul(z - a, 0x9e3779b1)) & 0x3fffffff;
-      let ag = this.agentCache.get(ah);
-      if (!ag) {
-        ag = { label: agentLabel(utf8(b, a, z)), count: 0, cached: this.agentCache.size < 10_000 };
-        if (ag.cached) this.agentCache.set(ah, ag);
+      // classifyAgent looks at the product token only: key = hash of the first 32 bytes + the length
+      const ah = fnv1a(b, a, Math.min(z, a + 32));
+      let ai = this.agentSlots.get(ah, z - a);
+      if (ai < 0) {
+        const label = agentLabel(utf8(b, a, z));
+        if (this.agentSlots.set(ah, z - a, this.agents.length)) {
+          ai = this.agents.length;
+          this.agents.push({ label, count: 0, cached: true });
+        } else inc(this.p.byAgent, label);
       }
-      if (ag.cached) ag.count++;
-      else inc(this.p.byAgent, ag.label);
+      if (ai >= 0) this.agentCounts[ai]++;
     }
     if (status >= 400) this.refusal(b, plan, status, sub, t, h1, h2, hasQuery, sa, sz, qa, qz, info);
   }
@@ -480,11 +484,16 @@ export class W3CScanner {
     // HH:MM:SS(.fff)
     const len = te - ts;
     if (len < 8 || b[ts + 2] !== 58 || b[ts + 5] !== 58) return Number.NaN;
-    for (let k = 0; k < 8; k++) {
-      if (k === 2 || k === 5) continue;
-      const d = b[ts + k] - 48;
-      if (d < 0 || d > 9) return Number.NaN;
-    }
+    // each digit 0-9 (x >>> 0 turns a negative difference into a large number)
+    if (
+      (b[ts] - 48) >>> 0 > 9 ||
+      (b[ts + 1] - 48) >>> 0 > 9 ||
+      (b[ts + 3] - 48) >>> 0 > 9 ||
+      (b[ts + 4] - 48) >>> 0 > 9 ||
+      (b[ts + 6] - 48) >>> 0 > 9 ||
+      (b[ts + 7] - 48) >>> 0 > 9
+    )
+      return Number.NaN;
     const h = (b[ts] - 48) * 10 + (b[ts + 1] - 48);
     const mi = (b[ts + 3] - 48) * 10 + (b[ts + 4] - 48);
     const se = (b[ts + 6] - 48) * 10 + (b[ts + 7] - 48);
@@ -513,12 +522,15 @@ export class W3CScanner {
       if (this.urlCounts[i] > 0) inc(this.p.byKind, u.label, this.urlCounts[i]);
     });
     this.urlCounts.fill(0);
-    for (const a of this.agentCache.values()) if (a.count > 0) inc(this.p.byAgent, a.label, a.count);
+    this.agents.forEach((a, i) => {
+      if (this.agentCounts[i] > 0) inc(this.p.byAgent, a.label, this.agentCounts[i]);
+    });
+    this.agentCounts.fill(0);
+    this.agents.length = 0;
     for (let i = 0; i < this.statusTable.length; i++)
       if (this.statusTable[i] > 0)
         inc(this.p.byStatus, Math.floor(i / 64) * 1000 + (i % 64), this.statusTable[i]);
     this.urls.length = 0;
-    this.agentCache.clear();
     this.statusTable.fill(0);
     return this.p;
   }
