@@ -655,10 +655,7 @@ function predictPackage(
     (a, b) => Number(/SMSPKG[A-Z]\$$/i.test(b)) - Number(/SMSPKG[A-Z]\$$/i.test(a)),
   );
   for (const vdir of ordered.length > 0 ? ordered : ["SMS_DP_SMSPKG$"]) {
-    // a drive-letter vdir is the CM2007 layout (direct2007); SMS_DP_SMSPKG$ is CB: the client form (sccm?) and the
-    // plain form used by task sequences and alternate content providers (§2.3, §10 q1)
-    const forms: UrlForm[] = /SMSPKG[A-Z]\$$/i.test(vdir) ? ["direct2007"] : ["client", "direct"];
-    for (const form of forms)
+    for (const form of formsOfVdir(vdir))
       for (const path of pkg.files) {
         const target = buildDpUrl(form, { contentId: pkg.contentId, relativePath: path, vdir });
         const verdict = evaluate(
@@ -680,6 +677,87 @@ function predictPackage(
         });
       }
   }
+}
+
+/**
+ * The URL forms a DP content vdir serves (§2.1–§2.3, §10 q1): a drive-letter vdir is the CM2007 layout (direct2007);
+ * SMS_DP_SMSPKG$ (and its NOCERT_/CCMTOKENAUTH_ twins) is CB: the client form (sccm?) and the plain form used by task
+ * sequences and alternate content providers.
+ */
+export function formsOfVdir(vdir: string): UrlForm[] {
+  return /SMSPKG[A-Z]\$$/i.test(vdir) ? ["direct2007"] : ["client", "direct"];
+}
+
+/**
+ * Observed refusals, asked again in the other URL forms whose vdirs the given config declares: the same file is
+ * usually refused there too (the deny rule is server-wide), and a fix scoped to the observed vdir alone would leave
+ * those forms broken. Returns the requests the engine refuses for the same failure, marked as predictions
+ * (`observed: false`, `engine: "predicted"`, count 0) — never mixed with what the logs show.
+ */
+function predictOtherForms(observed: readonly Refusal[], id: FailureId, input: DiagnoseInput): Refusal[] {
+  const server = input.config?.server;
+  const evaluate = input.evaluate;
+  if (!server || !evaluate || !input.config?.given) return [];
+  const vdirs = contentVdirs(server);
+  const seen = new Set(observed.map((r) => `${r.method.toUpperCase()} ${r.url}`));
+  const out: Refusal[] = [];
+  for (const r of observed) {
+    if (r.engine !== "confirmed" || !r.contentId || r.path === undefined || r.path === "") continue;
+    for (const vdir of vdirs)
+      for (const form of formsOfVdir(vdir)) {
+        const target = buildDpUrl(form, { contentId: r.contentId, relativePath: r.path, vdir });
+        const key = `${r.method.toUpperCase()} ${target}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const site = siteForVdir(server, vdir);
+        const verdict = evaluate(
+          { method: r.method, target, headers: { "User-Agent": "Microsoft BITS/7.8" } },
+          { config: server, siteName: site },
+        );
+        if (verdict.layer === "pass" || verdict.status < 400 || idOfVerdict(verdict) !== id) continue;
+        const reason = verdict.reasons[0];
+        out.push({
+          method: r.method,
+          url: target,
+          form,
+          contentId: r.contentId,
+          path: r.path,
+          status: verdict.status,
+          substatus: verdict.substatus,
+          check: reason?.check,
+          value: valueOfVerdict(id, verdict, r.path, r.method) ?? r.value,
+          site,
+          vdir,
+          count: 0,
+          configSource: reason?.source ?? null,
+          engine: "predicted",
+          engineStatus: `${verdict.status}.${verdict.substatus}`,
+          observed: false,
+        });
+      }
+  }
+  return out;
+}
+
+const FORM_WORDS: Record<UrlForm, string> = {
+  direct2007: "ConfigMgr 2007 form",
+  direct: "direct form",
+  client: "client (sccm?) form",
+};
+
+/** "Also refused in the direct form (predicted): ..." — one line per form, for text/HTML (JSON has the refusals). */
+function describeOtherForms(predicted: readonly Refusal[]): string[] {
+  const byForm = new Map<string, Refusal[]>();
+  for (const r of predicted) {
+    const k = `${r.form ?? "direct"}|${r.vdir ?? ""}`;
+    byForm.set(k, [...(byForm.get(k) ?? []), r]);
+  }
+  return [...byForm.values()].map((list) => {
+    const first = list[0] as Refusal;
+    const urls = list.slice(0, 3).map((r) => `${r.method} ${r.url} → ${r.engineStatus}`);
+    const more = list.length > 3 ? ` (+${list.length - 3} more)` : "";
+    return `Also refused in the ${FORM_WORDS[first.form ?? "direct"] ?? first.form} on /${first.vdir} (predicted by the engine from the given config; no log line shows it): ${urls.join("; ")}${more}`;
+  });
 }
 
 /** DP content vdirs declared in the config (`SMS_DP_SMSPKG$`, `SMS_DP_SMSPKGE$`, `NOCERT_…`), §2.1, §2.2. */
@@ -822,6 +900,7 @@ function buildFinding(
       firstSeen: times.length ? times.reduce((a, b) => Math.min(a, b)) : undefined,
       lastSeen: times.length ? times.reduce((a, b) => Math.max(a, b)) : undefined,
       engine: "not-evaluated",
+      observed: true,
     };
     if (server && input.evaluate && input.config?.given && p.contentId && p.form) {
       const target = buildDpUrl(p.form, {
@@ -871,6 +950,9 @@ function buildFinding(
       );
   }
   if (configSourceEvidence) evidence.unshift(configSourceEvidence);
+  const otherForms = predictOtherForms(refusals, g.id, input);
+  refusals.push(...otherForms);
+  for (const line of describeOtherForms(otherForms)) inferred.push(line);
 
   // predictions (client-only jobs, or config + package folder)
   for (const pr of g.predicted) {
@@ -894,6 +976,7 @@ function buildFinding(
       configSource: reason?.source ?? null,
       engine: "confirmed",
       engineStatus: `${pr.verdict.status}.${pr.verdict.substatus}`,
+      observed: false,
     });
     if (reason?.source && !evidence.some((e) => e.source === "config"))
       evidence.unshift({

@@ -78,9 +78,17 @@ export interface Refusal {
   lastSeen?: number; // UTC ms
   /** The config line the engine blamed when the config was given (`<add fileExtension=".ldf" allowed="false" />`). */
   configSource?: SourceRef | null;
-  /** "confirmed" = the engine, fed the given config, refuses it the same way; "differs" = engine says otherwise. */
-  engine?: "confirmed" | "differs" | "not-evaluated";
+  /**
+   * "confirmed" = the engine, fed the given config, refuses it the same way; "differs" = engine says otherwise;
+   * "predicted" = no log line shows this request: the engine refuses it in another URL form the DP serves.
+   */
+  engine?: "confirmed" | "differs" | "not-evaluated" | "predicted";
   engineStatus?: string; // "404.7"
+  /**
+   * true = a log line shows this refusal (observed evidence); false = predicted by the engine from the config only
+   * (the same file in another DP URL form, or a package-folder/client-only prediction). Absent in older reports.
+   */
+  observed?: boolean;
 }
 
 export interface Fix {

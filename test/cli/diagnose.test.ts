@@ -77,6 +77,16 @@ test("diagnose examples/seed: findings first, F01 .ldf, the config line, the fix
     r.stdout,
     /u_ex100621\.log:7 .*\n.*HEAD \/SMS_DP_SMSPKGE\$\/ABC00123\/blah\/file\.ldf - 80 - 10\.1\.2\.33 Microsoft\+BITS\/6\.7 404 7 0 156/,
   );
+  // the other DP URL form the config declares is a prediction, printed apart from the log evidence
+  assert.match(
+    r.stdout,
+    /Also refused in the direct form on \/SMS_DP_SMSPKG\$ \(predicted by the engine from the given config; no log line shows it\): HEAD \/SMS_DP_SMSPKG\$\/ABC00123\/blah\/file\.ldf → 404\.7/,
+  );
+  assert.doesNotMatch(
+    r.stdout,
+    /u_ex100621\.log:\d+ .*\n.*SMS_DP_SMSPKG\$\//,
+    "no log evidence for the prediction",
+  );
   // findings come before evidence, evidence before the artifact list
   assert.ok(r.stdout.indexOf("Fix:") < r.stdout.indexOf("Evidence:"));
   assert.ok(r.stdout.indexOf("Evidence:") < r.stdout.indexOf("Artifacts read:"));

@@ -27,6 +27,19 @@ describe("dpdoctor fix (CLI)", () => {
   it("seed flow: diagnose --json | fix --from prints the scoped diff; --apply on a copy makes check pass in every form", () => {
     const d = runCli(["diagnose", SEED, "--json"]);
     assert.ok(d.stdout.length > 0, d.stderr);
+    // the log shows the 2007 form only; the direct form on SMS_DP_SMSPKG$ is a prediction, kept apart from it
+    const refusals = (
+      JSON.parse(d.stdout) as {
+        findings: { id: string; refusals: { url: string; observed?: boolean; engine?: string }[] }[];
+      }
+    ).findings.flatMap((f) => f.refusals);
+    const observed = refusals.filter((r) => r.observed === true).map((r) => r.url);
+    const predicted = refusals.filter((r) => r.observed === false);
+    assert.deepEqual(observed, ["/SMS_DP_SMSPKGE$/ABC00123/blah/file.ldf"]);
+    assert.deepEqual(
+      predicted.map((r) => [r.url, r.engine]),
+      [["/SMS_DP_SMSPKG$/ABC00123/blah/file.ldf", "predicted"]],
+    );
     const findings = join(work, "f.json");
     writeFileSync(findings, d.stdout);
     const config = join(work, "applicationHost.config");
@@ -36,12 +49,18 @@ describe("dpdoctor fix (CLI)", () => {
     const dry = runCli(["fix", "--from", findings, "--config", config]);
     assert.equal(dry.code, 0, dry.stderr + dry.stdout);
     assert.match(dry.stdout, /Scope: <location path="Default Web Site\/SMS_DP_SMSPKGE\$">/);
+    assert.match(dry.stdout, /Scope: <location path="Default Web Site\/SMS_DP_SMSPKG\$">/);
     assert.match(dry.stdout, /`\.ldf` files are now served from Default Web Site\/SMS_DP_SMSPKGE\$ only\./);
     assert.match(dry.stdout, /^\+ {4}<location path="Default Web Site\/SMS_DP_SMSPKGE\$">\r?$/m);
+    assert.match(dry.stdout, /^\+ {4}<location path="Default Web Site\/SMS_DP_SMSPKG\$">\r?$/m);
     assert.match(dry.stdout, /^\+ +<remove fileExtension="\.ldf" \/>\r?$/m);
     assert.match(
       dry.stdout,
       /passes: HEAD \/SMS_DP_SMSPKGE\$\/ABC00123\/blah\/file\.ldf on Default Web Site: 404\.7 → 200/,
+    );
+    assert.match(
+      dry.stdout,
+      /passes: HEAD \/SMS_DP_SMSPKG\$\/ABC00123\/blah\/file\.ldf on Default Web Site: 404\.7 → 200/,
     );
     assert.deepEqual(readFileSync(config), original, "a dry run writes nothing");
 
@@ -51,12 +70,10 @@ describe("dpdoctor fix (CLI)", () => {
     writeFileSync(join(pkg, "blah", "file.ldf"), "log");
     writeFileSync(join(pkg, "blah", "setup.exe"), "exe");
     const check = ["check", pkg, "--config", config, "--package-id", "ABC00123", "--drive", "E"];
-    const checkJson = join(work, "c.json");
-    const c0 = runCli([...check, "--json"]);
+    const c0 = runCli(check);
     assert.equal(c0.code, 1, "the .ldf file is refused before the fix");
-    writeFileSync(checkJson, c0.stdout);
 
-    const applied = runCli(["fix", "--from", findings, "--from", checkJson, "--config", config, "--apply"]);
+    const applied = runCli(["fix", "--from", findings, "--config", config, "--apply"]);
     assert.equal(applied.code, 0, applied.stderr + applied.stdout);
     assert.match(applied.stdout, /Applied to .*backup: .*\.dpdoctor-\d{8}-\d{6}\.bak/);
     assert.equal(readdirSync(work).filter((f) => f.endsWith(".bak")).length, 1);
@@ -65,7 +82,7 @@ describe("dpdoctor fix (CLI)", () => {
     assert.equal(c1.code, 0, c1.stdout);
     assert.match(c1.stdout, /direct2007 form: 2 files OK; direct form: 2 files OK; client form: 2 files OK/);
 
-    const again = runCli(["fix", "--from", findings, "--from", checkJson, "--config", config, "--apply"]);
+    const again = runCli(["fix", "--from", findings, "--config", config, "--apply"]);
     assert.equal(again.code, 0);
     assert.match(again.stdout, /Nothing to change/);
     assert.equal(
