@@ -10,11 +10,11 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { runFix } from "../cli/fix.js";
 import { loadServer } from "../config/load.js";
 import { diagnose } from "../diagnose/diagnose.js";
 import { gather } from "../diagnose/ingest.js";
 import { evaluate } from "../engine/evaluate.js";
+import { runFix } from "../fix/run.js";
 import { type ProbeResult, runProbe } from "../probe/probe.js";
 import { startLab } from "./server.js";
 

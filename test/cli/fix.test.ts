@@ -15,8 +15,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { type FixCliOptions, runFix } from "../../src/cli/fix.js";
 import { UsageError } from "../../src/errors.js";
+import { type FixRunOptions, runFix } from "../../src/fix/run.js";
 import { root, runCli } from "../helpers/cli.js";
 
 const work = mkdtempSync(join(tmpdir(), "dpdoctor-fix-cli-"));
@@ -131,7 +131,7 @@ describe("dpdoctor fix (CLI)", () => {
 
   it("usage errors of the options (in process): bad --format, --scope, --max-url, --allow-extension, missing config", () => {
     const cfg = join(SEED, "applicationHost.config");
-    const base: FixCliOptions = {
+    const base: FixRunOptions = {
       config: cfg,
       site: "Default Web Site",
       scope: "vdir",
@@ -140,7 +140,7 @@ describe("dpdoctor fix (CLI)", () => {
       allowSegment: [],
       allowVerb: [],
     };
-    const cases: [FixCliOptions, RegExp][] = [
+    const cases: [FixRunOptions, RegExp][] = [
       [{ ...base, format: "xml" }, /--format xml/],
       [{ ...base, scope: "site" }, /--scope site/],
       [{ ...base, maxUrl: "-3" }, /--max-url -3/],

@@ -7,9 +7,9 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, beforeEach, describe, it } from "node:test";
-import { type FixCliOptions, runFix } from "../../src/cli/fix.js";
 import { InputError } from "../../src/errors.js";
 import { backupPathFor, realFs, sha256, writeConfigAtomically } from "../../src/fix/atomic-write.js";
+import { type FixRunOptions, runFix } from "../../src/fix/run.js";
 import { dpConfig } from "./helpers.js";
 
 const work = mkdtempSync(join(tmpdir(), "dpdoctor-fix-apply-"));
@@ -19,7 +19,7 @@ const FILE = join(work, "applicationHost.config");
 const ORIGINAL = Buffer.from(dpConfig(), "utf8");
 const NOW = new Date(2026, 10, 24, 9, 30, 15);
 
-function options(): FixCliOptions {
+function options(): FixRunOptions {
   return {
     config: FILE,
     site: "Default Web Site",

@@ -9,8 +9,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { runFix } from "../../src/cli/fix.js";
 import { decodeXmlBytes } from "../../src/config/xml.js";
+import { runFix } from "../../src/fix/run.js";
 import { code, corpusDir, decide, insertionPoint, load } from "./helpers.js";
 
 const FULL = readdirSync(corpusDir)

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runFix } from "../../src/cli/fix.js";
 import type { FindingRequest, FindingsInput } from "../../src/fix/findings.js";
+import { runFix } from "../../src/fix/run.js";
 import { aspnetProfile, code, decide, dpConfig, load, plan } from "./helpers.js";
 
 function findings(
