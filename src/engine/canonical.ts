@@ -110,22 +110,48 @@ let scanSegments = 0;
 let scanMaxSegment = 0;
 
 /**
+ * Facts about the path the last successful canonicalizePath() returned (filled in the same pass that validated it,
+ * so the engine's checks need no further pass over the string). Valid until the next call; read synchronously.
+ */
+export const pathFacts = {
+  /** A character above U+007F (§6.8). */
+  highBit: false,
+  /** A '+' (§6.7). */
+  plus: false,
+  /** A '%' (a possible escape left after the one decode, §6.7). */
+  percent: false,
+  /** Index of the last '/'. */
+  lastSlash: 0,
+  /** Index of the first and last '.', -1 when none. */
+  firstDot: -1,
+  lastDot: -1,
+};
+
+/**
  * One pass over a raw path that starts with '/': index of the first character http.sys refuses (raw space, control
- * character, raw '#', bad or NUL escape), or -1. Sets scanClean (no '%', '\\', '//' or '/.'), scanSegments, and
- * scanMaxSegment (raw length).
+ * character, raw '#', bad or NUL escape), or -1. Sets scanClean (no '%', '\\', '//' or '/.'), scanSegments,
+ * scanMaxSegment (raw length) and, for a clean path, pathFacts.
  */
 function scan(raw: string): number {
   let clean = true;
   let segments = 0;
   let segStart = 1;
   let maxSeg = 0;
+  let highBit = false;
+  let plus = false;
+  let firstDot = -1;
+  let lastDot = -1;
   const n = raw.length;
   if (raw.charCodeAt(1) === 46) clean = false; // "/." at the start
   for (let i = 1; i < n; i++) {
     const c = raw.charCodeAt(i);
     if (c > 47) {
+      if (c < 92) continue;
       if (c === 92) clean = false;
-      else if (c === 127) return i;
+      else if (c >= 127) {
+        if (c === 127) return i;
+        highBit = true;
+      }
       continue;
     }
     if (c === 47) {
@@ -136,9 +162,15 @@ function scan(raw: string): number {
       if (raw.charCodeAt(i + 1) === 46) clean = false; // "/." (maybe a dot segment)
       continue;
     }
-    if (c >= 45) continue; // '-' and '.' ("/." is caught at its slash, the leading one before the loop)
+    if (c === 46) {
+      if (firstDot < 0) firstDot = i;
+      lastDot = i;
+      continue;
+    }
+    if (c >= 44) continue; // ',' and '-' ("/." is caught at its slash, the leading one before the loop)
     if (c <= 32 || c === 35) return i;
-    if (c === 37) {
+    if (c === 43) plus = true;
+    else if (c === 37) {
       clean = false;
       if (i + 2 >= n || !isHex(raw.charCodeAt(i + 1)) || !isHex(raw.charCodeAt(i + 2))) return i;
       if (raw.charCodeAt(i + 1) === 48 && raw.charCodeAt(i + 2) === 48) return i;
@@ -149,7 +181,41 @@ function scan(raw: string): number {
   scanClean = clean;
   scanSegments = segments;
   scanMaxSegment = maxSeg;
+  if (clean) {
+    pathFacts.highBit = highBit;
+    pathFacts.plus = plus;
+    pathFacts.percent = false;
+    pathFacts.lastSlash = segStart - 1;
+    pathFacts.firstDot = firstDot;
+    pathFacts.lastDot = lastDot;
+  }
   return -1;
+}
+
+/** pathFacts of a canonical path built by the slow path (one pass). */
+function setFacts(p: string): void {
+  let highBit = false;
+  let plus = false;
+  let percent = false;
+  let lastSlash = 0;
+  let firstDot = -1;
+  let lastDot = -1;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c === 47) lastSlash = i;
+    else if (c === 46) {
+      if (firstDot < 0) firstDot = i;
+      lastDot = i;
+    } else if (c === 43) plus = true;
+    else if (c === 37) percent = true;
+    else if (c > 127) highBit = true;
+  }
+  pathFacts.highBit = highBit;
+  pathFacts.plus = plus;
+  pathFacts.percent = percent;
+  pathFacts.lastSlash = lastSlash;
+  pathFacts.firstDot = firstDot;
+  pathFacts.lastDot = lastDot;
 }
 
 function refuseChar(raw: string, i: number): Reason {
@@ -222,6 +288,7 @@ function canonicalizeSlow(rawPath: string): string | Reason {
   }
   if (maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH) return segmentTooLong(maxSeg);
   if (segments > HTTPSYS_MAX_SEGMENTS) return tooManySegments(segments);
+  setFacts(normal);
   return normal;
 }
 

@@ -32,6 +32,13 @@ export interface CompiledHandler {
 export interface Compiled {
   /** (segment length, lower-cased ASCII first character) of every hidden segment: a cheap pre-filter (§6.9). */
   hiddenKeys: Set<number>;
+  /** hiddenKeys as a bitmap indexed by key (keys of segments longer than hiddenMaxLen are never set). */
+  hiddenBits: Uint8Array;
+  hiddenMaxLen: number;
+  /** Pre-filter of the fileExtensions keys (§6.10): an ASCII extension absent from it is not listed. */
+  extensionFilter: KeyFilter;
+  /** Pre-filter of the pathInfoClaimers keys (§5.4). */
+  claimerFilter: KeyFilter;
   denyUrlSequences: { lower: string; rule: SequenceRule }[];
   denyQueryStringSequences: { lower: string; rule: SequenceRule }[];
   /** alwaysAllowedUrls with a leading `/`, key lower-cased (§6.1, §13.6). */
@@ -76,6 +83,10 @@ function build(cfg: EffectiveConfig): Compiled {
   const rf = cfg.requestFiltering;
   const hiddenKeys = new Set<number>();
   for (const s of rf.hiddenSegments.items) hiddenKeys.add(hiddenKey(s.segment, 0, s.segment.length));
+  let hiddenMaxLen = 0;
+  for (const k of hiddenKeys) hiddenMaxLen = Math.max(hiddenMaxLen, k >> 7);
+  const hiddenBits = new Uint8Array((hiddenMaxLen + 1) * 128);
+  for (const k of hiddenKeys) hiddenBits[k] = 1;
   const withSlash = rf.alwaysAllowedUrls.filter((u) => u.url.startsWith("/"));
   const noSlash = rf.alwaysAllowedUrls.filter((u) => !u.url.startsWith("/"));
   const policy = new Set((cfg.handlers?.accessPolicy ?? []).map((p) => p.trim().toLowerCase()));
@@ -98,6 +109,10 @@ function build(cfg: EffectiveConfig): Compiled {
   }
   return {
     hiddenKeys,
+    hiddenBits,
+    hiddenMaxLen,
+    extensionFilter: keyFilter(rf.fileExtensions.index.keys()),
+    claimerFilter: keyFilter(pathInfoClaimers.keys()),
     denyUrlSequences: rf.denyUrlSequences.map((rule) => ({ lower: rule.sequence.toLowerCase(), rule })),
     denyQueryStringSequences: rf.denyQueryStringSequences.map((rule) => ({
       lower: rule.sequence.toLowerCase(),
@@ -124,6 +139,43 @@ export function hiddenKey(s: string, start: number, end: number): number {
   if (c >= 65 && c <= 90) c += 32;
   else if (c > 127) c = 0;
   return (end - start) * 128 + c;
+}
+
+/**
+ * A pre-filter of a set of lower-cased keys by (length, last character): lets the hot path skip the slice,
+ * lower-casing and Map lookup of a name that cannot be a key. Conservative: with a non-ASCII key it admits everything.
+ */
+export interface KeyFilter {
+  bits: Uint8Array;
+  maxLen: number;
+  /** false when a key has a non-ASCII character (then every name may match). */
+  exact: boolean;
+}
+
+function keyFilter(keys: Iterable<string>): KeyFilter {
+  const list = [...keys];
+  let exact = true;
+  let maxLen = 0;
+  for (const k of list) {
+    if (k.length > maxLen) maxLen = k.length;
+    for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) > 127) exact = false;
+  }
+  const bits = new Uint8Array((maxLen + 1) * 128);
+  for (const k of list) if (k.length > 0) bits[k.length * 128 + (k.charCodeAt(k.length - 1) & 127)] = 1;
+  return { bits, maxLen, exact };
+}
+
+/**
+ * May the ASCII name s[start, end), lower-cased, be one of the filter's keys? (Callers guarantee s is ASCII: a
+ * non-ASCII name can change length when lower-cased.)
+ */
+export function mayBeKey(f: KeyFilter, s: string, start: number, end: number): boolean {
+  if (!f.exact) return true;
+  const len = end - start;
+  if (len > f.maxLen || len === 0) return false;
+  let c = s.charCodeAt(end - 1);
+  if (c >= 65 && c <= 90) c += 32;
+  return f.bits[len * 128 + c] === 1;
 }
 
 export function isStaticContentSection(section: string): boolean {

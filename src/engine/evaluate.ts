@@ -8,7 +8,14 @@
  */
 import type { EffectiveConfig, RequestFilteringConfig, SourceRef } from "../config/types.js";
 import * as canonical from "./canonical.js";
-import { canonicalizePath, hasValidEscape, splitTarget, unescapeQuery, utf8Length } from "./canonical.js";
+import {
+  canonicalizePath,
+  hasValidEscape,
+  pathFacts,
+  splitTarget,
+  unescapeQuery,
+  utf8Length,
+} from "./canonical.js";
 import {
   type Compiled,
   type CompiledHandler,
@@ -16,6 +23,7 @@ import {
   compile,
   hiddenKey,
   isStaticContentSection,
+  mayBeKey,
   patternMatches,
 } from "./compiled.js";
 import { classifyDpPath, DP_CONTENT_NOTE, DP_SCCM_FORM_NOTE, DP_STATIC_2007_NOTE } from "./dp.js";
@@ -148,6 +156,13 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
   lastValidMethod = method;
   const canon = canonicalizePath(rawPath, target.length);
   if (typeof canon !== "string") return refused(canon, "httpsys");
+  // facts of canon gathered by the canonicalization pass (no further pass over the path)
+  const highBit = pathFacts.highBit;
+  const plus = pathFacts.plus;
+  const percent = pathFacts.percent;
+  const lastSlash = pathFacts.lastSlash;
+  const firstDot = pathFacts.firstDot;
+  const lastDot = pathFacts.lastDot;
   if (query !== undefined) {
     // the query is opaque to http.sys (§5.1), but a raw space or control character breaks the request line
     const bad = firstControlOrSpace(query);
@@ -186,7 +201,8 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
           header(headers, "translate")?.trim().toLowerCase() === "f");
 
   // §5.4: a "*.ext" mapping (resourceType Unspecified) claiming a non-final segment splits off path info
-  const scriptEnd = scriptPathEnd(canon, method, c);
+  const scriptEnd =
+    firstDot < 0 || firstDot > lastSlash ? canon.length : scriptPathEnd(canon, method, c, highBit);
   const scriptPath = scriptEnd === canon.length ? canon : canon.slice(0, scriptEnd);
   let notes: string[] | undefined;
   if (canon !== rawPath && canonical.lastDecodeUsedFallback)
@@ -210,6 +226,11 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
       isWebDav,
       applicationPath: cfg.applicationPath,
       notes,
+      highBit,
+      plus,
+      percent,
+      lastSlash: scriptEnd === canon.length ? lastSlash : -1,
+      lastDot: scriptEnd === canon.length ? lastDot : -1,
     };
     const reasons = requestFiltering(cfg.requestFiltering, c, rfInput);
     notes = rfInput.notes;
@@ -247,7 +268,7 @@ function configVerdict(errors: EffectiveConfig["errors"], canon: string): Verdic
 }
 
 /** End index of the script path in `canon` (§5.4): canon.length unless a handler claims a non-final segment. */
-function scriptPathEnd(canon: string, method: string, c: Compiled): number {
+function scriptPathEnd(canon: string, method: string, c: Compiled, highBit: boolean): number {
   if (c.pathInfoClaimers.size === 0) return canon.length;
   // jump from dot to dot (native indexOf, no per-character loop): a dot whose segment ends before the last one
   let dot = canon.indexOf(".", 1);
@@ -257,7 +278,7 @@ function scriptPathEnd(canon: string, method: string, c: Compiled): number {
     const nextDot = canon.indexOf(".", dot + 1);
     if (nextDot < 0 || nextDot > end) {
       // `dot` is the last dot of the non-final segment ending at `end`
-      if (end > dot + 1) {
+      if (end > dot + 1 && (highBit || mayBeKey(c.claimerFilter, canon, dot, end))) {
         const claimers = c.pathInfoClaimers.get(canon.slice(dot, end).toLowerCase());
         if (claimers) for (const h of claimers) if (h.verbs === null || h.verbs.has(method)) return end;
       }
@@ -278,6 +299,13 @@ interface RfInput {
   applicationPath: string;
   /** Notes gathered on the way (allocated on first use). */
   notes: string[] | undefined;
+  /** Facts of canon (canonical.pathFacts): a non-ASCII character, a '+', a '%'. */
+  highBit: boolean;
+  plus: boolean;
+  percent: boolean;
+  /** Last '/' and last '.' of scriptPath; -1 when scriptPath is shorter than canon (path info split off). */
+  lastSlash: number;
+  lastDot: number;
 }
 
 function note(r: RfInput, n: string): void {
@@ -414,8 +442,8 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
   if (!always) {
     // step 7: double escaping → 404.11 (§6.7): '+' anywhere, or a second decode would change the path
     if (!rf.allowDoubleEscaping.value) {
-      const plus = canon.indexOf("+") >= 0;
-      if (plus || hasValidEscape(canon))
+      const plus = r.plus;
+      if (plus || (r.percent && hasValidEscape(canon)))
         (reasons ??= []).push({
           status: 404,
           substatus: 11,
@@ -427,7 +455,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
         });
     }
     // step 8: high-bit characters → 404.12 (§6.8)
-    if (!rf.allowHighBitCharacters.value) {
+    if (!rf.allowHighBitCharacters.value && r.highBit) {
       for (let i = 0; i < canon.length; i++)
         if (canon.charCodeAt(i) > 0x7f) {
           (reasons ??= []).push({
@@ -450,8 +478,29 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     // step 10: fileExtensions → 404.7 (§6.10)
     if (!(r.isWebDav && !rf.fileExtensions.applyToWebDAV.value)) {
       if (rf.fileExtensions.items.length > 0 || !rf.fileExtensions.allowUnlisted.value) {
-        const ext = extensionOf(scriptPath);
-        const e = rf.fileExtensions.index.get(ext.toLowerCase());
+        // the extension's bounds from the canonicalization pass when scriptPath is canon (§6.10: last dot of the
+        // last segment, "." for none or a trailing dot); the pre-filter skips names no rule lists
+        let ext: string;
+        let e: ReturnType<typeof rf.fileExtensions.index.get>;
+        if (r.lastSlash >= 0) {
+          const dot = r.lastDot;
+          const n = scriptPath.length;
+          const has = dot > r.lastSlash && dot !== n - 1;
+          if (
+            r.highBit ||
+            (has ? mayBeKey(c.extensionFilter, scriptPath, dot, n) : mayBeKey(c.extensionFilter, ".", 0, 1))
+          ) {
+            ext = has ? scriptPath.slice(dot) : ".";
+            e = rf.fileExtensions.index.get(ext.toLowerCase());
+          } else {
+            ext = "";
+            e = undefined;
+            if (!rf.fileExtensions.allowUnlisted.value) ext = has ? scriptPath.slice(dot) : ".";
+          }
+        } else {
+          ext = extensionOf(scriptPath);
+          e = rf.fileExtensions.index.get(ext.toLowerCase());
+        }
         if (e) {
           const odd = e.allowed ? undefined : oddName(scriptPath);
           if (!e.allowed)
@@ -590,7 +639,10 @@ function hiddenSegment(
     const len = end - segStart;
     const key = len > 0 ? hiddenKey(scriptPath, segStart, end) : 0;
     // non-ASCII first characters (key % 128 === 0) always take the full case-folded comparison
-    if (len > 0 && (key % 128 === 0 || c.hiddenKeys.has(key))) {
+    if (
+      len > 0 &&
+      ((key & 127) === 0 || (len <= c.hiddenMaxLen ? c.hiddenBits[key] === 1 : c.hiddenKeys.has(key)))
+    ) {
       const seg = scriptPath.slice(segStart, end);
       const rule = rf.hiddenSegments.index.get(seg.toLowerCase());
       if (rule)
