@@ -171,27 +171,71 @@ export class W3CScanner {
     const plan = this.plan;
     const starts = this.starts;
     const ends = this.ends;
+    const stemField = plan ? plan.stem : -1;
+    const uaField = plan ? plan.ua : -1;
+    // Fast path: field by field, a tight loop to the next byte ≤ 0x20; the cs-uri-stem and cs(User-Agent) fields are
+    // hashed on the way (one pass over their bytes). A tab, CR or other control byte inside the line sends it to the
+    // general loop below, which handles them exactly as before.
     let n = 0;
-    starts[0] = s;
-    for (let i = s; i < e; i++) {
-      const c = b[i];
-      if (c > 32) continue;
-      if (c === 32) {
-        if (n < MAXF) {
-          ends[n] = i;
-          starts[n + 1] = i + 1;
+    let i = s;
+    let h1 = 0x811c9dc5;
+    let h2 = 0x2545f491;
+    let ah = 0x811c9dc5;
+    let hashed = true;
+    for (;;) {
+      if (n < MAXF) starts[n] = i;
+      if (n === stemField) {
+        for (; i < e; i++) {
+          const c = b[i];
+          if (c <= 32) break;
+          h1 = Math.imul(h1 ^ c, 0x01000193);
+          h2 = ((h2 << 5) - h2 + c) | 0; // djb2-style second hash: independent of FNV, no multiply
         }
-        n++;
-      } else if (c === 13) {
-        // lone CR inside: two lines (mixed line endings)
-        this.p.lines--;
-        this.line(b, s, i);
-        this.line(b, i + 1, e);
-        return;
+      } else if (n === uaField) {
+        // classifyAgent looks at the product token only: the agent key hashes the first 32 bytes (+ the length)
+        const lim = Math.min(i + 32, e);
+        for (; i < lim; i++) {
+          const c = b[i];
+          if (c <= 32) break;
+          ah = Math.imul(ah ^ c, 0x01000193);
+        }
+        while (i < e && b[i] > 32) i++;
+      } else while (i < e && b[i] > 32) i++;
+      if (n < MAXF) ends[n] = i;
+      n++;
+      if (i >= e) break;
+      if (b[i] !== 32) {
+        hashed = false;
+        break;
       }
+      i++;
     }
-    if (n < MAXF) ends[n] = e;
-    n++;
+    if (!hashed) {
+      // the fast loop may have hashed part of a field: start the hashes over (done after the split, below)
+      h1 = 0x811c9dc5;
+      h2 = 0x2545f491;
+      n = 0;
+      starts[0] = s;
+      for (i = s; i < e; i++) {
+        const c = b[i];
+        if (c > 32) continue;
+        if (c === 32) {
+          if (n < MAXF) {
+            ends[n] = i;
+            starts[n + 1] = i + 1;
+          }
+          n++;
+        } else if (c === 13) {
+          // lone CR inside: two lines (mixed line endings)
+          this.p.lines--;
+          this.line(b, s, i);
+          this.line(b, i + 1, e);
+          return;
+        }
+      }
+      if (n < MAXF) ends[n] = e;
+      n++;
+    }
     if ((!plan || n !== plan.n) && isBlank(b, s, e)) return; // spaces/tabs only: ignored (as the typed reader)
     if (!plan) {
       this.skip(lineNo, 1, 'data line before any "#Fields:" directive');
@@ -284,21 +328,18 @@ export class W3CScanner {
     // URL meaning through the cache (53-bit key over the stem bytes + "has a query")
     let info: CachedUrl | undefined;
     let slot = -1;
-    let h1 = 0;
-    let h2 = 0;
     const sa = plan.stem >= 0 ? starts[plan.stem] : 0;
     const sz = plan.stem >= 0 ? ends[plan.stem] : 0;
     const qa = plan.query >= 0 ? starts[plan.query] : 0;
     const qz = plan.query >= 0 ? ends[plan.query] : 0;
     const hasQuery = plan.query >= 0 && !isDash(b, qa, qz);
     if (plan.stem >= 0) {
-      h1 = 0x811c9dc5;
-      h2 = 0x2545f491;
-      for (let i = sa; i < sz; i++) {
-        const c = b[i];
-        h1 = Math.imul(h1 ^ c, 0x01000193);
-        h2 = ((h2 << 5) - h2 + c) | 0; // djb2-style second hash: independent of FNV, no multiply
-      }
+      if (!hashed)
+        for (let i = sa; i < sz; i++) {
+          const c = b[i];
+          h1 = Math.imul(h1 ^ c, 0x01000193);
+          h2 = ((h2 << 5) - h2 + c) | 0;
+        }
       h1 >>>= 0;
       h2 >>>= 0;
       const k2 = hasQuery ? h2 ^ 0x5a5a5a5a : h2;
@@ -334,9 +375,9 @@ export class W3CScanner {
     if (plan.ua >= 0) {
       const a = starts[plan.ua];
       const z = ends[plan.ua];
-      // classifyAgent looks at the product token only: key = hash of the first 32 bytes + the length
-      const ah = fnv1a(b, a, Math.min(z, a + 32));
-      let ai = this.agentSlots.get(ah, z - a);
+      // key = hash of the first 32 bytes + the length (computed by the fast tokenizer, or here)
+      if (!hashed) ah = fnv1a(b, a, Math.min(z, a + 32));
+      let ai = this.agentSlots.get(ah >>> 0, z - a);
       if (ai < 0) {
         const label = agentLabel(utf8(b, a, z));
         if (this.agentSlots.set(ah, z - a, this.agents.length)) {
