@@ -14,7 +14,6 @@ import {
   type WalkedFile,
   walkPackage,
 } from "../check/source.js";
-import { loadServer } from "../config/load.js";
 import type { ServerConfig } from "../config/types.js";
 import { URL_FORMS, WIRE_ENCODING_NOTE } from "../dp/urlforms.js";
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
@@ -23,10 +22,11 @@ import { JsonStream, jsonSink } from "../render/check-json.js";
 import { renderCheckText } from "../render/check-text.js";
 import { SarifBuilder } from "../render/sarif.js";
 import { VERSION } from "../version.js";
+import { addServerOptions, loadServerOptions, parseProfile, parseWebConfigs } from "./server-options.js";
 
 interface CheckCliOptions {
   config?: string;
-  webConfig: string[];
+  webConfig?: string[];
   profile?: string;
   site?: string;
   vdir: string;
@@ -58,27 +58,18 @@ export function parseForms(values: string[]): UrlForm[] {
   return out;
 }
 
-export function parseWebConfigs(values: string[]): { urlPath: string; file: string }[] {
-  return values.map((v) => {
-    const eq = v.indexOf("=");
-    if (eq <= 0 || eq === v.length - 1) throw new UsageError(`--web-config ${v}: expected URLPATH=FILE`);
-    const urlPath = v.slice(0, eq);
-    if (!urlPath.startsWith("/")) throw new UsageError(`--web-config ${v}: the URL path must start with '/'`);
-    return { urlPath, file: v.slice(eq + 1) };
-  });
-}
-
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("check")
     .description(
       "Check every file of a package source folder or a DP content library (SCCMContentLib) against the DP's IIS configuration, in each URL form BITS and other downloaders use",
     )
-    .argument("<path>", "package source folder, or a content library root (PkgLib, DataLib, FileLib)")
-    .option("--config <file>", "the DP's applicationHost.config")
-    .option("--web-config <urlpath=file>", "a web.config for a URL path (repeatable)", collect, [])
-    .option("--profile <name>", "embedded IIS profile when no --config: iis | aspnet (default aspnet)")
-    .option("--site <name>", 'IIS site (default: the config\'s default site, normally "Default Web Site")')
+    .argument("<path>", "package source folder, or a content library root (PkgLib, DataLib, FileLib)");
+  addServerOptions(cmd, {
+    webConfig: true,
+    profile: "embedded IIS profile when no --config: iis | aspnet (default aspnet)",
+    site: 'IIS site (default: the config\'s default site, normally "Default Web Site")',
+  })
     .option("--vdir <name>", "content vdir of the direct and client forms", "SMS_DP_SMSPKG$")
     .option("--drive <letter>", "drive letter of the ConfigMgr 2007 vdir SMS_DP_SMSPKG<drive>$", "C")
     .option(
@@ -137,15 +128,10 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     throw new UsageError(
       "--only-refused applies to --json (the text and SARIF outputs list only refusals anyway)",
     );
-  if (o.profile !== undefined && o.profile !== "iis" && o.profile !== "aspnet")
-    throw new UsageError(`--profile ${o.profile}: expected iis or aspnet`);
-  if (o.profile !== undefined && o.config !== undefined)
-    throw new UsageError(
-      "--profile and --config exclude each other (the profile is only used without --config)",
-    );
+  parseProfile(o); // usage errors before walking the input
   if (!/^[A-Za-z]:?$/.test(o.drive)) throw new UsageError(`--drive ${o.drive}: expected one letter, e.g. E`);
   let forms = parseForms(o.form);
-  const webConfigs = parseWebConfigs(o.webConfig);
+  parseWebConfigs(o.webConfig);
   const input = detectInput(inputPath);
   const notes: string[] = [WIRE_ENCODING_NOTE];
   if (input.kind === "content-library" && o.form.length === 0) {
@@ -177,24 +163,8 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     notes.push(...f.notes);
   }
 
-  const config = loadServer({
-    config: o.config,
-    webConfigs: webConfigs.length > 0 ? webConfigs : undefined,
-    profile: o.profile as "iis" | "aspnet" | undefined,
-  });
-  if (!o.config)
-    notes.push(
-      `no --config given: using the embedded ${o.profile ?? "aspnet"} profile (${config.files[0] ?? "embedded"}); pass --config to judge your server`,
-    );
-  const siteHit =
-    o.site === undefined
-      ? undefined
-      : config.sites.find((s) => s.name.toLowerCase() === o.site?.toLowerCase());
-  const site = siteHit?.name ?? o.site ?? config.defaultSiteName;
-  if (config.sites.length > 0 && !config.sites.some((s) => s.name.toLowerCase() === site.toLowerCase()))
-    throw new UsageError(
-      `--site ${site}: no such site in ${config.origin} (sites: ${config.sites.map((s) => s.name).join(", ")})`,
-    );
+  const { config, siteName: site, profileNote } = loadServerOptions(o);
+  if (profileNote) notes.push(profileNote);
   // Only for the admin's own config: the embedded profiles are a bare IIS without DP vdirs by design.
   const declared = o.config ? vdirDeclared(config, site, forms, o) : { missing: [] };
   for (const v of declared.missing)

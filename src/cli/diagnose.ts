@@ -11,6 +11,7 @@ import { evaluate } from "../engine/evaluate.js";
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
 import { renderHtml } from "../render/html-report.js";
 import { VERSION } from "../version.js";
+import { addServerOptions } from "./server-options.js";
 
 interface DiagnoseOptions {
   config?: string;
@@ -23,7 +24,7 @@ interface DiagnoseOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("diagnose")
     .description(
       "Explain a stuck ConfigMgr download from what you collected: client CCM\\Logs, the DP's IIS and HTTPERR logs, BITS event exports, the DP's applicationHost.config, a package folder",
@@ -31,11 +32,10 @@ export function register(program: Command): void {
     .argument(
       "<paths...>",
       "files or folders (searched recursively); an applicationHost.config among them is used as the DP's config",
-    )
-    .option(
-      "--config <file>",
-      "the DP's applicationHost.config (names the exact config line and prints the fix)",
-    )
+    );
+  addServerOptions(cmd, {
+    config: "the DP's applicationHost.config (names the exact config line and prints the fix)",
+  })
     .option(
       "--package-dir <dir>",
       "the package's source folder (or its DataLib\\<ContentID> folder): predict refusals file by file",

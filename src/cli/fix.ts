@@ -6,11 +6,12 @@
  */
 import type { Command } from "commander";
 import { type FixRunOptions, runFix } from "../fix/run.js";
+import { addServerOptions } from "./server-options.js";
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("fix")
     .description(
       "Plan (and with --apply, write) the smallest request-filtering change, scoped to the DP's virtual directory, that makes refused downloads pass - proven with the engine first",
@@ -19,9 +20,13 @@ export function register(program: Command): void {
       "--from <file>",
       "findings JSON from `dpdoctor check --json` or `dpdoctor diagnose --json` (repeatable)",
       collect,
-    )
-    .option("--config <file>", "the applicationHost.config to fix")
-    .option("--site <name>", "IIS site of the DP", "Default Web Site")
+    );
+  // the file itself is edited: no --profile or --web-config here (an embedded profile is not the DP's file)
+  addServerOptions(cmd, {
+    config: "the applicationHost.config to fix",
+    site: "IIS site of the DP",
+    siteDefault: "Default Web Site",
+  })
     .option(
       "--vdir <name>",
       "virtual directory for explicit asks (default SMS_DP_SMSPKG$; refused requests bring their own)",

@@ -9,11 +9,9 @@ import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
 import { runSeed } from "../lab/seed.js";
 import { type LabFaults, startLab } from "../lab/server.js";
 import { splitUser } from "../probe/ntlm.js";
+import { addServerOptions, loadServerOptions, type ServerOptionValues } from "./server-options.js";
 
-interface ServeOptions {
-  config?: string;
-  profile?: string;
-  site?: string;
+interface ServeOptions extends ServerOptionValues {
   packageId?: string;
   contentId?: string;
   host: string;
@@ -56,15 +54,18 @@ export function register(program: Command): void {
   const lab = program
     .command("lab")
     .description("a ConfigMgr DP emulator on loopback, and the seed scenario end to end");
-  lab
+  const serve = lab
     .command("serve")
     .description(
       "serve a package folder or a content library the way a DP does (IIS decisions by the engine)",
     )
-    .argument("<root>", "package source folder, or an SCCMContentLib root (PkgLib, DataLib, FileLib)")
-    .option("--config <file>", "applicationHost.config deciding every request")
-    .option("--profile <name>", "embedded profile without --config: iis | aspnet (default aspnet)")
-    .option("--site <name>", "IIS site (default: the config's default site)")
+    .argument("<root>", "package source folder, or an SCCMContentLib root (PkgLib, DataLib, FileLib)");
+  addServerOptions(serve, {
+    config: "applicationHost.config deciding every request",
+    webConfig: true,
+    profile: "embedded profile without --config: iis | aspnet (default aspnet)",
+    site: "IIS site (default: the config's default site)",
+  })
     .option("--package-id <id>", "package folder: its package ID (default: the folder name)")
     .option("--content-id <id>", "package folder: the content ID CB URLs carry (default: the package ID)")
     .option("--host <addr>", "bind address (loopback unless told otherwise)", "127.0.0.1")
@@ -96,8 +97,7 @@ export function register(program: Command): void {
       "\nExamples:\n  dpdoctor lab serve ./ABC00123 --port 8080\n  dpdoctor lab serve D:\\SCCMContentLib --config applicationHost.config --fail 503 setup.exe --log-dir ./dp-logs",
     )
     .action(async (root: string, o: ServeOptions) => {
-      if (o.profile !== undefined && o.profile !== "iis" && o.profile !== "aspnet")
-        throw new UsageError(`--profile ${o.profile}: expected iis or aspnet`);
+      const loaded = loadServerOptions(o);
       let ntlmUsers: { domain: string; user: string; password: string }[] | undefined;
       if (o.ntlmUser) {
         const pw = process.env[o.passwordEnv];
@@ -114,9 +114,8 @@ export function register(program: Command): void {
         root,
         packageId: o.packageId,
         contentId: o.contentId,
-        config: o.config,
-        profile: o.profile as "iis" | "aspnet" | undefined,
-        site: o.site,
+        server: loaded.config,
+        site: loaded.siteName,
         host: o.host,
         port: int("--port", o.port, 0, 65535),
         logDir: o.logDir,
@@ -132,6 +131,7 @@ export function register(program: Command): void {
         },
       });
       process.stdout.write(`dpdoctor lab: serving ${root} at ${server.url}\n`);
+      if (loaded.profileNote) process.stdout.write(`  note: ${loaded.profileNote}\n`);
       for (const p of server.packages)
         process.stdout.write(
           `  package ${p.packageId} (content ID ${p.contentId}): ${server.url}/SMS_DP_SMSPKG$/${p.contentId}/sccm?/…  ${server.url}/SMS_DP_SMSPKG<any drive letter>$/${p.packageId}/…\n`,

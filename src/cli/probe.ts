@@ -6,22 +6,19 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import { loadServer } from "../config/load.js";
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
 import type { UrlForm } from "../logs/records.js";
 import { type Credentials, splitUser } from "../probe/ntlm.js";
 import { runProbe } from "../probe/probe.js";
 import { fileLine, probeJson, renderListing, renderProbeHeader, renderSummary } from "../probe/render.js";
+import { addServerOptions, loadServerOptionsIfAsked, type ServerOptionValues } from "./server-options.js";
 
-interface ProbeCliOptions {
+interface ProbeCliOptions extends ServerOptionValues {
   content: string;
   form: string;
   vdir?: string;
   drive?: string;
   packageDir?: string;
-  config?: string;
-  profile?: string;
-  site?: string;
   user?: string;
   passwordEnv: string;
   ca?: string;
@@ -67,7 +64,7 @@ async function password(envName: string): Promise<string> {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("probe")
     .description(
       "download a package from a DP the way BITS does (PROPFIND, HEAD, ranged GET) and report per file",
@@ -77,10 +74,13 @@ export function register(program: Command): void {
     .option("--form <form>", "URL form: client (sccm?), direct, direct2007", "client")
     .option("--vdir <name>", "content vdir (default SMS_DP_SMSPKG$, or SMS_DP_SMSPKG<drive>$ for direct2007)")
     .option("--drive <letter>", "drive letter of the 2007 vdir", "C")
-    .option("--package-dir <dir>", "list files from this local package folder instead of PROPFIND")
-    .option("--config <file>", "the DP's applicationHost.config: explain refusals with the engine")
-    .option("--profile <name>", "embedded profile (iis | aspnet) for explanations without --config")
-    .option("--site <name>", "IIS site for explanations (default: the config's default site)")
+    .option("--package-dir <dir>", "list files from this local package folder instead of PROPFIND");
+  addServerOptions(cmd, {
+    config: "the DP's applicationHost.config: explain refusals with the engine",
+    webConfig: true,
+    profile: "embedded profile (iis | aspnet) for explanations without --config",
+    site: "IIS site for explanations (default: the config's default site)",
+  })
     .option("--user <DOMAIN\\name>", "NTLM credentials (password from --password-env or a prompt)")
     .option("--password-env <var>", "environment variable holding the password", "DPDOCTOR_PASSWORD")
     .option("--ca <file>", "PEM CA certificate(s) to trust for an HTTPS DP")
@@ -107,8 +107,6 @@ export function register(program: Command): void {
         throw new UsageError(`${url}: expected an http:// or https:// URL`);
       if (!["client", "direct", "direct2007"].includes(o.form))
         throw new UsageError(`--form ${o.form}: expected client, direct or direct2007`);
-      if (o.profile !== undefined && o.profile !== "iis" && o.profile !== "aspnet")
-        throw new UsageError(`--profile ${o.profile}: expected iis or aspnet`);
       if (o.drive !== undefined && !/^[A-Za-z]$/.test(o.drive))
         throw new UsageError(`--drive ${o.drive}: expected one letter`);
       let credentials: Credentials | undefined;
@@ -116,10 +114,7 @@ export function register(program: Command): void {
         const u = splitUser(o.user);
         credentials = { ...u, password: await password(o.passwordEnv) };
       }
-      const config =
-        o.config || o.profile
-          ? loadServer({ config: o.config, profile: o.profile as "iis" | "aspnet" | undefined })
-          : undefined;
+      const server = loadServerOptionsIfAsked(o);
       const json = o.json === true;
       if (!json)
         process.stdout.write(
@@ -132,7 +127,7 @@ export function register(program: Command): void {
         vdir: o.vdir,
         drive: o.drive,
         packageDir: o.packageDir,
-        server: config ? { config, siteName: o.site ?? config.defaultSiteName } : undefined,
+        server: server ? { config: server.config, siteName: server.siteName } : undefined,
         credentials,
         tls: { ca: o.ca ? readFileSync(o.ca) : undefined, insecure: o.insecure === true },
         concurrency: num("--concurrency", o.concurrency, 1, 64),

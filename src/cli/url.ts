@@ -3,18 +3,13 @@
  * iis-request-filtering.md §1, §5–§7, §9, §10). Exit 0 = every target passes, 1 = at least one refused, 2 = bad input.
  */
 import type { Command } from "commander";
-import { loadServer } from "../config/load.js";
-import type { ServerConfig } from "../config/types.js";
 import { evaluate } from "../engine/evaluate.js";
 import type { HttpRequest, Reason, Verdict } from "../engine/types.js";
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
 import { describeStatus } from "../iis/status.js";
+import { addServerOptions, loadServerOptions, type ServerOptionValues } from "./server-options.js";
 
-interface UrlOptions {
-  config?: string;
-  webConfig?: string[];
-  profile?: string;
-  site?: string;
+interface UrlOptions extends ServerOptionValues {
   method: string;
   header?: string[];
   json?: boolean;
@@ -23,23 +18,18 @@ interface UrlOptions {
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("url")
     .description(
       "Predict whether IIS refuses a request (and why): http.sys, config errors, request filtering, handler and static file rules, with the config line that decides.",
     )
-    .argument("<target...>", "request target(s) as sent on the wire: /path?query, or a full http(s):// URL")
-    .option("--config <file>", "applicationHost.config to read (default: the embedded aspnet profile)")
-    .option(
-      "--web-config <urlpath=file>",
-      "a web.config file and the URL path it applies to (repeatable)",
-      collect,
-    )
-    .option(
-      "--profile <name>",
-      "embedded profile when no --config: iis (plain IIS) or aspnet (IIS + ASP.NET)",
-    )
-    .option("--site <name>", "site name (default: the config's default site)")
+    .argument("<target...>", "request target(s) as sent on the wire: /path?query, or a full http(s):// URL");
+  addServerOptions(cmd, {
+    config: "applicationHost.config to read (default: the embedded aspnet profile)",
+    webConfig: true,
+    profile: "embedded profile when no --config: iis (plain IIS) or aspnet (IIS + ASP.NET)",
+    site: "site name (default: the config's default site)",
+  })
     .option("--method <verb>", "HTTP method (BITS sends HEAD, then GET)", "GET")
     .option("--header <header>", '"Name: value" request header (repeatable)', collect)
     .option("--json", "JSON array on stdout, one object per target")
@@ -70,36 +60,10 @@ function parseHeaders(list: string[]): Record<string, string> {
   return headers;
 }
 
-function parseWebConfigs(list: string[]): { urlPath: string; file: string }[] {
-  return list.map((w) => {
-    const eq = w.indexOf("=");
-    if (eq <= 0 || eq === w.length - 1)
-      throw new UsageError(
-        `--web-config ${JSON.stringify(w)}: expected URLPATH=FILE (e.g. /SMS_DP_SMSPKG$=web.config)`,
-      );
-    const urlPath = w.slice(0, eq);
-    if (!urlPath.startsWith("/"))
-      throw new UsageError(`--web-config ${JSON.stringify(w)}: the URL path must start with '/'`);
-    return { urlPath, file: w.slice(eq + 1) };
-  });
-}
-
 export function runUrl(targets: string[], opts: UrlOptions): number {
-  if (opts.profile !== undefined && opts.profile !== "iis" && opts.profile !== "aspnet")
-    throw new UsageError(`--profile ${JSON.stringify(opts.profile)}: expected iis or aspnet`);
-  if (opts.profile !== undefined && opts.config !== undefined)
-    throw new UsageError(
-      "--profile and --config exclude each other (the profile is only used without --config)",
-    );
   const headers = parseHeaders(opts.header ?? []);
-  const webConfigs = parseWebConfigs(opts.webConfig ?? []);
-  const profile = (opts.profile as "iis" | "aspnet" | undefined) ?? (opts.config ? undefined : "aspnet");
-  const config = loadServer({ config: opts.config, webConfigs, profile });
-  const profileNote = opts.config
-    ? undefined
-    : `no --config given: using the embedded ${profile} profile (${config.files[0] ?? `profiles/${profile}/applicationHost.config`}); pass --config to judge your server`;
+  const { config, siteName, profileNote } = loadServerOptions(opts);
   if (profileNote) process.stderr.write(`dpdoctor: ${profileNote}\n`);
-  const siteName = pickSite(config, opts.site);
   const color = !opts.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
 
   const results = targets.map((target) => {
@@ -120,17 +84,6 @@ export function runUrl(targets: string[], opts: UrlOptions): number {
     process.stdout.write(header + text);
   }
   return results.some((r) => refusedVerdict(r.verdict)) ? EXIT_FINDINGS : EXIT_OK;
-}
-
-function pickSite(config: ServerConfig, site: string | undefined): string {
-  if (site === undefined) return config.defaultSiteName;
-  if (config.sites.length === 0) return site;
-  const hit = config.sites.find((s) => s.name.toLowerCase() === site.toLowerCase());
-  if (!hit)
-    throw new UsageError(
-      `--site ${JSON.stringify(site)}: no such site in ${config.origin} (sites: ${config.sites.map((s) => JSON.stringify(s.name)).join(", ")})`,
-    );
-  return hit.name;
 }
 
 /** A verdict the admin must act on: anything but a pass (301 to the folder URL is not a refusal). */
