@@ -8,25 +8,8 @@ import path from "node:path";
 import { loadServer, loadServerFromText } from "../config/load.js";
 import type { ServerConfig } from "../config/types.js";
 import { InputError } from "../errors.js";
-import {
-  type ArtifactRead,
-  detectKind,
-  EVTX_MESSAGE,
-  parseBitsEvents,
-  parseCmTrace,
-  parseHttpErr,
-  parseSmsSimple,
-  parseW3C,
-} from "../logs/index.js";
-import { expandPaths, readArtifact } from "../logs/read.js";
-import type {
-  ArtifactKind,
-  ArtifactSummary,
-  BitsEventRecord,
-  CmTraceRecord,
-  HttpErrRecord,
-  W3CRecord,
-} from "../logs/records.js";
+import { type ArtifactRead, expandPaths, readArtifact, readArtifactFromBytes } from "../logs/index.js";
+import type { BitsEventRecord, CmTraceRecord, HttpErrRecord, W3CRecord } from "../logs/records.js";
 import { decodeText } from "../logs/text.js";
 import type { PackageListing } from "./diagnose.js";
 import type { ArtifactInfo } from "./report.js";
@@ -109,55 +92,6 @@ export function listPackage(dir: string, contentId?: string): PackageListing {
       ? files.map((f) => f.slice(0, -4))
       : files;
   return { dir, contentId: contentId ?? path.basename(path.resolve(dir)), files: relPaths };
-}
-
-/**
- * One artifact from bytes (a zip entry): the logs helper's detection and readers, dispatched like its readArtifact.
- */
-export function readArtifactBytes(name: string, bytes: Buffer): ArtifactRead {
-  const d = detectKind(name, bytes.subarray(0, 64 * 1024));
-  const summary = (
-    kind: ArtifactKind,
-    r?: { records: unknown[]; skippedCount: number; skipped: ArtifactSummary["skippedSamples"] },
-    message?: string,
-  ): ArtifactSummary => ({
-    path: name,
-    kind,
-    records: r?.records.length ?? 0,
-    skipped: r?.skippedCount ?? 0,
-    skippedSamples: r?.skipped.slice(0, 20) ?? [],
-    message,
-  });
-  switch (d.kind) {
-    case "iis-w3c": {
-      const r = parseW3C(bytes, name);
-      return { kind: "iis-w3c", records: r.records, summary: summary("iis-w3c", r) };
-    }
-    case "httperr": {
-      const r = parseHttpErr(bytes, name);
-      return { kind: "httperr", records: r.records, summary: summary("httperr", r) };
-    }
-    case "cmtrace": {
-      const r = parseCmTrace(bytes, name);
-      return { kind: "cmtrace", records: r.records, summary: summary("cmtrace", r) };
-    }
-    case "sms-simple": {
-      const r = parseSmsSimple(bytes, name);
-      return { kind: "sms-simple", records: r.records, summary: summary("sms-simple", r) };
-    }
-    case "bits-xml":
-    case "bits-csv":
-    case "bits-text": {
-      const r = parseBitsEvents(bytes, name);
-      return { kind: d.kind, records: r.records, summary: summary(d.kind, r) };
-    }
-    case "evtx":
-      return { kind: "evtx", records: [], summary: summary("evtx", undefined, EVTX_MESSAGE) };
-    case "iis-config":
-      return { kind: "iis-config", records: [], summary: summary("iis-config") };
-    default:
-      return { kind: "unknown", records: [], summary: summary("unknown", undefined, d.reason) };
-  }
 }
 
 /** Appends without spreading: `push(...list)` overflows the call stack on a log of a few hundred thousand lines. */
@@ -254,7 +188,12 @@ export function gather(opts: GatherOptions): Gathered {
         const name = `${zip}!/${e.name}`;
         if (path.posix.basename(e.name).toLowerCase() === "applicationhost.config")
           zippedConfigs.push({ text: decodeText(e.bytes).text, file: name });
-        else if (/\.(?:log|lo_|txt|xml|csv)$/i.test(e.name)) add(readArtifactBytes(name, e.bytes));
+        else if (/\.(?:log|lo_|txt|xml|csv|gz)$/i.test(e.name))
+          try {
+            add(readArtifactFromBytes(name, e.bytes)); // the logs helper's detection and readers (gzip inflated)
+          } catch (err) {
+            unreadable(name, err); // one bad entry (corrupt gzip) does not hide the rest of the archive
+          }
       }
     } catch (e) {
       unreadable(zip, e);

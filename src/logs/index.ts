@@ -15,6 +15,7 @@ export {
   expandPaths,
   type ReadOptions,
   readArtifact,
+  readArtifactFromBytes,
   readArtifacts,
   sniffFile,
 } from "./read.js";

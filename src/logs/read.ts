@@ -141,7 +141,10 @@ function gunzipHead(file: string): Buffer {
 
 /** Whole file contents, gunzipped when needed (truncated gzip streams give what could be inflated). */
 export function readFileBytes(file: string): Buffer {
-  const raw = readFileSync(file);
+  return gunzipIfNeeded(readFileSync(file), file);
+}
+
+function gunzipIfNeeded(raw: Buffer, file: string): Buffer {
   if (!isGzip(raw)) return raw;
   try {
     return gunzipSync(raw, { finishFlush: 2 });
@@ -162,13 +165,31 @@ function summaryOf<T>(file: string, kind: ArtifactKind, r: ParseResult<T>): Arti
 
 /** Reads one artifact into typed records. Never throws for bad content (only for unreadable files). */
 export function readArtifact(file: string, opts: ReadOptions = {}): ArtifactRead {
-  const d = sniffFile(file, opts);
-  const empty = (kind: "evtx" | "iis-config" | "unknown", message?: string): ArtifactRead => ({
-    kind,
+  return parseDetected(file, sniffFile(file, opts), () => readFileBytes(file));
+}
+
+/**
+ * One artifact from bytes already in memory (a zip entry, a stream read elsewhere): the same detection and readers as
+ * readArtifact; `file` names it in records and messages (e.g. `collect.zip!/W3SVC1/u_ex240305.log`). gzip'd bytes are
+ * inflated first. Never throws for bad content (a corrupt gzip stream is a positioned InputError, as for a file).
+ */
+export function readArtifactFromBytes(file: string, bytes: Buffer, opts: ReadOptions = {}): ArtifactRead {
+  const data = gunzipIfNeeded(bytes, file);
+  const d = opts.kind
+    ? { kind: opts.kind, reason: "--kind" }
+    : detectKind(file, data.subarray(0, DETECT_BYTES));
+  return parseDetected(file, d, () => data);
+}
+
+/** The dispatch of both entry points: detected kind → typed reader (bytes read only for the kinds that parse). */
+function parseDetected(file: string, d: Detection, bytesOf: () => Buffer): ArtifactRead {
+  const kind = d.kind;
+  const empty = (k: "evtx" | "iis-config" | "unknown", message?: string): ArtifactRead => ({
+    kind: k,
     records: [],
-    summary: { path: file, kind, records: 0, skipped: 0, skippedSamples: [], message },
+    summary: { path: file, kind: k, records: 0, skipped: 0, skippedSamples: [], message },
   });
-  switch (d.kind) {
+  switch (kind) {
     case "evtx":
       return empty("evtx", EVTX_MESSAGE);
     case "iis-config":
@@ -177,8 +198,8 @@ export function readArtifact(file: string, opts: ReadOptions = {}): ArtifactRead
       return empty("unknown", d.reason);
     default:
   }
-  const bytes = readFileBytes(file);
-  switch (d.kind) {
+  const bytes = bytesOf();
+  switch (kind) {
     case "iis-w3c": {
       const r = parseW3C(bytes, file);
       return { kind: "iis-w3c", records: r.records, summary: summaryOf(file, "iis-w3c", r) };
@@ -197,8 +218,8 @@ export function readArtifact(file: string, opts: ReadOptions = {}): ArtifactRead
     }
     default: {
       const r = parseBitsEvents(bytes, file);
-      const kind = d.kind as "bits-xml" | "bits-csv" | "bits-text";
-      return { kind, records: r.records, summary: summaryOf(file, kind, r) };
+      const k = kind as "bits-xml" | "bits-csv" | "bits-text";
+      return { kind: k, records: r.records, summary: summaryOf(file, k, r) };
     }
   }
 }
