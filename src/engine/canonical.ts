@@ -101,13 +101,14 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
     if (segments > HTTPSYS_MAX_SEGMENTS) return tooManySegments(segments);
     return rawPath;
   }
-  return canonicalizeSlow(rawPath);
+  return canonicalizeSlow(rawPath, !scanHighBit);
 }
 
 // Results of the last scan() (module state instead of an object: scan runs once per verdict).
 let scanClean = true;
 let scanSegments = 0;
 let scanMaxSegment = 0;
+let scanHighBit = false;
 
 /**
  * Facts about the path the last successful canonicalizePath() returned (filled in the same pass that validated it,
@@ -181,6 +182,7 @@ function scan(raw: string): number {
   scanClean = clean;
   scanSegments = segments;
   scanMaxSegment = maxSeg;
+  scanHighBit = highBit;
   if (clean) {
     pathFacts.highBit = highBit;
     pathFacts.plus = plus;
@@ -190,32 +192,6 @@ function scan(raw: string): number {
     pathFacts.lastDot = lastDot;
   }
   return -1;
-}
-
-/** pathFacts of a canonical path built by the slow path (one pass). */
-function setFacts(p: string): void {
-  let highBit = false;
-  let plus = false;
-  let percent = false;
-  let lastSlash = 0;
-  let firstDot = -1;
-  let lastDot = -1;
-  for (let i = 0; i < p.length; i++) {
-    const c = p.charCodeAt(i);
-    if (c === 47) lastSlash = i;
-    else if (c === 46) {
-      if (firstDot < 0) firstDot = i;
-      lastDot = i;
-    } else if (c === 43) plus = true;
-    else if (c === 37) percent = true;
-    else if (c > 127) highBit = true;
-  }
-  pathFacts.highBit = highBit;
-  pathFacts.plus = plus;
-  pathFacts.percent = percent;
-  pathFacts.lastSlash = lastSlash;
-  pathFacts.firstDot = firstDot;
-  pathFacts.lastDot = lastDot;
 }
 
 function refuseChar(raw: string, i: number): Reason {
@@ -266,30 +242,77 @@ function tooManySegments(count: number): Reason {
   );
 }
 
-function canonicalizeSlow(rawPath: string): string | Reason {
-  const decoded = decodeOnce(rawPath);
-  const normal = normalizePath(decoded);
+function canonicalizeSlow(rawPath: string, asciiRaw: boolean): string | Reason {
+  const decoded = (asciiRaw && decodeAsciiEscapes(rawPath)) || decodeOnce(rawPath);
+  // a decoded path without '\\', '//' or '/.' is already normal (normalizePath would rebuild the same string)
+  const normal =
+    decoded.indexOf("/.") < 0 && decoded.indexOf("//") < 0 && decoded.indexOf("\\") < 0
+      ? decoded
+      : normalizePath(decoded);
   if (normal === null)
     return httpSys(
       403,
       "httpsys.aboveRoot",
       "'..' segments climb above the site root (http.sys: Forbidden URL)",
     );
-  // segment limits on the canonical path (§5.2, §13.10)
+  // segment limits on the canonical path (§5.2, §13.10), and pathFacts, in one pass
   let segments = 0;
   let segLen = 0;
   let maxSeg = 0;
-  for (let i = 1; i <= normal.length; i++) {
-    if (i === normal.length || normal.charCodeAt(i) === 47) {
+  let highBit = false;
+  let plus = false;
+  let percent = false;
+  let lastSlash = 0;
+  let firstDot = -1;
+  let lastDot = -1;
+  const n = normal.length;
+  for (let i = 1; i <= n; i++) {
+    const c = i === n ? 47 : normal.charCodeAt(i);
+    if (c === 47) {
       if (segLen > 0) segments++;
       if (segLen > maxSeg) maxSeg = segLen;
       segLen = 0;
-    } else segLen++;
+      if (i < n) lastSlash = i;
+      continue;
+    }
+    segLen++;
+    if (c === 46) {
+      if (firstDot < 0) firstDot = i;
+      lastDot = i;
+    } else if (c === 43) plus = true;
+    else if (c === 37) percent = true;
+    else if (c > 127) highBit = true;
   }
   if (maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH) return segmentTooLong(maxSeg);
   if (segments > HTTPSYS_MAX_SEGMENTS) return tooManySegments(segments);
-  setFacts(normal);
+  pathFacts.highBit = highBit;
+  pathFacts.plus = plus;
+  pathFacts.percent = percent;
+  pathFacts.lastSlash = lastSlash;
+  pathFacts.firstDot = firstDot;
+  pathFacts.lastDot = lastDot;
   return normal;
+}
+
+/**
+ * decodeOnce for a path with no raw non-ASCII character whose escapes all decode to ASCII bytes (the common case:
+ * %20, %2B…): slices and single characters, no byte buffer. null when an escape decodes to a byte ≥ 0x80.
+ */
+function decodeAsciiEscapes(s: string): string | null {
+  lastDecodeUsedFallback = false;
+  let out = "";
+  let from = 0;
+  let i = s.indexOf("%");
+  while (i >= 0) {
+    if (i + 2 < s.length && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
+      const b = (hexVal(s.charCodeAt(i + 1)) << 4) | hexVal(s.charCodeAt(i + 2));
+      if (b >= 0x80) return null;
+      out += s.slice(from, i) + String.fromCharCode(b);
+      from = i + 3;
+      i = s.indexOf("%", from);
+    } else i = s.indexOf("%", i + 1);
+  }
+  return from === 0 ? s : out + s.slice(from);
 }
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });

@@ -55,6 +55,10 @@ export interface Compiled {
   pathInfoClaimers: Map<string, CompiledHandler[]>;
   /** Candidate handlers by verb, then by ext ("" = directory) — bounded cache, no key concatenation. */
   candidates: Map<string, Map<string, CompiledHandler[]>>;
+  /** Do the verbs rules (§6.6) treat GET and HEAD differently? */
+  verbsHeadGetDiffer: boolean;
+  /** Handler mappings that list one of GET and HEAD but not the other (§9.1), e.g. verb="GET,DEBUG". */
+  headGetDiffering: CompiledHandler[];
   /** Does the effective config carry staticContent errors (500.19 only for requests reaching StaticFile, §8.4)? */
   staticContentErrors: boolean;
 }
@@ -126,8 +130,16 @@ function build(cfg: EffectiveConfig): Compiled {
     skippedByAccessPolicy: skipped,
     pathInfoClaimers,
     candidates: new Map(),
+    verbsHeadGetDiffer: verbAllowed(rf, "GET") !== verbAllowed(rf, "HEAD"),
+    headGetDiffering: handlers.filter((h) => h.verbs !== null && h.verbs.has("GET") !== h.verbs.has("HEAD")),
     staticContentErrors: cfg.errors.some((e) => isStaticContentSection(e.section)),
   };
+}
+
+/** Does the verbs rule set (§6.6) let this verb through (listed allowed, or unlisted and allowUnlisted)? */
+function verbAllowed(rf: EffectiveConfig["requestFiltering"], verb: string): boolean {
+  const v = rf.verbs.index.get(verb);
+  return v ? v.allowed : rf.verbs.allowUnlisted.value;
 }
 
 /**
@@ -260,6 +272,24 @@ export function patternMatches(h: CompiledHandler, lowerName: string): boolean {
 const MAX_CANDIDATE_KEYS = 4096;
 
 /**
+ * Could this mapping serve a name with extension `lowerExt` (verbs aside)? "glob"/"exact" patterns are tested
+ * against the full name by patternMatches.
+ */
+export function couldServe(h: CompiledHandler, lowerExt: string, directory: boolean): boolean {
+  if (directory ? h.resourceType === "file" : h.resourceType === "directory") return false;
+  switch (h.kind) {
+    case "ext":
+      return lowerExt === h.key; // "*.ext" matches exactly the names whose last-dot extension is ext
+    case "noext":
+      return !directory && lowerExt === "."; // directories stay with DefaultDocument/DirectoryListing [INF]
+    case "glob":
+      return !h.globExt || h.globExt === lowerExt;
+    default:
+      return true;
+  }
+}
+
+/**
  * Handlers that could match a name with extension `lowerExt` for `verb`, in collection order; "glob"/"exact"
  * patterns stay in the list and are tested against the full name at run time.
  */
@@ -281,23 +311,7 @@ export function candidatesFor(
   list = [];
   for (const h of c.handlers) {
     if (h.verbs !== null && !h.verbs.has(verb)) continue;
-    if (directory ? h.resourceType === "file" : h.resourceType === "directory") continue;
-    switch (h.kind) {
-      case "any":
-        break;
-      case "ext":
-        if (lowerExt !== h.key) continue; // "*.ext" matches exactly the names whose last-dot extension is ext
-        break;
-      case "noext":
-        if (directory || lowerExt !== ".") continue; // directories stay with DefaultDocument/DirectoryListing [INF]
-        break;
-      case "glob":
-        if (h.globExt && h.globExt !== lowerExt) continue;
-        break;
-      case "exact":
-        break;
-    }
-    list.push(h);
+    if (couldServe(h, lowerExt, directory)) list.push(h);
   }
   if (byExt.size >= MAX_CANDIDATE_KEYS) byExt.clear();
   byExt.set(key, list);

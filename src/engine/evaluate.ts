@@ -21,6 +21,7 @@ import {
   type CompiledHandler,
   candidatesFor,
   compile,
+  couldServe,
   hiddenKey,
   isStaticContentSection,
   mayBeKey,
@@ -69,6 +70,40 @@ export function evaluate(req: HttpRequest, server: Server): Verdict {
       notes: ["internal error in dpdoctor's engine: please report it with the request and the configuration"],
     };
   }
+}
+
+/**
+ * Did the last evaluateRequest consult a rule that treats GET and HEAD differently (verbs §6.6, a handler mapping
+ * listing one of them §9.1)? true until the configuration layer is passed.
+ */
+let methodMatters = true;
+
+/**
+ * Verdicts of one request under several methods, in order (e.g. HEAD then GET, as BITS sends them), stopping after
+ * the first verdict for which `until` holds. Shares the work across methods: when the configuration treats GET and
+ * HEAD alike for this request (no verbs rule nor handler mapping it met tells them apart) a verdict below 400 — whose messages never name the method — is the verdict of
+ * the other method too, and is returned again instead of being recomputed. Otherwise each method is evaluated.
+ * Same result as calling evaluate() per method (differential test in test/engine/fastpath.test.ts).
+ */
+export function evaluateMethods(
+  req: HttpRequest,
+  methods: readonly string[],
+  server: Server,
+  until?: (v: Verdict) => boolean,
+): Verdict[] {
+  const out: Verdict[] = [];
+  let shareable: Verdict | null = null;
+  for (const method of methods) {
+    let v: Verdict;
+    if (shareable !== null && (method === "GET" || method === "HEAD")) v = shareable;
+    else {
+      v = evaluate(method === req.method ? req : { ...req, method }, server);
+      shareable = v.status < 400 && (method === "GET" || method === "HEAD") && !methodMatters ? v : null;
+    }
+    out.push(v);
+    if (until?.(v)) break;
+  }
+  return out;
 }
 
 function refused(reason: Reason, layer: Layer, extra?: Partial<Verdict>): Verdict {
@@ -128,6 +163,7 @@ function where(source: SourceRef | null): string {
 }
 
 function evaluateRequest(req: HttpRequest, server: Server): Verdict {
+  methodMatters = true;
   const target = typeof req.target === "string" ? req.target : String(req.target ?? "");
   const method = typeof req.method === "string" ? req.method : String(req.method ?? "");
   let rawPath = target;
@@ -192,6 +228,7 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
     if (blocking.length > 0) return configVerdict(blocking, canon);
   }
   const c = compile(cfg);
+  methodMatters = c.verbsHeadGetDiffer;
   const headers = req.headers;
   const isWebDav =
     typeof req.isWebDav === "boolean"
@@ -280,7 +317,11 @@ function scriptPathEnd(canon: string, method: string, c: Compiled, highBit: bool
       // `dot` is the last dot of the non-final segment ending at `end`
       if (end > dot + 1 && (highBit || mayBeKey(c.claimerFilter, canon, dot, end))) {
         const claimers = c.pathInfoClaimers.get(canon.slice(dot, end).toLowerCase());
-        if (claimers) for (const h of claimers) if (h.verbs === null || h.verbs.has(method)) return end;
+        if (claimers)
+          for (const h of claimers) {
+            if (h.verbs !== null && h.verbs.has("GET") !== h.verbs.has("HEAD")) methodMatters = true;
+            if (h.verbs === null || h.verbs.has(method)) return end;
+          }
       }
     }
     dot = nextDot;
@@ -772,6 +813,8 @@ function handlerLayer(
     );
   } else {
     const lowerExt = directory ? "" : nameExtension(lowerName);
+    for (const h of c.headGetDiffering)
+      if (couldServe(h, lowerExt, directory) && patternMatches(h, lowerName)) methodMatters = true;
     for (const h of candidatesFor(c, method, lowerExt, directory)) {
       if (h.kind === "exact" || h.kind === "glob" ? patternMatches(h, lowerName) : true) {
         handler = h;

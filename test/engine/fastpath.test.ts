@@ -1,0 +1,158 @@
+/**
+ * Differential properties of the engine's fast paths (spec iis-request-filtering.md §5.3, §6): the facts the
+ * canonicalization pass records (canonical.pathFacts) and the path it returns equal what the plain definitions give
+ * (decode once, then normalize; indexOf/lastIndexOf), on random raw paths — clean ones and escaped ones alike.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { loadServer } from "../../src/config/load.js";
+import { canonicalizePath, decodeOnce, normalizePath, pathFacts } from "../../src/engine/canonical.js";
+import { evaluate, evaluateMethods } from "../../src/engine/evaluate.js";
+import type { Server, Verdict } from "../../src/engine/types.js";
+import { addVerb, handler, server } from "./build.js";
+
+// characters that exercise every branch of the scan: separators, dots, escapes, '+', non-ASCII, refused ones
+const pieces = [
+  "a",
+  "B",
+  "z",
+  "0",
+  "9",
+  "-",
+  "_",
+  "~",
+  ",",
+  "$",
+  "!",
+  "(",
+  ";",
+  "=",
+  "@",
+  "+",
+  ".",
+  "..",
+  "/",
+  "//",
+  "\\",
+  "%20",
+  "%2B",
+  "%2b",
+  "%2F",
+  "%2e",
+  "%5C",
+  "%25",
+  "%41",
+  "%C3%A9",
+  "%FF",
+  "%C0%AF",
+  "%E2%82",
+  "%",
+  "%4",
+  "%zz",
+  "é",
+  "\u212a",
+  "\ud83d\ude00",
+  "\ud800",
+  " ",
+  "#",
+  "\u007f",
+  "\t",
+  ".exe",
+  ".config",
+  "bin",
+  "App_Data",
+];
+const rawPath = fc.array(fc.constantFrom(...pieces), { maxLength: 24 }).map((parts) => `/${parts.join("")}`);
+
+function expectedFacts(p: string) {
+  return {
+    highBit: /[^\x00-\x7f]/.test(p),
+    plus: p.includes("+"),
+    percent: p.includes("%"),
+    lastSlash: p.lastIndexOf("/"),
+    firstDot: p.indexOf("."),
+    lastDot: p.lastIndexOf("."),
+  };
+}
+
+describe("canonicalization fast paths agree with the definitions (§5.3)", () => {
+  it("canonical path = normalizePath(decodeOnce(raw)) and pathFacts describe it", () => {
+    fc.assert(
+      fc.property(rawPath, (raw) => {
+        const canon = canonicalizePath(raw);
+        if (typeof canon !== "string") return;
+        assert.equal(canon, normalizePath(decodeOnce(raw)));
+        assert.deepEqual({ ...pathFacts }, expectedFacts(canon));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+  it("a clean path is returned as is, with its facts", () => {
+    const raw = "/SMS_DP_SMSPKG$/Content_0a1b.1/x64/Contoso+Core.dll";
+    assert.equal(canonicalizePath(raw), raw);
+    assert.deepEqual({ ...pathFacts }, expectedFacts(raw));
+  });
+});
+
+describe("evaluateMethods shares work across methods and equals evaluate per method (§6.6, §9.1)", () => {
+  const aspnet = loadServer({ profile: "aspnet" });
+  const servers: [string, Server][] = [
+    ["aspnet profile", { config: aspnet, siteName: aspnet.defaultSiteName }],
+    ["P0", server("P0")],
+    ["P1", server("P1")],
+    // GET and HEAD differ: HEAD denied by verbs under /v, a GET-only handler under /h
+    [
+      "GET/HEAD differ",
+      server(
+        "P1",
+        { prefix: "/v", rf: (rf) => addVerb(rf, "HEAD", false) },
+        { prefix: "/h", handlers: [handler("GetOnly", "*", "GET", "StaticFileModule")] },
+      ),
+    ],
+  ];
+  const prefixes = ["/", "/v/", "/h/", "/SMS_DP_SMSPKG$/Content_1.1/", "/SMS_DP_SMSPKGC$/PKG00001/"];
+  const target = fc
+    .tuple(
+      fc.constantFrom(...prefixes),
+      rawPath,
+      fc.option(fc.constantFrom("", "a=1", "/x.ldf"), { nil: undefined }),
+    )
+    .map(([p, raw, q]) => `${p}${raw.slice(1)}${q === undefined ? "" : `?${q}`}`);
+  const methods = fc.constantFrom<string[]>(
+    ["HEAD", "GET"],
+    ["GET", "HEAD"],
+    ["HEAD", "GET", "PUT"],
+    ["GET"],
+  );
+  const file = fc.option(
+    fc.record(
+      { exists: fc.boolean(), hidden: fc.boolean(), isDirectory: fc.boolean() },
+      { requiredKeys: [] },
+    ),
+    { nil: undefined },
+  );
+  for (const [name, srv] of servers)
+    it(`${name}: same verdicts as evaluate() per method, same stop`, () => {
+      fc.assert(
+        fc.property(target, methods, file, fc.boolean(), (t, ms, f, stopOnRefusal) => {
+          const until = stopOnRefusal ? (v: Verdict) => v.status >= 400 : undefined;
+          const got = evaluateMethods({ method: ms[0], target: t, file: f }, ms, srv, until);
+          const want: Verdict[] = [];
+          for (const m of ms) {
+            const v = evaluate({ method: m, target: t, file: f }, srv);
+            want.push(v);
+            if (until?.(v)) break;
+          }
+          assert.deepEqual(got, want);
+        }),
+        { numRuns: 400 },
+      );
+    });
+  it("the configuration decides: HEAD refused by verbs, GET passes (no sharing)", () => {
+    const srv = servers[3][1];
+    const [head, get] = evaluateMethods({ method: "HEAD", target: "/v/a.txt" }, ["HEAD", "GET"], srv);
+    assert.equal(`${head.status}.${head.substatus}`, "404.6");
+    assert.equal(get.status, 200);
+  });
+});
