@@ -37,24 +37,24 @@ after(async () => {
   await lab.close();
 });
 
+/** The seed package in the 2007 form on drive E, explained with the aspnet profile, as an NTLM user. */
+const probe2007 = () => [
+  "probe",
+  lab.url,
+  "--content",
+  "ABC00123",
+  "--form",
+  "direct2007",
+  "--drive",
+  "E",
+  "--profile",
+  "aspnet",
+  "--user",
+  "CONTOSO\\cm",
+];
+
 test("probe the 2007 form with the aspnet profile: FATAL lines with the engine's rule, exit 1", async () => {
-  const r = await runAsync(
-    [
-      "probe",
-      lab.url,
-      "--content",
-      "ABC00123",
-      "--form",
-      "direct2007",
-      "--drive",
-      "E",
-      "--profile",
-      "aspnet",
-      "--user",
-      "CONTOSO\\cm",
-    ],
-    { DPDOCTOR_PASSWORD: "pw" },
-  );
+  const r = await runAsync(probe2007(), { DPDOCTOR_PASSWORD: "pw" });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /listing {2}PROPFIND .*SMS_DP_SMSPKGE\$\/ABC00123 → 207/);
   assert.match(r.stdout, /FATAL {2}blah\/file\.ldf {2}HEAD .*HTTP 404 → 0x80190194/);
@@ -105,24 +105,7 @@ test("probe usage errors exit 2; the password is never taken from the command li
 
 test("probe --json feeds fix --from: the scoped fix for what the DP refused", async () => {
   const { copyFileSync, chmodSync, writeFileSync } = await import("node:fs");
-  const r = await runAsync(
-    [
-      "probe",
-      lab.url,
-      "--content",
-      "ABC00123",
-      "--form",
-      "direct2007",
-      "--drive",
-      "E",
-      "--profile",
-      "aspnet",
-      "--json",
-      "--user",
-      "CONTOSO\\cm",
-    ],
-    { DPDOCTOR_PASSWORD: "pw" },
-  );
+  const r = await runAsync([...probe2007(), "--json"], { DPDOCTOR_PASSWORD: "pw" });
   assert.equal(r.code, 1, r.stderr);
   const findings = path.join(pkg.dir, "probe.json");
   writeFileSync(findings, r.stdout);

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { buildClientModel, jobOutcome, readClientSignal } from "../../src/diagnose/client-jobs.js";
 import { parseCmTrace } from "../../src/logs/cmtrace.js";
 import type { CmTraceRecord } from "../../src/logs/records.js";
+import { cmRecord } from "./records.js";
 
 const corpus = new URL("../../../shared/corpus/logs/", import.meta.url);
 
@@ -96,23 +97,8 @@ test("real DTS cannot-connect log yields network signals and no DTS job", () => 
     assert.ok(kinds.has(k as never), k);
 });
 
-function rec(message: string, line: number, time: number, file = "DataTransferService.log"): CmTraceRecord {
-  return {
-    file,
-    line,
-    endLine: line,
-    time,
-    localTime: "",
-    biasMinutes: 0,
-    component: "DataTransferService",
-    context: "",
-    type: 1,
-    thread: 1,
-    sourceFile: "",
-    message,
-    format: "cmtrace",
-  };
-}
+const rec = (message: string, line: number, time: number, file = "DataTransferService.log"): CmTraceRecord =>
+  cmRecord(message, line, time, { file });
 
 test("a job: URLs without a job GUID go to the last job named in the same file; states decide the outcome (§7.7)", () => {
   const D = "{708C0A51-2E3B-4C8E-9F0E-6B1C2D3E4F50}";

@@ -8,58 +8,15 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { diagnose } from "../../src/diagnose/diagnose.js";
 import type { BitsEventRecord, CmTraceRecord, W3CRecord } from "../../src/logs/records.js";
+import { cmRecord, w3cRecord } from "./records.js";
 
 const T0 = Date.UTC(2024, 2, 5, 9, 14, 0);
 const D = "{4C1D2B3A-5E6F-4A7B-8C9D-0E1F2A3B4C5D}";
 const B = "{9E27E462-8A49-447B-9E43-A641178A3EF5}";
 
-function w3c(over: Partial<W3CRecord>): W3CRecord {
-  const r: W3CRecord = {
-    file: "u_ex240305.log",
-    line: 5,
-    time: T0,
-    serverIp: "10.0.0.5",
-    method: "HEAD",
-    uriStem: "/SMS_DP_SMSPKG$/ABC00123/blah/file.ldf",
-    uriQuery: "",
-    port: 80,
-    username: "-",
-    clientIp: "10.0.1.50",
-    userAgent: "Microsoft BITS/7.8",
-    userAgentRaw: "Microsoft+BITS/7.8",
-    referer: "",
-    host: "",
-    status: 404,
-    substatus: 7,
-    win32Status: 0,
-    timeTaken: 1,
-    bytesSent: Number.NaN,
-    bytesReceived: Number.NaN,
-    siteName: "",
-    text: "",
-    ...over,
-  };
-  r.text ||= `${r.method} ${r.uriStem} ${r.uriQuery || "-"} ${r.clientIp} ${r.status} ${r.substatus}`;
-  return r;
-}
-
-function cm(message: string, line: number, time: number): CmTraceRecord {
-  return {
-    file: "DataTransferService.log",
-    line,
-    endLine: line,
-    time,
-    localTime: "",
-    biasMinutes: 300,
-    component: "DataTransferService",
-    context: "",
-    type: 1,
-    thread: 1,
-    sourceFile: "",
-    message,
-    format: "cmtrace",
-  };
-}
+const w3c = (over: Partial<W3CRecord>): W3CRecord => w3cRecord({ time: T0, ...over });
+const cm = (message: string, line: number, time: number): CmTraceRecord =>
+  cmRecord(message, line, time, { biasMinutes: 300 });
 
 function bits(over: Partial<BitsEventRecord>): BitsEventRecord {
   return {

@@ -14,8 +14,8 @@ import { diagnose } from "../../src/diagnose/diagnose.js";
 import { gather } from "../../src/diagnose/ingest.js";
 import type { DiagnoseReport } from "../../src/diagnose/report.js";
 import { evaluate } from "../../src/engine/evaluate.js";
-import type { W3CRecord } from "../../src/logs/records.js";
 import { esc, renderHtml } from "../../src/render/html-report.js";
+import { w3cRecord } from "./records.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = "/usr/bin/chromium";
@@ -27,30 +27,14 @@ function seedReport(): DiagnoseReport {
 const EVIL = `<script>alert(1)</script><img src=x onerror=alert(2)>"'\`&`;
 
 function evilReport(): DiagnoseReport {
-  const r: W3CRecord = {
+  const r = w3cRecord({
     file: `u_ex${EVIL}.log`,
-    line: 5,
     time: Date.UTC(2024, 2, 5, 9, 14, 3),
-    serverIp: "10.0.0.5",
-    method: "HEAD",
     uriStem: `/SMS_DP_SMSPKGE$/ABC00123/${EVIL}.ldf`,
-    uriQuery: "",
-    port: 80,
-    username: "-",
-    clientIp: "10.0.1.50",
     userAgent: EVIL,
     userAgentRaw: EVIL,
-    referer: "",
-    host: "",
-    status: 404,
-    substatus: 7,
-    win32Status: 0,
-    timeTaken: 1,
-    bytesSent: Number.NaN,
-    bytesReceived: Number.NaN,
-    siteName: "",
     text: `2024-03-05 09:14:03 HEAD /SMS_DP_SMSPKGE$/ABC00123/${EVIL}.ldf 404 7 0 1`,
-  };
+  });
   return diagnose({
     w3c: [r],
     httperr: [],

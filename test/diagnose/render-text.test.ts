@@ -4,7 +4,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { diagnose } from "../../src/diagnose/diagnose.js";
 import { renderText, safeTerminalText } from "../../src/diagnose/render-text.js";
-import type { W3CRecord } from "../../src/logs/records.js";
+import { w3cRecord } from "./records.js";
 
 test("control characters (ESC, BEL, CR, C1) in log text are neutralised", () => {
   fc.assert(
@@ -17,30 +17,11 @@ test("control characters (ESC, BEL, CR, C1) in log text are neutralised", () => 
 
 test("an attacker-controlled URL cannot clear the screen or recolour the report", () => {
   const evil = "/SMS_DP_SMSPKGE$/ABC00123/\u001b[2J\u001b]0;pwned\u0007x.ldf";
-  const r: W3CRecord = {
-    file: "u_ex.log",
-    line: 5,
+  const r = w3cRecord({
     time: Date.UTC(2024, 2, 5),
-    serverIp: "10.0.0.5",
-    method: "HEAD",
     uriStem: evil,
-    uriQuery: "",
-    port: 80,
-    username: "-",
-    clientIp: "10.0.1.50",
-    userAgent: "Microsoft BITS/7.8",
-    userAgentRaw: "Microsoft+BITS/7.8",
-    referer: "",
-    host: "",
-    status: 404,
-    substatus: 7,
-    win32Status: 0,
-    timeTaken: 1,
-    bytesSent: Number.NaN,
-    bytesReceived: Number.NaN,
-    siteName: "",
     text: `2024-03-05 00:00:00 HEAD ${evil} - 80 - 10.0.1.50 Microsoft+BITS/7.8 404 7 0 1`,
-  };
+  });
   const report = diagnose({ w3c: [r], httperr: [], cmtrace: [], bits: [], artifacts: [] });
   const out = renderText(report, { color: false });
   assert.match(out, /F01/);
