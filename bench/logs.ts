@@ -6,7 +6,8 @@
  *
  * Inputs go to .bench/ (gitignored). dpdoctor runs from a tsc build in .bench/dist (what users run), not through tsx.
  * Prints wall time, lines/s, MB/s, peak RSS (/usr/bin/time) and the ratio to DuckDB; checks that dpdoctor's
- * status counts equal DuckDB's. Never asserts a time.
+ * status counts equal DuckDB's. Also prints each run's CPU seconds (user + sys, all threads) and the 1-minute load
+ * average before it: on a shared machine the wall time alone says little. Never asserts a time.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -69,20 +70,27 @@ interface Result {
   name: string;
   wall: number;
   rssMB: number;
+  /** user + system CPU seconds of the process (all threads): the cost, whatever the machine's load. */
+  cpu: number;
+  /** 1-minute load average just before the run (the machine is shared: read wall times next to it). */
+  load: string;
   out: string;
 }
 function run(name: string, cmd: string, args: string[]): Result {
   let best: Result | undefined;
   for (let i = 0; i < runs; i++) {
+    const load = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
     const t0 = performance.now();
     const r = hasTime
-      ? spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 30 })
+      ? spawnSync("/usr/bin/time", ["-f", "%U %S %M", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 30 })
       : spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 30 });
     const wall = (performance.now() - t0) / 1000;
     if (r.status !== 0 && !(name.startsWith("dpdoctor") && r.status === 1))
       throw new Error(`${name} failed (${r.status}): ${r.stderr.slice(-500)}`);
-    const rss = hasTime ? Number(r.stderr.trim().split("\n").pop()) / 1024 : Number.NaN;
-    const res = { name, wall, rssMB: rss, out: r.stdout };
+    const [user, sys, maxKB] = hasTime
+      ? (r.stderr.trim().split("\n").pop() ?? "").split(" ").map(Number)
+      : [Number.NaN, Number.NaN, Number.NaN];
+    const res = { name, wall, rssMB: maxKB / 1024, cpu: user + sys, load, out: r.stdout };
     if (!best || wall < best.wall) best = res;
   }
   return best as Result;
@@ -132,11 +140,11 @@ console.log(
   `input: ${input}\n  ${physicalLines.toLocaleString("en-US")} lines, ${(bytes / 1e6).toFixed(1)} MB; best of ${runs} run(s); machine: ${process.platform} ${readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? "?"} cores, load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
 );
 console.log(
-  `${"tool".padEnd(48)} ${"wall s".padStart(8)} ${"M lines/s".padStart(10)} ${"MB/s".padStart(8)} ${"peak RSS MB".padStart(12)} ${"vs DuckDB".padStart(10)}`,
+  `${"tool".padEnd(48)} ${"wall s".padStart(8)} ${"M lines/s".padStart(10)} ${"MB/s".padStart(8)} ${"peak RSS MB".padStart(12)} ${"vs DuckDB".padStart(10)} ${"CPU s".padStart(6)} ${"load".padStart(6)}`,
 );
 for (const r of results)
   console.log(
-    `${r.name.padEnd(48)} ${r.wall.toFixed(2).padStart(8)} ${(physicalLines / r.wall / 1e6).toFixed(2).padStart(10)} ${(bytes / r.wall / 1e6).toFixed(0).padStart(8)} ${r.rssMB.toFixed(0).padStart(12)} ${(duckWall / r.wall).toFixed(2).padStart(9)}×`,
+    `${r.name.padEnd(48)} ${r.wall.toFixed(2).padStart(8)} ${(physicalLines / r.wall / 1e6).toFixed(2).padStart(10)} ${(bytes / r.wall / 1e6).toFixed(0).padStart(8)} ${r.rssMB.toFixed(0).padStart(12)} ${(duckWall / r.wall).toFixed(2).padStart(9)}× ${r.cpu.toFixed(2).padStart(6)} ${r.load.padStart(6)}`,
   );
 console.log(`status counts: ${a === b ? "dpdoctor = DuckDB" : `DIFFER\n  dpdoctor ${a}\n  duckdb   ${b}`}`);
 console.log("(ratio > 1 means faster than DuckDB; wall times include process start-up)");
