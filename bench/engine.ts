@@ -4,7 +4,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { loadServer } from "../src/config/load.js";
-import { evaluate } from "../src/engine/evaluate.js";
+import { evaluate, evaluateMethods } from "../src/engine/evaluate.js";
 import type { HttpRequest } from "../src/engine/types.js";
 
 const config = loadServer({ profile: "aspnet" });
@@ -66,6 +66,24 @@ console.log(
   `${n} verdicts in ${elapsed.toFixed(2)} s wall / ${cpuSeconds.toFixed(2)} s CPU (sink ${sink % 7})`,
 );
 console.log(`  ${rate(elapsed)} verdicts/s wall clock; ${rate(cpuSeconds)} verdicts per CPU-second`);
+// `check`'s pattern: HEAD then GET of each URL (GET only when HEAD is not refused), through evaluateMethods, which
+// shares one evaluation between the two when the configuration treats them alike.
+{
+  const pair = ["HEAD", "GET"];
+  const refusedHead = (v: { status: number }) => v.status >= 400;
+  for (let i = 0; i < 100_000; i++)
+    sink += evaluateMethods(reqs[i % reqs.length], pair, server, refusedHead).length;
+  const c0 = process.cpuUsage();
+  let m = 0;
+  let verdicts = 0;
+  for (; m < 1_000_000; m++)
+    verdicts += evaluateMethods(reqs[m % reqs.length], pair, server, refusedHead).length;
+  const c = process.cpuUsage(c0);
+  const s = (c.user + c.system) / 1e6;
+  console.log(
+    `  HEAD→GET pairs (evaluateMethods): ${Math.round(m / s).toLocaleString("en-US")} URLs per CPU-second (${Math.round(verdicts / s).toLocaleString("en-US")} verdicts per CPU-second)`,
+  );
+}
 // Calibration: the cheapest possible per-request work (one charCodeAt pass over the target), to compare machines.
 {
   const targets = reqs.map((r) => r.target);

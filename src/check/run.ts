@@ -17,7 +17,7 @@ import {
   URL_FORMS,
   vdir2007,
 } from "../dp/urlforms.js";
-import { evaluate as engineEvaluate } from "../engine/evaluate.js";
+import { evaluate as engineEvaluate, evaluateMethods } from "../engine/evaluate.js";
 import type { CheckName, HttpRequest, Reason, Server, Verdict } from "../engine/types.js";
 import type { UrlForm } from "../logs/records.js";
 import type { FileFactsFn } from "./facts.js";
@@ -117,12 +117,19 @@ export function packagePrefixes(pkg: PackageSpec, s: CheckSettings): [UrlForm, s
   ]);
 }
 
-/** HEAD then GET, as BITS does (§2.4). Each file URL is distinct, so files are not cached (see VerdictCache). */
+const HEAD_THEN_GET = ["HEAD", "GET"] as const;
+
+/**
+ * HEAD then GET, as BITS does (§2.4). Each file URL is distinct, so files are not cached (see VerdictCache).
+ * `server` given: the engine's evaluateMethods evaluates the pair, sharing the work when the configuration treats
+ * HEAD and GET alike; otherwise `evaluate` is called per method (an injected evaluator).
+ */
 export function checkFile(
   evaluate: (req: HttpRequest) => Verdict,
   prefixes: [UrlForm, string][],
   f: WalkedFile,
   hidden: boolean | undefined,
+  server?: Server,
 ): FileResult {
   const forms: Partial<Record<UrlForm, FormResult>> = {};
   let refused = false;
@@ -130,10 +137,20 @@ export function checkFile(
   const rel = encodeRelativePath(f.rel);
   for (const [form, prefix] of prefixes) {
     const url = prefix + rel;
-    const head = evaluate({ method: "HEAD", target: url, file });
     let r: FormResult;
-    if (isRefused(head)) r = { url, method: "HEAD", verdict: head };
-    else r = { url, method: "GET", verdict: evaluate({ method: "GET", target: url, file }) };
+    if (server) {
+      const [head, get] = evaluateMethods(
+        { method: "HEAD", target: url, file },
+        HEAD_THEN_GET,
+        server,
+        isRefused,
+      );
+      r = get ? { url, method: "GET", verdict: get } : { url, method: "HEAD", verdict: head };
+    } else {
+      const head = evaluate({ method: "HEAD", target: url, file });
+      if (isRefused(head)) r = { url, method: "HEAD", verdict: head };
+      else r = { url, method: "GET", verdict: evaluate({ method: "GET", target: url, file }) };
+    }
     if (isRefused(r.verdict)) refused = true;
     forms[form] = r;
   }
@@ -431,7 +448,7 @@ export async function runCheck(
     const facts = input.facts?.(pkg);
     for await (const f of input.walk(pkg)) {
       const hidden = facts?.(f.abs)?.hidden;
-      const r = checkFile(evalFile, prefixes, f, hidden);
+      const r = checkFile(evalFile, prefixes, f, hidden, s.evaluate ? undefined : s.server);
       tally.addFile(r);
       const p = sink.file?.(pkg, r);
       if (p) await p;
