@@ -24,6 +24,7 @@ export const DP_STATIC_2007_NOTE =
 /** Case-insensitive match of ASCII upper-case `word` at `at` in `s`. */
 function matchAt(s: string, at: number, word: string): boolean {
   if (at + word.length > s.length) return false;
+  if (s.startsWith(word, at)) return true; // the usual spelling, natively
   for (let i = 0; i < word.length; i++) {
     let c = s.charCodeAt(at + i);
     if (c >= 97 && c <= 122) c -= 32;

@@ -290,7 +290,17 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
     );
 
   // L5/L6 handler and static file (§9), ConfigMgr content (§10.3)
-  return handlerLayer(req, method, canon, scriptPath, query, cfg, c, notes);
+  return handlerLayer(
+    req,
+    method,
+    canon,
+    scriptPath,
+    query,
+    cfg,
+    c,
+    notes,
+    scriptEnd === canon.length ? lastSlash : -1,
+  );
 }
 
 function configVerdict(errors: EffectiveConfig["errors"], canon: string): Verdict {
@@ -777,6 +787,8 @@ function handlerLayer(
   cfg: EffectiveConfig,
   c: Compiled,
   notes: string[] | undefined,
+  /** Last '/' of scriptPath when known from the canonicalization pass, else -1. */
+  lastSlash: number,
 ): Verdict {
   const dp = classifyDpPath(canon);
   if (dp === "content") {
@@ -802,7 +814,9 @@ function handlerLayer(
   const trailing = scriptPath.length > 1 && scriptPath.charCodeAt(scriptPath.length - 1) === 47;
   const directory = file?.isDirectory === true || (trailing && file?.isDirectory !== false);
   const name = scriptPath.slice(
-    scriptPath.lastIndexOf("/", trailing ? scriptPath.length - 2 : undefined) + 1,
+    (lastSlash >= 0 && !trailing
+      ? lastSlash
+      : scriptPath.lastIndexOf("/", trailing ? scriptPath.length - 2 : undefined)) + 1,
   );
   const lowerName = (trailing ? name.slice(0, -1) : name).toLowerCase();
 
