@@ -1066,9 +1066,12 @@ function buildFinding(
     configPath: input.config?.given && !input.config.path.includes(".zip!/") ? input.config.path : undefined,
     site,
     vdir,
+    // observed and predicted refusals alike: the printed fix covers every vdir they name
+    vdirs: refusals.flatMap((r) => r.vdir ?? parseDpUrl(r.url ?? "").vdir ?? []),
     value: g.value ?? firstRefusal?.value,
     allowList: /allowUnlisted="false"/i.test(firstRefusal?.configSource?.text ?? ""),
     mimeMap: needsMimeMap(g.id, firstRefusal, server),
+    mimeMapVdirs: refusals.flatMap((r) => (r.vdir && needsMimeMap(g.id, r, server) ? [r.vdir] : [])),
   });
 
   const missing: string[] = [];

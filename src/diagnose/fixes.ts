@@ -2,6 +2,8 @@
  * The fix for each catalogue entry (spec configmgr-dp-bits.md §6 "Fix" lines): the `dpdoctor fix` command that
  * repairs an IIS config cause, the equivalent appcmd, and the caution an admin must read first.
  */
+import type { Ask, AttributeOwner, Change, CollectionName } from "../fix/model.js";
+import { appcmdCommand, appcmdLocation } from "../fix/render.js";
 import type { FailureId, Fix } from "./report.js";
 
 export interface FixContext {
@@ -10,12 +12,19 @@ export interface FixContext {
   site: string;
   /** vdir name without slashes, e.g. "SMS_DP_SMSPKGE$". */
   vdir?: string;
+  /**
+   * Every vdir the finding's refusals name, observed or predicted (`vdir` first). With more than one, the printed
+   * `dpdoctor fix` goes through the findings JSON (each refusal brings its own vdir) and appcmd gets one line per vdir.
+   */
+  vdirs?: string[];
   /** Rule value: ".ldf", "bin", "HEAD", "maxQueryString"... */
   value?: string;
   /** The collection is an allow-list (allowUnlisted="false"): the fix adds an allowed entry instead of removing a deny. */
   allowList?: boolean;
   /** Extension the static file handler has no mimeMap for (CM2007 static serving → 404.3 after the filter is lifted). */
   mimeMap?: string;
+  /** The vdirs whose refusals need that mimeMap (the 2007 form, served statically); default: `vdir`. */
+  mimeMapVdirs?: string[];
 }
 
 /** Where applicationHost.config lives on the DP (for commands printed when no --config was given). */
@@ -26,37 +35,90 @@ export function shellArg(s: string): string {
   return /^[A-Za-z0-9_.:\\/$%@+=,-]+$/.test(s) ? s : `"${s.replace(/"/g, '\\"')}"`;
 }
 
+/** The vdirs a fix covers: `vdirs` (deduplicated case-insensitively, as IIS compares them) or the one `vdir`. */
+export function fixVdirs(ctx: FixContext): string[] {
+  const all = [...(ctx.vdir ? [ctx.vdir] : []), ...(ctx.vdirs ?? [])];
+  const seen = new Set<string>();
+  return all.filter((v) => {
+    const k = v.toLowerCase();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Stands for the paths diagnose was given (diagnose sees the files it read, not the command line). */
+const SAME_INPUTS = "…";
+
 function dpdoctorFix(ctx: FixContext, change: string): string {
-  const parts = [
-    "dpdoctor fix",
-    "--config",
-    shellArg(ctx.configPath ?? DP_APPHOST),
-    change,
-    "--site",
-    shellArg(ctx.site),
-  ];
-  if (ctx.vdir) parts.push("--vdir", shellArg(ctx.vdir));
+  const config = shellArg(ctx.configPath ?? DP_APPHOST);
+  const vdirs = fixVdirs(ctx);
+  // several vdirs (e.g. a predicted refusal in the other URL form): `fix --vdir` takes one, the findings JSON names
+  // each refused request with its own vdir — `…` stands for the same inputs diagnose was given
+  if (vdirs.length > 1)
+    return `dpdoctor diagnose ${SAME_INPUTS} --json > findings.json && dpdoctor fix --from findings.json --config ${config}`;
+  const parts = ["dpdoctor fix", "--config", config, change, "--site", shellArg(ctx.site)];
+  if (vdirs[0]) parts.push("--vdir", shellArg(vdirs[0]));
   return parts.join(" ");
 }
 
-function appcmd(ctx: FixContext, args: string): string {
-  const where = ctx.vdir ? `${ctx.site}/${ctx.vdir}` : ctx.site;
-  return `%windir%\\system32\\inetsrv\\appcmd set config ${shellArg(where)} -section:system.webServer/security/requestFiltering ${args} /commit:apphost`;
+/** One appcmd line per change per vdir (newline-separated), rendered by src/fix/render.ts like `dpdoctor fix --format appcmd`. */
+function appcmd(ctx: FixContext, changes: readonly Change[]): string {
+  const vdirs = fixVdirs(ctx);
+  if (vdirs.length === 0) return changes.map((c) => appcmdCommand(c, ctx.site)).join("\n");
+  const mimeVdirs = new Set((ctx.mimeMapVdirs ?? (ctx.vdir ? [ctx.vdir] : [])).map((v) => v.toLowerCase()));
+  return vdirs
+    .flatMap((vdir) =>
+      changes
+        .filter((c) => c.op !== "addMimeMap" || mimeVdirs.has(vdir.toLowerCase()))
+        .map((c) => appcmdCommand(c, appcmdLocation({ site: ctx.site, vdir }))),
+    )
+    .join("\n");
 }
+
+/** Remove the deny entry, or add an allowed entry when the collection is an allow-list (allowUnlisted="false"). */
+function allowItem(ctx: FixContext, collection: CollectionName, key: string, ask: Ask): Change {
+  return ctx.allowList
+    ? { op: "addItem", collection, key, allowed: true, ask }
+    : { op: "removeItem", collection, key, ask };
+}
+
+function setAttribute(owner: AttributeOwner, name: string, value: string, ask: Ask): Change {
+  return { op: "setAttribute", owner, name, value, ask };
+}
+
+const OCTET_STREAM = "application/octet-stream";
 
 const SCOPE_CAUTION =
   "Scope the change to the DP's content virtual directory: a server-level change affects every site on this server (MS docs, prepare-windows-servers [S16]).";
 
 export function fixFor(id: FailureId, ctx: FixContext): Fix {
+  const fix = fixForEntry(id, ctx);
+  if (fix.command?.startsWith(`dpdoctor diagnose ${SAME_INPUTS} `))
+    fix.summary += `. The refusals name ${fixVdirs(ctx).length} vdirs, so the command re-runs diagnose (${SAME_INPUTS} = the paths you gave it) and \`fix --from\` plans and proves every refused request, observed or predicted, on each vdir`;
+  return fix;
+}
+
+function fixForEntry(id: FailureId, ctx: FixContext): Fix {
   const v = ctx.value;
   switch (id) {
     case "F01": {
       const mime = ctx.mimeMap
         ? ` and give it a MIME type (the static file handler answers 404.3 for an extension without a mimeMap)`
         : "";
-      const fix: Fix = {
+      const changes: Change[] = v
+        ? [allowItem(ctx, "fileExtensions", v, { kind: "allowExtension", extension: v })]
+        : [];
+      if (v && ctx.mimeMap)
+        changes.push({
+          op: "addMimeMap",
+          extension: ctx.mimeMap,
+          mimeType: OCTET_STREAM,
+          ask: { kind: "addMimeMap", extension: ctx.mimeMap, mimeType: OCTET_STREAM },
+        });
+      return {
         summary: v
-          ? `Allow the file extension ${v} on ${ctx.vdir ?? "the DP content vdir"} (request filtering <fileExtensions>)${mime}, then let the client retry`
+          ? `Allow the file extension ${v} on ${fixVdirs(ctx).join(", ") || "the DP content vdir"} (request filtering <fileExtensions>)${mime}, then let the client retry`
           : "Allow the denied file extension on the DP content vdir (request filtering <fileExtensions>)",
         command: v
           ? dpdoctorFix(
@@ -64,60 +126,60 @@ export function fixFor(id: FailureId, ctx: FixContext): Fix {
               `--allow-extension ${shellArg(v)}${ctx.mimeMap ? ` --mime-map ${shellArg(ctx.mimeMap)}` : ""}`,
             )
           : null,
-        appcmd: v
-          ? appcmd(
-              ctx,
-              ctx.allowList
-                ? `/+"fileExtensions.[fileExtension='${v}',allowed='true']"`
-                : `/-"fileExtensions.[fileExtension='${v}']"`,
-            )
-          : undefined,
+        appcmd: v ? appcmd(ctx, changes) : undefined,
         caution: SCOPE_CAUTION,
       };
-      if (fix.appcmd && ctx.mimeMap)
-        fix.appcmd += ` && %windir%\\system32\\inetsrv\\appcmd set config ${shellArg(ctx.vdir ? `${ctx.site}/${ctx.vdir}` : ctx.site)} -section:system.webServer/staticContent /+"[fileExtension='${ctx.mimeMap}',mimeType='application/octet-stream']" /commit:apphost`;
-      return fix;
     }
     case "F02":
       return {
         summary: v
-          ? `Stop hiding the segment "${v}" on ${ctx.vdir ?? "the DP content vdir"} (request filtering <hiddenSegments>)`
+          ? `Stop hiding the segment "${v}" on ${fixVdirs(ctx).join(", ") || "the DP content vdir"} (request filtering <hiddenSegments>)`
           : "Remove the hidden segment from request filtering on the DP content vdir",
         command: v ? dpdoctorFix(ctx, `--allow-segment ${shellArg(v)}`) : null,
-        appcmd: v ? appcmd(ctx, `/-"hiddenSegments.[segment='${v}']"`) : undefined,
+        appcmd: v
+          ? appcmd(ctx, [
+              {
+                op: "removeItem",
+                collection: "hiddenSegments",
+                key: v,
+                ask: { kind: "allowSegment", segment: v },
+              },
+            ])
+          : undefined,
         caution: SCOPE_CAUTION,
       };
     case "F03":
       return {
-        summary: `Set allowDoubleEscaping="true" on ${ctx.vdir ?? "the DP content vdir"}, or rename the files with '+' in their names`,
+        summary: `Set allowDoubleEscaping="true" on ${fixVdirs(ctx).join(", ") || "the DP content vdir"}, or rename the files with '+' in their names`,
         command: dpdoctorFix(ctx, "--allow-double-escaping"),
-        appcmd: appcmd(ctx, '/allowDoubleEscaping:"True"'),
+        appcmd: appcmd(ctx, [
+          setAttribute("", "allowDoubleEscaping", "true", { kind: "allowDoubleEscaping" }),
+        ]),
         caution: SCOPE_CAUTION,
       };
     case "F04": {
       const limit = v === "maxUrl" ? "maxUrl" : "maxQueryString";
-      const flag = limit === "maxUrl" ? "--max-url 8192" : "--max-query-string 4096";
+      const value = limit === "maxUrl" ? 8192 : 4096;
+      const flag = limit === "maxUrl" ? `--max-url ${value}` : `--max-query-string ${value}`;
       if (v && v !== "maxUrl" && v !== "maxQueryString")
         return {
           summary: `HTTP.sys refused the request (${v}): raise the HTTP.sys limits (MaxFieldLength / UrlSegmentMaxLength) or shorten the package paths`,
           command: null,
         };
       return {
-        summary: `Raise requestLimits ${limit} on ${ctx.vdir ?? "the DP content vdir"}, or shorten the package's folder names`,
+        summary: `Raise requestLimits ${limit} on ${fixVdirs(ctx).join(", ") || "the DP content vdir"}, or shorten the package's folder names`,
         command: dpdoctorFix(ctx, flag),
-        appcmd: appcmd(ctx, `/requestLimits.${limit}:${limit === "maxUrl" ? 8192 : 4096}`),
+        appcmd: appcmd(ctx, [setAttribute("requestLimits", limit, String(value), { kind: limit, value })]),
         caution: SCOPE_CAUTION,
       };
     }
     case "F05":
       return {
         summary: v
-          ? `Allow the verb ${v} on ${ctx.vdir ?? "the DP content vdir"}: a DP needs GET, HEAD and PROPFIND [S16]`
+          ? `Allow the verb ${v} on ${fixVdirs(ctx).join(", ") || "the DP content vdir"}: a DP needs GET, HEAD and PROPFIND [S16]`
           : "Relax the request-filtering rule that refuses the DP's requests (the engine names it when --config is given)",
         command: v ? dpdoctorFix(ctx, `--allow-verb ${shellArg(v)}`) : null,
-        appcmd: v
-          ? appcmd(ctx, ctx.allowList ? `/+"verbs.[verb='${v}',allowed='true']"` : `/-"verbs.[verb='${v}']"`)
-          : undefined,
+        appcmd: v ? appcmd(ctx, [allowItem(ctx, "verbs", v, { kind: "allowVerb", verb: v })]) : undefined,
       };
     case "F06":
       return {

@@ -116,7 +116,11 @@ function renderFinding(f: Finding, index: number, p: Paint, max: number): string
   out.push(`    Why stuck: ${safeTerminalText(f.hang)}`);
   out.push(`    Fix:      ${f.fix.summary}`);
   if (f.fix.command) out.push(`              ${p.green(f.fix.command)}`);
-  if (f.fix.appcmd) out.push(p.dim(`              or: ${f.fix.appcmd}`));
+  // one appcmd line per change per vdir: "or:" once, the other lines aligned under the first command
+  if (f.fix.appcmd)
+    f.fix.appcmd.split("\n").forEach((line, i) => {
+      out.push(p.dim(`              ${i === 0 ? "or: " : "    "}${line}`));
+    });
   if (f.fix.caution) out.push(p.dim(`              caution: ${f.fix.caution}`));
   const ev = f.evidence.filter((e) => e.source !== "config");
   if (ev.length > 0) {

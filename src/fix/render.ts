@@ -5,8 +5,8 @@
 import { unifiedDiff } from "./diff.js";
 import { type Change, COLLECTION_KEY, type ScopePlan, type Unlock } from "./model.js";
 
-const SECTION = "system.webServer/security/requestFiltering";
-const STATIC_SECTION = "system.webServer/staticContent";
+export const SECTION = "system.webServer/security/requestFiltering";
+export const STATIC_SECTION = "system.webServer/staticContent";
 
 /** The configuration section a change edits. */
 export function sectionOf(c: Change): string {
@@ -26,16 +26,21 @@ function appcmdValue(v: string): string {
   return `'${v.replace(/'/g, "''")}'`;
 }
 
-/** One appcmd argument for a change (appcmd writes `<remove>` when the deleted entry is inherited). */
+/**
+ * One appcmd argument for a change (appcmd writes `<remove>` when the deleted entry is inherited). Every argument
+ * that names a collection item is double-quoted after its `/+`, `/-` or `/`, as Microsoft's docs write it
+ * (`/+"fileExtensions.[fileExtension='.exe',allowed='False']"`): the brackets and quotes then survive cmd.exe and
+ * PowerShell alike.
+ */
 export function appcmdArgument(c: Change): string {
   switch (c.op) {
     case "removeItem":
     case "deleteLocalItem":
-      return `/-${c.collection}.[${COLLECTION_KEY[c.collection]}=${appcmdValue(c.key)}]`;
+      return appcmdRemoveItem(c.collection, COLLECTION_KEY[c.collection], c.key);
     case "addItem":
-      return `/+${c.collection}.[${COLLECTION_KEY[c.collection]}=${appcmdValue(c.key)}${c.allowed === undefined ? "" : `,allowed=${appcmdValue(String(c.allowed))}`}]`;
+      return `/+"${c.collection}.[${COLLECTION_KEY[c.collection]}=${appcmdValue(c.key)}${c.allowed === undefined ? "" : `,allowed=${appcmdValue(String(c.allowed))}`}]"`;
     case "allowLocalItem":
-      return `/${c.collection}.[${COLLECTION_KEY[c.collection]}=${appcmdValue(c.key)}].allowed:true`;
+      return `/"${c.collection}.[${COLLECTION_KEY[c.collection]}=${appcmdValue(c.key)}].allowed:true"`;
     case "setAttribute":
       return `/${c.owner ? `${c.owner}.` : ""}${c.name}:${c.value}`;
     case "addMimeMap":
@@ -43,9 +48,33 @@ export function appcmdArgument(c: Change): string {
   }
 }
 
+/**
+ * `/-"collection.[key='value']"`: delete an item (also for requestFiltering collections the fix planner never edits,
+ * e.g. denyUrlSequences, which `check` still names in its hint).
+ */
+export function appcmdRemoveItem(collection: string, keyAttribute: string, key: string): string {
+  return `/-"${collection}.[${keyAttribute}=${appcmdValue(key)}]"`;
+}
+
 /** cmd.exe: a location with spaces in double quotes; `$` needs no escaping in cmd.exe, `%` would. */
 function cmdQuote(s: string): string {
   return `"${s.replace(/%/g, "%%")}"`;
+}
+
+/** The `<location path>` appcmd edits for a site and vdir ("" = server level, outside any location). */
+export function appcmdLocation(scope: { site: string; vdir?: string }): string {
+  return scope.vdir ? `${scope.site}/${scope.vdir}` : scope.site;
+}
+
+/** One `appcmd set config` line: every appcmd command dpdoctor prints (check, diagnose, fix) is built here. */
+export function appcmdSetConfig(locationPath: string, section: string, argument: string): string {
+  const where = locationPath ? ` ${cmdQuote(locationPath)}` : "";
+  return `${APPCMD} set config${where} -section:${section} ${argument} /commit:apphost`;
+}
+
+/** The appcmd command for one change at a location (`appcmdLocation({site, vdir})`, or a ScopePlan's locationPath). */
+export function appcmdCommand(c: Change, locationPath: string): string {
+  return appcmdSetConfig(locationPath, sectionOf(c), appcmdArgument(c));
 }
 
 function unlockComment(u: Unlock, prefix: string): string {
@@ -53,17 +82,21 @@ function unlockComment(u: Unlock, prefix: string): string {
   return `${prefix} unlock first (${u.why}): ${what} on <${u.element}> at ${u.file}:${u.line}:${u.column} - no appcmd/cmdlet edits lock attributes; the diff (--apply) does`;
 }
 
+/** Removes before adds: an add never meets the inherited key (§8.2). */
+function changeOrder(c: Change): number {
+  return c.op === "removeItem" ? 0 : c.op === "addItem" ? 1 : 2;
+}
+
+/** The changes of a scope in the order they are applied. */
+export function orderedChanges(changes: readonly Change[]): Change[] {
+  return [...changes].sort((a, b) => changeOrder(a) - changeOrder(b));
+}
+
 export function renderAppcmd(scopes: readonly ScopePlan[]): string {
   const lines: string[] = [];
   for (const s of scopes) {
     for (const u of s.unlocks) lines.push(unlockComment(u, "rem"));
-    const where = s.locationPath ? ` ${cmdQuote(s.locationPath)}` : "";
-    // removes before adds: an add never meets the inherited key (§8.2)
-    const order = (c: Change) => (c.op === "removeItem" ? 0 : c.op === "addItem" ? 1 : 2);
-    for (const c of [...s.changes].sort((a, b) => order(a) - order(b)))
-      lines.push(
-        `${APPCMD} set config${where} -section:${sectionOf(c)} ${appcmdArgument(c)} /commit:apphost`,
-      );
+    for (const c of orderedChanges(s.changes)) lines.push(appcmdCommand(c, s.locationPath));
   }
   return lines.length ? `${lines.join("\n")}\n` : "";
 }
@@ -101,8 +134,7 @@ export function renderPowerShell(scopes: readonly ScopePlan[]): string {
   const lines: string[] = [];
   for (const s of scopes) {
     for (const u of s.unlocks) lines.push(unlockComment(u, "#"));
-    const order = (c: Change) => (c.op === "removeItem" ? 0 : c.op === "addItem" ? 1 : 2);
-    for (const c of [...s.changes].sort((a, b) => order(a) - order(b))) lines.push(powershellCommand(s, c));
+    for (const c of orderedChanges(s.changes)) lines.push(powershellCommand(s, c));
   }
   return lines.length ? `Import-Module WebAdministration\n${lines.join("\n")}\n` : "";
 }

@@ -5,7 +5,7 @@
  * status/substatus breakdown.
  */
 import { utc } from "../diagnose/diagnose.js";
-import type { DiagnoseReport, Evidence, Finding, TimelineEvent } from "../diagnose/report.js";
+import type { DiagnoseReport, Evidence, Finding, Refusal, TimelineEvent } from "../diagnose/report.js";
 
 /** HTML-escapes text for element content and double-quoted attributes. */
 export function esc(s: string | number | undefined | null): string {
@@ -28,6 +28,7 @@ pre{background:#f2f4f7;padding:8px 10px;border-radius:6px;white-space:pre-wrap;w
 pre.cmd{background:#ecfdf3;border:1px solid #abefc6}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--mute);font-weight:600;font-size:12.5px}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.predicted{border:1px dashed var(--mute);border-radius:6px;padding:6px 12px;margin-top:10px;background:#fff}.predicted h4{margin:0 0 4px;font-size:13px;color:var(--mute)}.predicted ul{margin:0;padding-left:18px}
 .ev td{font-size:12.5px}.src{font-weight:600}.muted{color:var(--mute)}.none{color:var(--ok);font-weight:600}
 svg text{font:11px system-ui,sans-serif;fill:#344054}svg .lane{fill:#f2f4f7}svg .error{fill:var(--err)}svg .warning{fill:var(--warn)}svg .ok{fill:var(--ok)}
 `;
@@ -89,7 +90,21 @@ function findingHtml(f: Finding): string {
 <h3>${esc(f.id)} ${esc(f.title)}<span class="badge ${esc(f.confidence)}">${esc(f.confidence)}</span></h3>
 <dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("")}</dl>
 ${ev.length ? `<table class="ev"><thead><tr><th>Source</th><th>Where</th><th>UTC</th><th>Line</th></tr></thead><tbody>${ev.map(evidenceRow).join("")}</tbody></table>` : ""}
+${predictedList(f.refusals)}
 </article>`;
+}
+
+/**
+ * Refusals no log line shows (`observed === false`): the engine predicts them from the config (the same file in
+ * another DP URL form, a package-folder prediction). Listed apart from the evidence so a prediction is never read
+ * as something the DP logged.
+ */
+function predictedList(refusals: readonly Refusal[]): string {
+  const predicted = refusals.filter((r) => r.observed === false);
+  if (predicted.length === 0) return "";
+  const item = (r: Refusal) =>
+    `<li><span class="mono">${esc(r.method)} ${esc(r.url)}</span> → ${esc(r.engineStatus ?? `${r.status}.${r.substatus}`)}${r.vdir ? ` <span class="muted">on ${esc(r.vdir)}${r.form ? `, ${esc(r.form)} form` : ""}</span>` : ""}</li>`;
+  return `<div class="predicted"><h4>Predicted refusals — predicted by the engine, no log line shows it</h4><ul>${predicted.map(item).join("")}</ul></div>`;
 }
 
 function evidenceRow(e: Evidence): string {

@@ -1,8 +1,9 @@
 /** One-line fixes (configmgr-dp-bits.md F01–F05): scoped to the DP vdir, committed to applicationHost.config. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fixHint, ruleValue } from "../../src/check/fixhint.js";
+import { changeFor, fixHint, ruleValue } from "../../src/check/fixhint.js";
 import type { CheckName, Reason } from "../../src/engine/types.js";
+import { APPCMD, appcmdCommand } from "../../src/fix/render.js";
 
 const reason = (check: CheckName, text?: string): Reason => ({
   status: 404,
@@ -35,8 +36,15 @@ for (const [r, re] of table) {
     const line = fixHint(r, { ...ctx, needed: 2500 });
     assert.match(line, re);
     if (r.check !== "httpsys.segmentTooLong") {
-      assert.match(line, /^appcmd set config "Default Web Site\/SMS_DP_SMSPKG\$" /);
+      assert.ok(
+        line.startsWith(`${APPCMD} set config "Default Web Site/SMS_DP_SMSPKG$" -section:`),
+        `full appcmd.exe path and the vdir location: ${line}`,
+      );
       assert.match(line, /\/commit:apphost/);
+      // the hint's command is the one `dpdoctor fix --format appcmd` prints for the same change, byte for byte
+      const change = changeFor(r, { ...ctx, needed: 2500 });
+      assert.ok(change, "a config change for every request-filtering cause");
+      assert.ok(line.startsWith(appcmdCommand(change, "Default Web Site/SMS_DP_SMSPKG$")), line);
     }
   });
 }
@@ -44,4 +52,25 @@ for (const [r, re] of table) {
 test("ruleValue reads the value an <add/> line names", () => {
   assert.equal(ruleValue(reason("fileExtensions", '<add fileExtension=".mdb" allowed="false" />')), ".mdb");
   assert.equal(ruleValue(reason("doubleEscaping")), undefined);
+});
+
+test("2007 form (static file handler): the 404.7 hint says a mimeMap is needed too and points to fix --from (§9.2)", () => {
+  const r = reason("fileExtensions", '<add fileExtension=".ldf" allowed="false" />');
+  const line = fixHint(r, { site: "Default Web Site", vdir: "SMS_DP_SMSPKGE$" });
+  assert.ok(!line.includes("\n"), "one line");
+  assert.ok(line.startsWith(`${APPCMD} set config "Default Web Site/SMS_DP_SMSPKGE$" `), line);
+  assert.match(line, /mimeMap for \.ldf/);
+  assert.match(line, /404\.3/);
+  assert.match(line, /dpdoctor fix --from check\.json/);
+  // the CB vdir is not served statically: no mimeMap sentence there
+  assert.doesNotMatch(fixHint(r, ctx), /mimeMap/);
+});
+
+test("sequences keep the shared quoting: /-\"denyUrlSequences.[sequence='..']\"", () => {
+  const line = fixHint(reason("denyUrlSequences", '<add sequence=".." />'), ctx);
+  assert.ok(line.startsWith(`${APPCMD} set config "Default Web Site/SMS_DP_SMSPKG$" `), line);
+  assert.match(
+    line,
+    /-section:system\.webServer\/security\/requestFiltering \/-"denyUrlSequences\.\[sequence='\.\.'\]" \/commit:apphost/,
+  );
 });

@@ -21,7 +21,7 @@ describe("dpdoctor check", () => {
     );
     assert.match(
       r.stdout,
-      /fix: appcmd set config "Default Web Site\/SMS_DP_SMSPKG\$" .*fileExtension='\.ldf'/,
+      /fix: %windir%\\system32\\inetsrv\\appcmd\.exe set config "Default Web Site\/SMS_DP_SMSPKG\$" .*\/-"fileExtensions\.\[fileExtension='\.ldf'\]"/,
     );
     assert.match(r.stdout, /client form: 3 files OK/);
     assert.match(r.stdout, /direct form: 1 refused \(404\.7 \.ldf\), 2 OK/);

@@ -69,9 +69,10 @@ test("diagnose examples/seed: findings first, F01 .ldf, the config line, the fix
   assert.match(r.stdout, /\[1\] F01 Request filtering denies the file extension \(404\.7\)/);
   assert.match(r.stdout, /extension \.ldf in package ABC00123/);
   assert.match(r.stdout, /applicationHost\.config:\d+ {2}<add fileExtension="\.ldf" allowed="false" \/>/);
+  // observed (2007 vdir) and predicted (CB vdir) refusals: the printed command covers both vdirs
   assert.match(
     r.stdout,
-    /dpdoctor fix --config \S+applicationHost\.config --allow-extension \.ldf --mime-map \.ldf --site "Default Web Site" --vdir SMS_DP_SMSPKGE\$/,
+    /dpdoctor diagnose … --json > findings\.json && dpdoctor fix --from findings\.json --config \S+applicationHost\.config\n/,
   );
   assert.match(
     r.stdout,
@@ -194,14 +195,24 @@ test("the printed fix command, and fix --from on the JSON, make the seed's refus
   const json = runCli(["diagnose", seed, "--json"]);
   const report = JSON.parse(json.stdout);
   const command: string = report.findings[0].fix.command;
-  // split the printed command like a shell would (double quotes only)
-  const argv = (command.match(/"[^"]*"|\S+/g) ?? []).map((a) => a.replace(/^"|"$/g, ""));
-  assert.equal(argv.shift(), "dpdoctor");
-  const byCommand = runCli(argv);
-  assert.equal(byCommand.code, 0, byCommand.stderr);
-  assert.match(byCommand.stdout, /passes: HEAD \S+ on Default Web Site: 404\.7 → 200/);
   const dir = mkdtempSync(path.join(tmpdir(), "dpdoctor-cli-"));
   try {
+    // run the printed command as a shell would: `…` = the paths given to diagnose, `> findings.json` = stdout
+    const [first, second, ...rest] = command.split(" && ");
+    assert.equal(rest.length, 0, command);
+    const diagnoseArgv = (first ?? "").split(" ");
+    assert.deepEqual(diagnoseArgv, ["dpdoctor", "diagnose", "…", "--json", ">", "findings.json"]);
+    const printedFindings = path.join(dir, "findings.json");
+    writeFileSync(printedFindings, runCli(["diagnose", seed, "--json"]).stdout);
+    // split the fix half like a shell would (double quotes only)
+    const argv = ((second ?? "").match(/"[^"]*"|\S+/g) ?? []).map((a) =>
+      a.replace(/^"|"$/g, "") === "findings.json" ? printedFindings : a.replace(/^"|"$/g, ""),
+    );
+    assert.equal(argv.shift(), "dpdoctor");
+    const byCommand = runCli(argv);
+    assert.equal(byCommand.code, 0, byCommand.stderr);
+    assert.match(byCommand.stdout, /HEAD \/SMS_DP_SMSPKGE\$\/\S+ on Default Web Site: 404\.7 → 200/);
+    assert.match(byCommand.stdout, /HEAD \/SMS_DP_SMSPKG\$\/\S+ on Default Web Site: 404\.7 → 200/);
     const file = path.join(dir, "diagnose.json");
     writeFileSync(file, json.stdout);
     const fromJson = runCli(["fix", "--from", file, "--config", path.join(seed, "applicationHost.config")]);

@@ -164,7 +164,7 @@ describe("dpdoctor fix (CLI)", () => {
     assert.equal(a.code, 0, a.stderr);
     assert.match(
       a.stdout,
-      /appcmd\.exe set config "Default Web Site\/SMS_DP_SMSPKG\$" -section:system\.webServer\/security\/requestFiltering \/-hiddenSegments\.\[segment='bin'\] \/commit:apphost/,
+      /appcmd\.exe set config "Default Web Site\/SMS_DP_SMSPKG\$" -section:system\.webServer\/security\/requestFiltering \/-"hiddenSegments\.\[segment='bin'\]" \/commit:apphost/,
     );
   });
 });

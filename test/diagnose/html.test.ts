@@ -74,7 +74,12 @@ test("seed report: findings, timeline lanes, status breakdown present", () => {
   const html = renderHtml(seedReport());
   assert.match(html, /data-finding="F01"/);
   assert.ok(html.includes("&#60;add fileExtension=&#34;.ldf&#34; allowed=&#34;false&#34; /&#62;"));
-  assert.ok(html.includes("--allow-extension .ldf"));
+  assert.ok(html.includes("dpdoctor fix --from findings.json"));
+  // the predicted refusal on the CB vdir has its own labelled list, apart from the evidence table
+  const predicted = /<div class="predicted">(.*?)<\/div>/s.exec(html)?.[1] ?? "";
+  assert.match(predicted, /predicted by the engine, no log line shows it/);
+  assert.match(predicted, /HEAD \/SMS_DP_SMSPKG\$\/ABC00123\/blah\/file\.ldf<\/span> → 404\.7/);
+  assert.doesNotMatch(predicted, /SMS_DP_SMSPKGE\$/, "observed refusals stay in the evidence");
   for (const lane of ["Client (DTS/CTM)", "BITS events", "DP (IIS/HTTPERR)"])
     assert.ok(html.includes(lane), lane);
   assert.ok(html.includes("404.7"));
@@ -111,7 +116,7 @@ test("headless Chromium renders the findings (skipped without /usr/bin/chromium)
     const text = (await finding.textContent()) ?? "";
     assert.match(text, /Request filtering denies the file extension/);
     assert.match(text, /<add fileExtension=".ldf" allowed="false" \/>/);
-    assert.match(text, /dpdoctor fix --config/);
+    assert.match(text, /dpdoctor fix --from findings\.json --config/);
     assert.ok(await page.locator("svg[aria-label=timeline]").isVisible(), "timeline visible");
     assert.deepEqual(
       requests.filter((u) => !u.startsWith("file:")),

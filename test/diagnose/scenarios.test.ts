@@ -63,9 +63,28 @@ test("seed: F01 for .ldf in ABC00123, names the config line and the fix command 
   const cfg = f.evidence.find((e) => e.source === "config");
   assert.equal(cfg?.text, '<add fileExtension=".ldf" allowed="false" />');
   assert.match(cfg?.file ?? "", /applicationHost\.config$/);
+  // the logged refusal is on the 2007 vdir, the engine predicts the same refusal on the CB vdir: the printed
+  // command covers both (fix --from re-plans every refusal with its own vdir), appcmd lists one line per vdir
+  const vdirs = [...new Set(f.refusals.map((r) => r.vdir))];
+  assert.deepEqual(vdirs, ["SMS_DP_SMSPKGE$", "SMS_DP_SMSPKG$"]);
   assert.match(
     f.fix.command ?? "",
-    /^dpdoctor fix --config \S*applicationHost\.config --allow-extension \.ldf --mime-map \.ldf --site "Default Web Site" --vdir SMS_DP_SMSPKGE\$$/,
+    /^dpdoctor diagnose … --json > findings\.json && dpdoctor fix --from findings\.json --config \S*applicationHost\.config$/,
+  );
+  const appcmd = (f.fix.appcmd ?? "").split("\n");
+  for (const vdir of vdirs)
+    assert.ok(
+      appcmd.some((l) =>
+        l.includes(
+          `"Default Web Site/${vdir}" -section:system.webServer/security/requestFiltering /-"fileExtensions.[fileExtension='.ldf']"`,
+        ),
+      ),
+      `${vdir}: ${f.fix.appcmd}`,
+    );
+  // only the statically served 2007 vdir needs the mimeMap (§9.2)
+  assert.deepEqual(
+    appcmd.filter((l) => l.includes("staticContent")).map((l) => /"Default Web Site\/([^"]+)"/.exec(l)?.[1]),
+    ["SMS_DP_SMSPKGE$"],
   );
   // the seed's IIS line, verbatim, is evidence
   assert.ok(

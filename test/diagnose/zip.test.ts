@@ -34,7 +34,7 @@ test("the seed collected as one zip (deflate, made by Python zipfile) gives the 
   // the fix command cannot edit inside a zip: it targets the DP's own applicationHost.config
   assert.match(
     f?.fix.command ?? "",
-    /--config %windir%\\System32\\inetsrv\\config\\applicationHost\.config /,
+    /--config %windir%\\System32\\inetsrv\\config\\applicationHost\.config( |$)/,
   );
 });
 

@@ -98,7 +98,7 @@ describe("fix from findings", () => {
     assert.equal(j.scopes[0].changes[0].op, "removeItem");
     assert.equal(j.proof.ok, true);
     assert.match(j.diff, /<remove fileExtension="\.ldf" \/>/);
-    assert.match(j.appcmd, /\/-fileExtensions\.\[fileExtension='\.ldf'\]/);
+    assert.match(j.appcmd, /\/-"fileExtensions\.\[fileExtension='\.ldf'\]"/);
     assert.match(j.powershell, /Remove-WebConfigurationProperty/);
   });
 

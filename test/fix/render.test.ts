@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fixHint } from "../../src/check/fixhint.js";
+import { fixFor } from "../../src/diagnose/fixes.js";
 import { renderAppcmd, renderDiff, renderPowerShell } from "../../src/fix/render.js";
 import { dpConfig, FILE, plan } from "./helpers.js";
 
@@ -24,8 +26,8 @@ describe("fix renderings for the standard asks", () => {
     assert.equal(
       renderAppcmd(r.plan.scopes),
       [
-        `${APPCMD} "Default Web Site/SMS_DP_SMSPKG$" ${RF} /-fileExtensions.[fileExtension='.ldf'] /commit:apphost`,
-        `${APPCMD} "Default Web Site/SMS_DP_SMSPKG$" ${RF} /-hiddenSegments.[segment='bin'] /commit:apphost`,
+        `${APPCMD} "Default Web Site/SMS_DP_SMSPKG$" ${RF} /-"fileExtensions.[fileExtension='.ldf']" /commit:apphost`,
+        `${APPCMD} "Default Web Site/SMS_DP_SMSPKG$" ${RF} /-"hiddenSegments.[segment='bin']" /commit:apphost`,
         `${APPCMD} "Default Web Site/SMS_DP_SMSPKG$" ${RF} /allowDoubleEscaping:true /commit:apphost`,
         `${APPCMD} "Default Web Site/SMS_DP_SMSPKG$" ${RF} /requestLimits.maxQueryString:4096 /commit:apphost`,
         "",
@@ -93,7 +95,7 @@ describe("fix renderings for the standard asks", () => {
     const s = plan(cfg, [{ kind: "allowVerb", verb: "HEAD" }], { scope: "server" });
     assert.equal(
       renderAppcmd(s.plan.scopes),
-      `${APPCMD} ${RF} /+verbs.[verb='HEAD',allowed='true'] /commit:apphost\n`,
+      `${APPCMD} ${RF} /+"verbs.[verb='HEAD',allowed='true']" /commit:apphost\n`,
     );
     assert.equal(
       renderPowerShell(s.plan.scopes).split("\n")[1],
@@ -119,5 +121,61 @@ describe("fix renderings for the standard asks", () => {
     assert.equal(renderAppcmd([]), "");
     assert.equal(renderPowerShell([]), "");
     assert.equal(renderDiff("a\n", "a\n", FILE), "");
+  });
+});
+
+describe("one appcmd renderer for check, diagnose and fix", () => {
+  const site = "Default Web Site";
+  const vdir = "SMS_DP_SMSPKGE$";
+  const fixLines = (asks: Parameters<typeof plan>[1]) =>
+    renderAppcmd(plan(dpConfig(), asks, { vdir }).plan.scopes)
+      .trimEnd()
+      .split("\n");
+  const deny = (check: "fileExtensions" | "hiddenSegments", text: string) =>
+    fixHint(
+      { status: 404, substatus: 0, check, message: "m", source: { file: FILE, line: 1, column: 1, text } },
+      { site, vdir },
+    );
+
+  it("the same change prints byte-identical commands in check's hint, diagnose's fix and fix --format appcmd", () => {
+    const [ext] = fixLines([{ kind: "allowExtension", extension: ".ldf" }]);
+    assert.ok(ext?.startsWith("%windir%\\system32\\inetsrv\\appcmd.exe set config "), ext);
+    assert.ok(deny("fileExtensions", '<add fileExtension=".ldf" allowed="false" />').startsWith(`${ext};`));
+    assert.equal(fixFor("F01", { site, vdir, value: ".ldf" }).appcmd, ext);
+
+    const [seg] = fixLines([{ kind: "allowSegment", segment: "bin" }]);
+    assert.ok(deny("hiddenSegments", '<add segment="bin" />').startsWith(`${seg},`));
+    assert.equal(fixFor("F02", { site, vdir, value: "bin" }).appcmd, seg);
+
+    const [dbl] = fixLines([{ kind: "allowDoubleEscaping" }]);
+    assert.equal(fixFor("F03", { site, vdir }).appcmd, dbl);
+  });
+
+  it("diagnose lists one appcmd per vdir and a mimeMap only where the 2007 form needs it", () => {
+    const fix = fixFor("F01", {
+      site,
+      vdir,
+      vdirs: [vdir, "SMS_DP_SMSPKG$", "sms_dp_smspkge$"],
+      value: ".ldf",
+      mimeMap: ".ldf",
+      mimeMapVdirs: [vdir],
+    });
+    const lines = (fix.appcmd ?? "").split("\n");
+    assert.equal(lines.length, 3, fix.appcmd);
+    assert.equal(lines.filter((l) => l.includes("staticContent")).length, 1);
+    assert.ok(
+      lines.every((l) =>
+        l.startsWith('%windir%\\system32\\inetsrv\\appcmd.exe set config "Default Web Site/SMS_DP_SMSPKG'),
+      ),
+    );
+    assert.match(
+      fix.command ?? "",
+      /^dpdoctor diagnose … --json > findings\.json && dpdoctor fix --from findings\.json --config /,
+    );
+    // one vdir: the direct dpdoctor fix command for it
+    assert.match(
+      fixFor("F01", { site, vdir, vdirs: [vdir], value: ".ldf" }).command ?? "",
+      /--vdir SMS_DP_SMSPKGE\$$/,
+    );
   });
 });
