@@ -35,3 +35,22 @@ test("no finding: one clear line, exit-0 wording", () => {
   const out = renderText(diagnose({ w3c: [], httperr: [], cmtrace: [], bits: [], artifacts: [] }));
   assert.match(out.split("\n")[0] ?? "", /^No finding/);
 });
+
+test("several appcmd lines (one per change per vdir): 'or:' once, every command on its own aligned line", () => {
+  const r = w3cRecord({
+    time: Date.UTC(2024, 2, 5),
+    uriStem: "/SMS_DP_SMSPKGE$/ABC00123/blah/file.ldf",
+    text: "2024-03-05 00:00:00 HEAD /SMS_DP_SMSPKGE$/ABC00123/blah/file.ldf - 80 - 10.0.1.50 Microsoft+BITS/7.8 404 7 0 1",
+  });
+  const report = diagnose({ w3c: [r], httperr: [], cmtrace: [], bits: [], artifacts: [] });
+  const f = report.findings[0];
+  assert.ok(f);
+  f.fix.appcmd = ["appcmd-one", "appcmd-two", "appcmd-three"].join("\n");
+  const lines = renderText(report, { color: false }).split("\n");
+  const first = lines.findIndex((l) => l.endsWith("or: appcmd-one"));
+  assert.ok(first >= 0, "first command after 'or:'");
+  const column = (lines[first] ?? "").indexOf("appcmd-one");
+  assert.equal(lines[first + 1]?.indexOf("appcmd-two"), column);
+  assert.equal(lines[first + 2]?.indexOf("appcmd-three"), column);
+  assert.equal(lines.filter((l) => l.includes("or: ")).length, 1);
+});
