@@ -126,7 +126,11 @@ export const pathFacts = {
   /** Index of the first and last '.', -1 when none. */
   firstDot: -1,
   lastDot: -1,
+  /** Number of '/' after the first character; their indexes are pathSlashes[0 .. slashCount). */
+  slashCount: 0,
 };
+/** Indexes of the '/' of the last canonical path after its first character, ascending (see pathFacts). */
+export const pathSlashes = new Int32Array(HTTPSYS_MAX_URL + 1);
 
 /**
  * One pass over a raw path that starts with '/': index of the first character http.sys refuses (raw space, control
@@ -142,6 +146,7 @@ function scan(raw: string): number {
   let plus = false;
   let firstDot = -1;
   let lastDot = -1;
+  let slashes = 0;
   const n = raw.length;
   if (raw.charCodeAt(1) === 46) clean = false; // "/." at the start
   for (let i = 1; i < n; i++) {
@@ -160,6 +165,7 @@ function scan(raw: string): number {
       if (i > segStart) segments++;
       else clean = false; // "//"
       segStart = i + 1;
+      pathSlashes[slashes++] = i;
       if (raw.charCodeAt(i + 1) === 46) clean = false; // "/." (maybe a dot segment)
       continue;
     }
@@ -190,6 +196,7 @@ function scan(raw: string): number {
     pathFacts.lastSlash = segStart - 1;
     pathFacts.firstDot = firstDot;
     pathFacts.lastDot = lastDot;
+    pathFacts.slashCount = slashes;
   }
   return -1;
 }
@@ -265,6 +272,7 @@ function canonicalizeSlow(rawPath: string, asciiRaw: boolean): string | Reason {
   let lastSlash = 0;
   let firstDot = -1;
   let lastDot = -1;
+  let slashes = 0;
   const n = normal.length;
   for (let i = 1; i <= n; i++) {
     const c = i === n ? 47 : normal.charCodeAt(i);
@@ -272,7 +280,10 @@ function canonicalizeSlow(rawPath: string, asciiRaw: boolean): string | Reason {
       if (segLen > 0) segments++;
       if (segLen > maxSeg) maxSeg = segLen;
       segLen = 0;
-      if (i < n) lastSlash = i;
+      if (i < n) {
+        lastSlash = i;
+        pathSlashes[slashes++] = i;
+      }
       continue;
     }
     segLen++;
@@ -291,6 +302,7 @@ function canonicalizeSlow(rawPath: string, asciiRaw: boolean): string | Reason {
   pathFacts.lastSlash = lastSlash;
   pathFacts.firstDot = firstDot;
   pathFacts.lastDot = lastDot;
+  pathFacts.slashCount = slashes;
   return normal;
 }
 

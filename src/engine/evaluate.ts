@@ -12,6 +12,7 @@ import {
   canonicalizePath,
   hasValidEscape,
   pathFacts,
+  pathSlashes,
   splitTarget,
   unescapeQuery,
   utf8Length,
@@ -199,6 +200,7 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
   const lastSlash = pathFacts.lastSlash;
   const firstDot = pathFacts.firstDot;
   const lastDot = pathFacts.lastDot;
+  const slashCount = pathFacts.slashCount;
   if (query !== undefined) {
     // the query is opaque to http.sys (§5.1), but a raw space or control character breaks the request line
     const bad = firstControlOrSpace(query);
@@ -268,6 +270,7 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
       percent,
       lastSlash: scriptEnd === canon.length ? lastSlash : -1,
       lastDot: scriptEnd === canon.length ? lastDot : -1,
+      slashCount: scriptEnd === canon.length ? slashCount : -1,
     };
     const reasons = requestFiltering(cfg.requestFiltering, c, rfInput);
     notes = rfInput.notes;
@@ -357,6 +360,8 @@ interface RfInput {
   /** Last '/' and last '.' of scriptPath; -1 when scriptPath is shorter than canon (path info split off). */
   lastSlash: number;
   lastDot: number;
+  /** Number of '/' of scriptPath recorded in canonical.pathSlashes; -1 when scriptPath is shorter than canon. */
+  slashCount: number;
 }
 
 function note(r: RfInput, n: string): void {
@@ -522,7 +527,7 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     // step 9: hiddenSegments → 404.8 (§6.9), below the application root (§13.4 inferred)
     if (rf.hiddenSegments.items.length > 0) {
       if (!(r.isWebDav && !rf.hiddenSegments.applyToWebDAV.value)) {
-        const hidden = hiddenSegment(rf, c, scriptPath, r.applicationPath);
+        const hidden = hiddenSegment(rf, c, scriptPath, r.applicationPath, r.slashCount);
         if (hidden) (reasons ??= []).push(hidden);
       } else webDavExempt(r, "hiddenSegments");
     }
@@ -669,6 +674,8 @@ function hiddenSegment(
   c: Compiled,
   scriptPath: string,
   appPath: string,
+  /** Count of scriptPath's '/' positions in pathSlashes (from the canonicalization pass), -1 when not recorded. */
+  slashCount: number,
 ): Reason | null {
   let start = 1;
   let appExempt = false;
@@ -684,9 +691,16 @@ function hiddenSegment(
   }
   const n = scriptPath.length;
   let segStart = start;
+  let k = 0;
   while (segStart <= n) {
-    let end = scriptPath.indexOf("/", segStart);
-    if (end < 0) end = n;
+    let end: number;
+    if (slashCount >= 0) {
+      while (k < slashCount && pathSlashes[k] < segStart) k++;
+      end = k < slashCount ? pathSlashes[k] : n;
+    } else {
+      end = scriptPath.indexOf("/", segStart);
+      if (end < 0) end = n;
+    }
     const len = end - segStart;
     const key = len > 0 ? hiddenKey(scriptPath, segStart, end) : 0;
     // non-ASCII first characters (key % 128 === 0) always take the full case-folded comparison

@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { loadServer } from "../../src/config/load.js";
-import { canonicalizePath, decodeOnce, normalizePath, pathFacts } from "../../src/engine/canonical.js";
+import {
+  canonicalizePath,
+  decodeOnce,
+  normalizePath,
+  pathFacts,
+  pathSlashes,
+} from "../../src/engine/canonical.js";
 import { evaluate, evaluateMethods } from "../../src/engine/evaluate.js";
 import type { Server, Verdict } from "../../src/engine/types.js";
 import { addVerb, handler, server } from "./build.js";
@@ -73,7 +79,15 @@ function expectedFacts(p: string) {
     lastSlash: p.lastIndexOf("/"),
     firstDot: p.indexOf("."),
     lastDot: p.lastIndexOf("."),
+    slashCount: slashesOf(p).length,
   };
+}
+
+/** Indexes of the '/' after the first character. */
+function slashesOf(p: string): number[] {
+  const out: number[] = [];
+  for (let i = p.indexOf("/", 1); i >= 0; i = p.indexOf("/", i + 1)) out.push(i);
+  return out;
 }
 
 describe("canonicalization fast paths agree with the definitions (§5.3)", () => {
@@ -84,6 +98,7 @@ describe("canonicalization fast paths agree with the definitions (§5.3)", () =>
         if (typeof canon !== "string") return;
         assert.equal(canon, normalizePath(decodeOnce(raw)));
         assert.deepEqual({ ...pathFacts }, expectedFacts(canon));
+        assert.deepEqual([...pathSlashes.subarray(0, pathFacts.slashCount)], slashesOf(canon));
       }),
       { numRuns: 3000 },
     );
