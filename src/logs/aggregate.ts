@@ -405,3 +405,78 @@ export class HashSlots {
     }
   }
 }
+
+/**
+ * A Partial as a worker posts it: the groups' per-client retry statistics (up to CAPS.retryPairs small objects)
+ * travel as one Float64Array plus a list of distinct IPs. Structured clone of those objects measured ~160 ms each way
+ * for a 1.5 M-line range (9 MB); a typed array is copied as bytes. `unpackPartial(packPartial(p))` deep-equals `p`.
+ */
+export interface PackedPartial {
+  partial: Partial;
+  ips: string[];
+  /** Per client, in group then client order: ip index, requests, attempts, first, last, lastAttempt, min/max/sum gap. */
+  stats: Float64Array;
+  /** Clients per group, in the groups' order. */
+  counts: Int32Array;
+}
+
+const STAT_WIDTH = 9;
+
+export function packPartial(p: Partial): PackedPartial {
+  const ipIndex = new Map<string, number>();
+  const ips: string[] = [];
+  let total = 0;
+  for (const g of p.groups.values()) total += g.clients.size;
+  const stats = new Float64Array(total * STAT_WIDTH);
+  const counts = new Int32Array(p.groups.size);
+  const groups = new Map<number, RefusedGroup>();
+  let o = 0;
+  let gi = 0;
+  for (const [key, g] of p.groups) {
+    counts[gi++] = g.clients.size;
+    for (const c of g.clients.values()) {
+      let ii = ipIndex.get(c.ip);
+      if (ii === undefined) {
+        ii = ips.length;
+        ips.push(c.ip);
+        ipIndex.set(c.ip, ii);
+      }
+      stats[o++] = ii;
+      stats[o++] = c.requests;
+      stats[o++] = c.attempts;
+      stats[o++] = c.first;
+      stats[o++] = c.last;
+      stats[o++] = c.lastAttempt;
+      stats[o++] = c.minGap;
+      stats[o++] = c.maxGap;
+      stats[o++] = c.sumGap;
+    }
+    groups.set(key, { ...g, clients: new Map() });
+  }
+  return { partial: { ...p, groups }, ips, stats, counts };
+}
+
+export function unpackPartial(x: PackedPartial): Partial {
+  const { partial, ips, stats, counts } = x;
+  let o = 0;
+  let gi = 0;
+  for (const g of partial.groups.values()) {
+    const clients = new Map<string, RetryStat>();
+    for (let n = counts[gi++]; n > 0; n--, o += STAT_WIDTH) {
+      const ip = ips[stats[o]];
+      clients.set(ip, {
+        ip,
+        requests: stats[o + 1],
+        attempts: stats[o + 2],
+        first: stats[o + 3],
+        last: stats[o + 4],
+        lastAttempt: stats[o + 5],
+        minGap: stats[o + 6],
+        maxGap: stats[o + 7],
+        sumGap: stats[o + 8],
+      });
+    }
+    g.clients = clients;
+  }
+  return partial;
+}

@@ -16,7 +16,9 @@ import {
   inc,
   mergePartial,
   newPartial,
+  type PackedPartial,
   type Partial,
+  unpackPartial,
   urlInfo,
 } from "./aggregate.js";
 import { parseBitsEvents } from "./bits.js";
@@ -269,12 +271,12 @@ class WorkerPool {
     const boot = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
     for (let i = 0; i < size; i++) {
       const w = fromSource ? new Worker(boot, { eval: true }) : new Worker(url);
-      w.on("message", (m: { partial?: Partial; error?: string }) => {
+      w.on("message", (m: { partial?: PackedPartial; error?: string }) => {
         const b = this.busy.get(w);
         this.busy.delete(w);
         if (b) {
           if (m.error !== undefined) b.reject(new Error(m.error));
-          else b.resolve(m.partial as Partial);
+          else b.resolve(unpackPartial(m.partial as PackedPartial));
         }
         this.pump();
       });

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { agentLabel, urlInfo } from "../../src/logs/aggregate.js";
+import { agentLabel, packPartial, unpackPartial, urlInfo } from "../../src/logs/aggregate.js";
 import {
   parseBitsEvents,
   parseCmTrace,
@@ -125,6 +125,28 @@ describe("W3C: the byte scanner agrees with the typed reader", () => {
       ),
       RUNS,
     );
+  });
+
+  it("a worker's packed partial unpacks to the same partial (groups, clients, retry statistics)", () => {
+    // refusals from several clients, seconds and minutes apart (attempts, gaps), plus the corpus files
+    const rows: string[] = [
+      "#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status sc-substatus",
+    ];
+    for (let i = 0; i < 60; i++) {
+      const t = `00:${String(Math.floor(i / 3)).padStart(2, "0")}:${String((i * 7) % 60).padStart(2, "0")}`;
+      rows.push(`2024-05-01 ${t} 10.0.0.${i % 4} HEAD /SMS_DP_SMSPKG$/ABC0000${i % 3}/a.ldf - 404 7`);
+    }
+    const synthetic = Buffer.from(`${rows.join("\r\n")}\r\n`, "latin1");
+    const withClients = scan(synthetic);
+    assert.ok(
+      [...withClients.groups.values()].some(
+        (g) => g.clients.size > 1 && [...g.clients.values()].some((c) => c.attempts > 1),
+      ),
+    );
+    for (const b of [synthetic, ...W3C]) {
+      const p = scan(b);
+      assert.deepEqual(unpackPartial(structuredClone(packPartial(p))), p);
+    }
   });
 
   it("line endings do not change what is read", () => {
