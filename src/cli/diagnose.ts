@@ -23,6 +23,17 @@ interface DiagnoseOptions {
   html?: string;
 }
 
+/** The arguments that re-run this diagnosis (the printed fix command starts with them). */
+function rerunArgs(paths: string[], opts: DiagnoseOptions): string[] {
+  const args = [...paths];
+  if (opts.config) args.push("--config", opts.config);
+  if (opts.packageDir) args.push("--package-dir", opts.packageDir);
+  if (opts.content) args.push("--content", opts.content);
+  if (opts.client) args.push("--client", opts.client);
+  if (opts.skew !== "5") args.push("--skew", opts.skew);
+  return args;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command("diagnose")
@@ -63,6 +74,7 @@ export function register(program: Command): void {
         client: opts.client,
         skewMinutes: skew,
         version: VERSION,
+        rerunArgs: rerunArgs(paths, opts),
       });
       if (opts.html) writeFileSync(opts.html, renderHtml(report));
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

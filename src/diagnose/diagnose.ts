@@ -69,6 +69,8 @@ export interface DiagnoseInput {
   /** Clock skew tolerated when joining client lines to DP lines (minutes, default 5). */
   skewMinutes?: number;
   version?: string;
+  /** The diagnose arguments as the admin gave them (paths and filters), so a printed command can re-run it as-is. */
+  rerunArgs?: string[];
 }
 
 const MAX_EVIDENCE_PER_SOURCE = 4;
@@ -1072,6 +1074,7 @@ function buildFinding(
     allowList: /allowUnlisted="false"/i.test(firstRefusal?.configSource?.text ?? ""),
     mimeMap: needsMimeMap(g.id, firstRefusal, server),
     mimeMapVdirs: refusals.flatMap((r) => (r.vdir && needsMimeMap(g.id, r, server) ? [r.vdir] : [])),
+    rerunArgs: input.rerunArgs,
   });
 
   const missing: string[] = [];

@@ -25,6 +25,8 @@ export interface FixContext {
   mimeMap?: string;
   /** The vdirs whose refusals need that mimeMap (the 2007 form, served statically); default: `vdir`. */
   mimeMapVdirs?: string[];
+  /** diagnose's own arguments, so a command that re-runs it is runnable as printed (else `…` stands for them). */
+  rerunArgs?: string[];
 }
 
 /** Where applicationHost.config lives on the DP (for commands printed when no --config was given). */
@@ -47,7 +49,7 @@ export function fixVdirs(ctx: FixContext): string[] {
   });
 }
 
-/** Stands for the paths diagnose was given (diagnose sees the files it read, not the command line). */
+/** Stands for the paths diagnose was given when the caller did not pass them (`FixContext.rerunArgs`). */
 const SAME_INPUTS = "…";
 
 function dpdoctorFix(ctx: FixContext, change: string): string {
@@ -56,7 +58,7 @@ function dpdoctorFix(ctx: FixContext, change: string): string {
   // several vdirs (e.g. a predicted refusal in the other URL form): `fix --vdir` takes one, the findings JSON names
   // each refused request with its own vdir — `…` stands for the same inputs diagnose was given
   if (vdirs.length > 1)
-    return `dpdoctor diagnose ${SAME_INPUTS} --json > findings.json && dpdoctor fix --from findings.json --config ${config}`;
+    return `dpdoctor diagnose ${ctx.rerunArgs?.length ? ctx.rerunArgs.map(shellArg).join(" ") : SAME_INPUTS} --json > findings.json && dpdoctor fix --from findings.json --config ${config}`;
   const parts = ["dpdoctor fix", "--config", config, change, "--site", shellArg(ctx.site)];
   if (vdirs[0]) parts.push("--vdir", shellArg(vdirs[0]));
   return parts.join(" ");

@@ -69,10 +69,13 @@ test("diagnose examples/seed: findings first, F01 .ldf, the config line, the fix
   assert.match(r.stdout, /\[1\] F01 Request filtering denies the file extension \(404\.7\)/);
   assert.match(r.stdout, /extension \.ldf in package ABC00123/);
   assert.match(r.stdout, /applicationHost\.config:\d+ {2}<add fileExtension="\.ldf" allowed="false" \/>/);
-  // observed (2007 vdir) and predicted (CB vdir) refusals: the printed command covers both vdirs
-  assert.match(
+  // observed (2007 vdir) and predicted (CB vdir) refusals: the printed command covers both vdirs and re-runs
+  // diagnose with the arguments the admin gave, so it can be pasted as printed
+  assert.ok(
+    r.stdout.includes(
+      `dpdoctor diagnose ${seed} --json > findings.json && dpdoctor fix --from findings.json --config ${seed}${path.sep}applicationHost.config\n`,
+    ),
     r.stdout,
-    /dpdoctor diagnose … --json > findings\.json && dpdoctor fix --from findings\.json --config \S+applicationHost\.config\n/,
   );
   assert.match(
     r.stdout,
@@ -197,13 +200,16 @@ test("the printed fix command, and fix --from on the JSON, make the seed's refus
   const command: string = report.findings[0].fix.command;
   const dir = mkdtempSync(path.join(tmpdir(), "dpdoctor-cli-"));
   try {
-    // run the printed command as a shell would: `…` = the paths given to diagnose, `> findings.json` = stdout
+    // run the printed command as a shell would: the diagnose half as printed, `> findings.json` = its stdout
     const [first, second, ...rest] = command.split(" && ");
     assert.equal(rest.length, 0, command);
-    const diagnoseArgv = (first ?? "").split(" ");
-    assert.deepEqual(diagnoseArgv, ["dpdoctor", "diagnose", "…", "--json", ">", "findings.json"]);
+    const diagnoseArgv = ((first ?? "").match(/"[^"]*"|\S+/g) ?? []).map((a) => a.replace(/^"|"$/g, ""));
+    assert.deepEqual(diagnoseArgv.slice(-2), [">", "findings.json"]);
+    assert.equal(diagnoseArgv.shift(), "dpdoctor");
     const printedFindings = path.join(dir, "findings.json");
-    writeFileSync(printedFindings, runCli(["diagnose", seed, "--json"]).stdout);
+    const rerun = runCli(diagnoseArgv.slice(0, -2));
+    assert.equal(rerun.code, 1, rerun.stderr);
+    writeFileSync(printedFindings, rerun.stdout);
     // split the fix half like a shell would (double quotes only)
     const argv = ((second ?? "").match(/"[^"]*"|\S+/g) ?? []).map((a) =>
       a.replace(/^"|"$/g, "") === "findings.json" ? printedFindings : a.replace(/^"|"$/g, ""),
