@@ -93,19 +93,22 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
   }
   const bad = scan(rawPath);
   if (bad >= 0) return refuseChar(rawPath, bad);
-  const clean = scanClean;
   const segments = scanSegments;
   const maxSeg = scanMaxSegment;
-  if (clean) {
+  if (scanFactsSet) {
+    // already canonical, or canonical once its escapes are decoded (all to ASCII characters other than '/', '.',
+    // '\\'): the pass recorded the facts in decoded positions, so no second pass over the decoded path
     if (maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH) return segmentTooLong(maxSeg);
     if (segments > HTTPSYS_MAX_SEGMENTS) return tooManySegments(segments);
-    return rawPath;
+    return scanClean ? rawPath : (decodeAsciiEscapes(rawPath) as string);
   }
   return canonicalizeSlow(rawPath, !scanHighBit);
 }
 
 // Results of the last scan() (module state instead of an object: scan runs once per verdict).
 let scanClean = true;
+/** The last scan() filled pathFacts: the path is clean, or its only impurity is simple escapes (see scan). */
+let scanFactsSet = true;
 let scanSegments = 0;
 let scanMaxSegment = 0;
 let scanHighBit = false;
@@ -135,25 +138,33 @@ export const pathSlashes = new Int32Array(HTTPSYS_MAX_URL + 1);
 /**
  * One pass over a raw path that starts with '/': index of the first character http.sys refuses (raw space, control
  * character, raw '#', bad or NUL escape), or -1. Sets scanClean (no '%', '\\', '//' or '/.'), scanSegments,
- * scanMaxSegment (raw length) and, for a clean path, pathFacts.
+ * scanMaxSegment and, when it can (scanFactsSet), pathFacts. Positions and lengths are counted in the decoded path
+ * (each escape is one character): when the path has no '\\', '//', '/.' nor raw non-ASCII character and every escape
+ * decodes to an ASCII character other than '/', '.' and '\\' ("simple" escapes: %20, %2B…), decoding it once gives
+ * the canonical path (§5.3) and these facts are its facts (differential test in test/engine/fastpath.test.ts).
  */
 function scan(raw: string): number {
-  let clean = true;
+  let normal = true; // no '\\', '//' or '/.'
+  let escapes = false;
+  let simple = true; // every escape decodes to an ASCII character other than '/', '.', '\\'
   let segments = 0;
-  let segStart = 1;
+  let segStart = 1; // raw index
+  let shift = 0; // raw index − decoded index (2 per escape so far)
   let maxSeg = 0;
   let highBit = false;
   let plus = false;
+  let percent = false;
   let firstDot = -1;
   let lastDot = -1;
   let slashes = 0;
+  let segStartD = 1; // decoded index of the current segment's start
   const n = raw.length;
-  if (raw.charCodeAt(1) === 46) clean = false; // "/." at the start
+  if (raw.charCodeAt(1) === 46) normal = false; // "/." at the start
   for (let i = 1; i < n; i++) {
     const c = raw.charCodeAt(i);
     if (c > 47) {
       if (c < 92) continue;
-      if (c === 92) clean = false;
+      if (c === 92) normal = false;
       else if (c >= 127) {
         if (c === 127) return i;
         highBit = true;
@@ -161,39 +172,51 @@ function scan(raw: string): number {
       continue;
     }
     if (c === 47) {
-      if (i - segStart > maxSeg) maxSeg = i - segStart;
+      const d = i - shift;
+      if (d - segStartD > maxSeg) maxSeg = d - segStartD;
       if (i > segStart) segments++;
-      else clean = false; // "//"
+      else normal = false; // "//"
       segStart = i + 1;
-      pathSlashes[slashes++] = i;
-      if (raw.charCodeAt(i + 1) === 46) clean = false; // "/." (maybe a dot segment)
+      segStartD = d + 1;
+      pathSlashes[slashes++] = d;
+      if (raw.charCodeAt(i + 1) === 46) normal = false; // "/." (maybe a dot segment)
       continue;
     }
     if (c === 46) {
-      if (firstDot < 0) firstDot = i;
-      lastDot = i;
+      if (firstDot < 0) firstDot = i - shift;
+      lastDot = i - shift;
       continue;
     }
     if (c >= 44) continue; // ',' and '-' ("/." is caught at its slash, the leading one before the loop)
     if (c <= 32 || c === 35) return i;
     if (c === 43) plus = true;
     else if (c === 37) {
-      clean = false;
+      escapes = true;
       if (i + 2 >= n || !isHex(raw.charCodeAt(i + 1)) || !isHex(raw.charCodeAt(i + 2))) return i;
-      if (raw.charCodeAt(i + 1) === 48 && raw.charCodeAt(i + 2) === 48) return i;
+      const b = (hexVal(raw.charCodeAt(i + 1)) << 4) | hexVal(raw.charCodeAt(i + 2));
+      if (b === 0) return i;
+      if (b === 47 || b === 46 || b === 92 || b >= 0x80) simple = false;
+      else if (b === 43) plus = true;
+      else if (b === 37) percent = true;
+      i += 2;
+      shift += 2;
     }
   }
-  if (n - segStart > maxSeg) maxSeg = n - segStart;
+  const end = n - shift;
+  if (end - segStartD > maxSeg) maxSeg = end - segStartD;
   if (n > segStart) segments++;
+  const clean = normal && !escapes;
+  const factsSet = clean || (normal && simple && !highBit);
   scanClean = clean;
+  scanFactsSet = factsSet;
   scanSegments = segments;
   scanMaxSegment = maxSeg;
   scanHighBit = highBit;
-  if (clean) {
+  if (factsSet) {
     pathFacts.highBit = highBit;
     pathFacts.plus = plus;
-    pathFacts.percent = false;
-    pathFacts.lastSlash = segStart - 1;
+    pathFacts.percent = percent;
+    pathFacts.lastSlash = segStartD - 1;
     pathFacts.firstDot = firstDot;
     pathFacts.lastDot = lastDot;
     pathFacts.slashCount = slashes;

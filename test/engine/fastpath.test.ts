@@ -103,6 +103,44 @@ describe("canonicalization fast paths agree with the definitions (§5.3)", () =>
       { numRuns: 3000 },
     );
   });
+  it("simple escapes (decoding to ASCII other than '/', '.', '\\'): decoded path, facts and segment limits in decoded characters (§5.2, §13.10)", () => {
+    // the scan's decoded-position fast path, against the definitions; long runs reach the 260/255 limits
+    const simple = fc.constantFrom(
+      "a",
+      "/",
+      ".exe",
+      "+",
+      "%20",
+      "%2B",
+      "%25",
+      "%41",
+      "%7e",
+      "%23",
+      "%3F",
+      "%01",
+    );
+    const runs = fc
+      .array(fc.tuple(simple, fc.integer({ min: 1, max: 140 })), { maxLength: 6 })
+      .map((xs) => `/${xs.map(([p, k]) => p.repeat(k)).join("")}`);
+    fc.assert(
+      fc.property(runs, (raw) => {
+        const canon = canonicalizePath(raw);
+        const decoded = decodeOnce(raw);
+        const segs = decoded.split("/").filter((x) => x.length > 0);
+        const tooLong = segs.some((x) => x.length > 260);
+        if (typeof canon !== "string") {
+          assert.ok(tooLong || segs.length > 255 || decoded.includes("//"), `refused ${raw.slice(0, 40)}…`);
+          if (tooLong) assert.equal(canon.check, "httpsys.segmentTooLong");
+          return;
+        }
+        assert.ok(!tooLong && segs.length <= 255);
+        assert.equal(canon, normalizePath(decoded));
+        assert.deepEqual({ ...pathFacts }, expectedFacts(canon));
+        assert.deepEqual([...pathSlashes.subarray(0, pathFacts.slashCount)], slashesOf(canon));
+      }),
+      { numRuns: 1500 },
+    );
+  });
   it("a clean path is returned as is, with its facts", () => {
     const raw = "/SMS_DP_SMSPKG$/Content_0a1b.1/x64/Contoso+Core.dll";
     assert.equal(canonicalizePath(raw), raw);
