@@ -24,7 +24,8 @@ export const DP_STATIC_2007_NOTE =
 /** Case-insensitive match of ASCII upper-case `word` at `at` in `s`. */
 function matchAt(s: string, at: number, word: string): boolean {
   if (at + word.length > s.length) return false;
-  if (s.startsWith(word, at)) return true; // the usual spelling, natively
+  // a plain loop: most calls fail on the first character (NOCERT_/CCMTOKENAUTH_ against SMS_DP_…), where a native
+  // startsWith call costs more than the comparison
   for (let i = 0; i < word.length; i++) {
     let c = s.charCodeAt(at + i);
     if (c >= 97 && c <= 122) c -= 32;
