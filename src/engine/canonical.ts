@@ -135,6 +135,31 @@ export const pathFacts = {
 /** Indexes of the '/' of the last canonical path after its first character, ascending (see pathFacts). */
 export const pathSlashes = new Int32Array(HTTPSYS_MAX_URL + 1);
 
+// Character classes of the scan (one table load per character instead of a chain of range compares).
+const ORDINARY = 0;
+/** Raw space, control character, '#' or DEL: http.sys refuses the request (§5.2). */
+const REFUSED = 1;
+const PERCENT = 2;
+const PLUS = 3;
+const DOT = 4;
+const SLASH = 5;
+const BACKSLASH = 6;
+/** Above U+007F (§6.8, §13.23). */
+const HIGH_BIT = 7;
+const CHAR_CLASS = (() => {
+  const t = new Uint8Array(65536);
+  for (let c = 0; c <= 32; c++) t[c] = REFUSED;
+  t[35] = REFUSED; // '#'
+  t[127] = REFUSED;
+  t[37] = PERCENT;
+  t[43] = PLUS;
+  t[46] = DOT;
+  t[47] = SLASH;
+  t[92] = BACKSLASH;
+  t.fill(HIGH_BIT, 128);
+  return t;
+})();
+
 /**
  * One pass over a raw path that starts with '/': index of the first character http.sys refuses (raw space, control
  * character, raw '#', bad or NUL escape), or -1. Sets scanClean (no '%', '\\', '//' or '/.'), scanSegments,
@@ -161,17 +186,9 @@ function scan(raw: string): number {
   const n = raw.length;
   if (raw.charCodeAt(1) === 46) normal = false; // "/." at the start
   for (let i = 1; i < n; i++) {
-    const c = raw.charCodeAt(i);
-    if (c > 47) {
-      if (c < 92) continue;
-      if (c === 92) normal = false;
-      else if (c >= 127) {
-        if (c === 127) return i;
-        highBit = true;
-      }
-      continue;
-    }
-    if (c === 47) {
+    const k = CHAR_CLASS[raw.charCodeAt(i)];
+    if (k === ORDINARY) continue;
+    if (k === SLASH) {
       const d = i - shift;
       if (d - segStartD > maxSeg) maxSeg = d - segStartD;
       if (i > segStart) segments++;
@@ -182,15 +199,17 @@ function scan(raw: string): number {
       if (raw.charCodeAt(i + 1) === 46) normal = false; // "/." (maybe a dot segment)
       continue;
     }
-    if (c === 46) {
+    if (k === DOT) {
       if (firstDot < 0) firstDot = i - shift;
       lastDot = i - shift;
       continue;
     }
-    if (c >= 44) continue; // ',' and '-' ("/." is caught at its slash, the leading one before the loop)
-    if (c <= 32 || c === 35) return i;
-    if (c === 43) plus = true;
-    else if (c === 37) {
+    if (k === REFUSED) return i;
+    if (k === PLUS) plus = true;
+    else if (k === HIGH_BIT) highBit = true;
+    else if (k === BACKSLASH) normal = false;
+    else {
+      // PERCENT
       escapes = true;
       if (i + 2 >= n || !isHex(raw.charCodeAt(i + 1)) || !isHex(raw.charCodeAt(i + 2))) return i;
       const b = (hexVal(raw.charCodeAt(i + 1)) << 4) | hexVal(raw.charCodeAt(i + 2));
