@@ -65,12 +65,19 @@ export interface Compiled {
 
 const cache = new WeakMap<EffectiveConfig, Compiled>();
 
+/** The last (config, compiled) pair: consecutive requests mostly share one effective config (no WeakMap probe). */
+let lastCfg: EffectiveConfig | null = null;
+let lastCompiled: Compiled | null = null;
+
 export function compile(cfg: EffectiveConfig): Compiled {
+  if (cfg === lastCfg && lastCompiled !== null) return lastCompiled;
   let c = cache.get(cfg);
   if (!c) {
     c = build(cfg);
     cache.set(cfg, c);
   }
+  lastCfg = cfg; // set after build(), which may throw
+  lastCompiled = c;
   return c;
 }
 
