@@ -241,7 +241,9 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
 
   // §5.4: a "*.ext" mapping (resourceType Unspecified) claiming a non-final segment splits off path info
   const scriptEnd =
-    firstDot < 0 || firstDot > lastSlash ? canon.length : scriptPathEnd(canon, method, c, highBit);
+    firstDot < 0 || firstDot > lastSlash
+      ? canon.length
+      : scriptPathEnd(canon, method, c, highBit, firstDot, slashCount);
   const scriptPath = scriptEnd === canon.length ? canon : canon.slice(0, scriptEnd);
   let notes: string[] | undefined;
   if (canon !== rawPath && canonical.lastDecodeUsedFallback)
@@ -318,13 +320,24 @@ function configVerdict(errors: EffectiveConfig["errors"], canon: string): Verdic
 }
 
 /** End index of the script path in `canon` (§5.4): canon.length unless a handler claims a non-final segment. */
-function scriptPathEnd(canon: string, method: string, c: Compiled, highBit: boolean): number {
+function scriptPathEnd(
+  canon: string,
+  method: string,
+  c: Compiled,
+  highBit: boolean,
+  /** canon's first '.' and count of its '/' in pathSlashes (canonicalization pass facts). */
+  firstDot: number,
+  slashCount: number,
+): number {
   if (c.pathInfoClaimers.size === 0) return canon.length;
-  // jump from dot to dot (native indexOf, no per-character loop): a dot whose segment ends before the last one
-  let dot = canon.indexOf(".", 1);
+  // jump from dot to dot (native indexOf, no per-character loop), each dot's segment end from the '/' positions the
+  // canonicalization pass recorded: a dot whose segment ends before the last one
+  let dot = firstDot;
+  let k = 0;
   while (dot >= 0) {
-    const end = canon.indexOf("/", dot);
-    if (end < 0) return canon.length; // the dot is in the final segment
+    while (k < slashCount && pathSlashes[k] < dot) k++;
+    if (k >= slashCount) return canon.length; // the dot is in the final segment
+    const end = pathSlashes[k];
     const nextDot = canon.indexOf(".", dot + 1);
     if (nextDot < 0 || nextDot > end) {
       // `dot` is the last dot of the non-final segment ending at `end`

@@ -14,6 +14,7 @@ import {
   pathFacts,
   pathSlashes,
 } from "../../src/engine/canonical.js";
+import { compile } from "../../src/engine/compiled.js";
 import { evaluate, evaluateMethods } from "../../src/engine/evaluate.js";
 import type { Server, Verdict } from "../../src/engine/types.js";
 import { addVerb, handler, server } from "./build.js";
@@ -207,5 +208,54 @@ describe("evaluateMethods shares work across methods and equals evaluate per met
     const [head, get] = evaluateMethods({ method: "HEAD", target: "/v/a.txt" }, ["HEAD", "GET"], srv);
     assert.equal(`${head.status}.${head.substatus}`, "404.6");
     assert.equal(get.status, 200);
+  });
+});
+
+describe("script path split (§5.4) from the pass's '/' positions equals the indexOf definition", () => {
+  // reference: the first non-final segment whose last dot starts an extension a "*.ext" Unspecified mapping claims
+  // for the method (the definition the engine used before it walked pathSlashes)
+  const aspnet = loadServer({ profile: "aspnet" });
+  const srv: Server = { config: aspnet, siteName: aspnet.defaultSiteName };
+  function referenceScriptPath(canon: string, method: string): string {
+    const c = compile(aspnet.effective(aspnet.defaultSiteName, canon));
+    for (let dot = canon.indexOf(".", 1); dot >= 0; ) {
+      const end = canon.indexOf("/", dot);
+      if (end < 0) return canon;
+      const next = canon.indexOf(".", dot + 1);
+      if ((next < 0 || next > end) && end > dot + 1) {
+        const claimers = c.pathInfoClaimers.get(canon.slice(dot, end).toLowerCase());
+        if (claimers?.some((h) => h.verbs === null || h.verbs.has(method))) return canon.slice(0, end);
+      }
+      dot = next;
+    }
+    return canon;
+  }
+  const segment = fc.constantFrom(
+    "a",
+    "b.c",
+    "Setup.aspx",
+    "x.ASPX",
+    "y.asmx",
+    "z.aspx.txt",
+    "Content_1.1",
+    ".",
+    "..x",
+    "q.",
+  );
+  const path = fc
+    .tuple(fc.array(segment, { minLength: 1, maxLength: 7 }), fc.boolean())
+    .map(([segs, trailing]) => `/${segs.join("/")}${trailing ? "/" : ""}`);
+  it("aspnet profile: the path-info note names the reference script path (or there is none)", () => {
+    fc.assert(
+      fc.property(path, fc.constantFrom("GET", "HEAD", "POST"), (raw, method) => {
+        const v = evaluate({ method, target: raw }, srv);
+        const canon = v.canonicalPath ?? normalizePath(decodeOnce(raw));
+        const expected = referenceScriptPath(canon, method);
+        const note = v.notes?.find((n) => n.startsWith("handler mapping claims "));
+        if (expected === canon) assert.equal(note, undefined);
+        else assert.ok(note?.startsWith(`handler mapping claims ${expected}: the rest`), `${raw}: ${note}`);
+      }),
+      { numRuns: 1500 },
+    );
   });
 });
