@@ -130,18 +130,18 @@ export interface LogsReport {
 
 const iso = (t: number) => (Number.isFinite(t) ? new Date(t).toISOString() : "");
 
+/** `--since`, `--until` and `--client`, the same for W3C and HTTPERR records. */
+function keptByFilters(filters: ScanFilters, time: number, clientIp: string): boolean {
+  if (filters.since !== undefined && !(time >= filters.since)) return false;
+  if (filters.until !== undefined && !(time <= filters.until)) return false;
+  return filters.client === undefined || clientIp === filters.client;
+}
+
 function addHttpErrRecords(p: Partial, file: string, bytes: Buffer, filters: ScanFilters): FileSummary {
   const r = parseHttpErr(bytes, file);
   for (const rec of r.records) {
     const t = rec.time;
-    if (
-      (filters.since !== undefined && !(t >= filters.since)) ||
-      (filters.until !== undefined && !(t <= filters.until))
-    ) {
-      p.filtered++;
-      continue;
-    }
-    if (filters.client !== undefined && rec.clientIp !== filters.client) {
+    if (!keptByFilters(filters, t, rec.clientIp)) {
       p.filtered++;
       continue;
     }
@@ -198,14 +198,7 @@ function addW3CRecords(
   const r = parseW3C(bytes, file, { fields });
   for (const rec of r.records) {
     const t = rec.time;
-    if (
-      (filters.since !== undefined && !(t >= filters.since)) ||
-      (filters.until !== undefined && !(t <= filters.until))
-    ) {
-      p.filtered++;
-      continue;
-    }
-    if (filters.client !== undefined && rec.clientIp !== filters.client) {
+    if (!keptByFilters(filters, t, rec.clientIp)) {
       p.filtered++;
       continue;
     }
