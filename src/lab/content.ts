@@ -156,26 +156,42 @@ export function folderServed(root: string, packageId?: string, contentId?: strin
       return { kind: "found", entry: entryOf(names.join("/"), r.p, st) };
     },
     list(depth) {
-      const out: ContentEntry[] = [];
-      const visit = (dir: string, rel: string, level: number) => {
-        let entries: Dirent[];
-        try {
-          entries = readdirSync(dir, { withFileTypes: true });
-        } catch {
-          return;
-        }
-        for (const e of entries) {
-          if (!e.isFile() && !e.isDirectory()) continue; // links are not listed (never followed)
-          const abs = path.join(dir, e.name);
-          const r = rel === "" ? e.name : `${rel}/${e.name}`;
-          out.push(entryOf(r, abs, statSync(abs)));
-          if (e.isDirectory() && level < depth) visit(abs, r, level + 1);
-        }
-      };
-      visit(realRoot, "", 1);
-      return sortEntries(out);
+      // links are neither listed nor followed
+      return listTree(realRoot, depth, (e, abs, rel) =>
+        e.isFile() || e.isDirectory() ? entryOf(joinRel(rel, e.name), abs, statSync(abs)) : undefined,
+      );
     },
   };
+}
+
+const joinRel = (rel: string, name: string) => (rel === "" ? name : `${rel}/${name}`);
+
+/**
+ * Lists a tree to `depth` levels (1 = the root's children), sorted: `entryFor` turns each directory entry into a
+ * listed entry (or nothing); directories are descended into. An unreadable folder lists as empty.
+ */
+function listTree(
+  root: string,
+  depth: number,
+  entryFor: (e: Dirent, abs: string, rel: string) => ContentEntry | undefined,
+): ContentEntry[] {
+  const out: ContentEntry[] = [];
+  const visit = (dir: string, rel: string, level: number) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const abs = path.join(dir, e.name);
+      const entry = entryFor(e, abs, rel);
+      if (entry) out.push(entry);
+      if (e.isDirectory() && level < depth) visit(abs, joinRel(rel, e.name), level + 1);
+    }
+  };
+  visit(root, "", 1);
+  return sortEntries(out);
 }
 
 /** `[File] Hash` and `Size` of a DataLib file INI (§3.2). */
@@ -226,29 +242,13 @@ function libraryServed(libRoot: string, pkg: { id: string; contentId: string; ro
       return blob(ini.p, names.join("/"));
     },
     list(depth) {
-      const out: ContentEntry[] = [];
-      const visit = (dir: string, rel: string, level: number) => {
-        let entries: Dirent[];
-        try {
-          entries = readdirSync(dir, { withFileTypes: true });
-        } catch {
-          return;
-        }
-        for (const e of entries) {
-          const abs = path.join(dir, e.name);
-          if (e.isDirectory()) {
-            const r = rel === "" ? e.name : `${rel}/${e.name}`;
-            out.push(entryOf(r, abs, statSync(abs)));
-            if (level < depth) visit(abs, r, level + 1);
-          } else if (e.isFile() && /\.ini$/i.test(e.name)) {
-            const r = rel === "" ? e.name.slice(0, -4) : `${rel}/${e.name.slice(0, -4)}`;
-            const found = blob(abs, r);
-            if (found.kind === "found") out.push(found.entry);
-          }
-        }
-      };
-      visit(realRoot, "", 1);
-      return sortEntries(out);
+      // DataLib: a folder per folder, one <name>.INI per file (§3.3)
+      return listTree(realRoot, depth, (e, abs, rel) => {
+        if (e.isDirectory()) return entryOf(joinRel(rel, e.name), abs, statSync(abs));
+        if (!e.isFile() || !/\.ini$/i.test(e.name)) return undefined;
+        const found = blob(abs, joinRel(rel, e.name.slice(0, -4)));
+        return found.kind === "found" ? found.entry : undefined;
+      });
     },
   };
 }
