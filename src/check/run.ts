@@ -8,6 +8,8 @@
  * verdicts by URL, and tallies them by cause, package and form (bounded memory whatever the tree size).
  */
 
+import path from "node:path";
+import { encodeFileName, encodeFolderPrefix } from "../dp/url-prefix.js";
 import {
   buildDpUrl,
   defaultVdir,
@@ -22,7 +24,7 @@ import type { CheckName, HttpRequest, Reason, Server, Verdict } from "../engine/
 import type { UrlForm } from "../logs/records.js";
 import type { FileFactsFn } from "./facts.js";
 import { fixHint } from "./fixhint.js";
-import type { CheckWarning, PackageSpec, WalkedFile } from "./source.js";
+import type { CheckWarning, PackageSpec, WalkedFile, WalkedFolder } from "./source.js";
 
 export type Evaluate = (req: HttpRequest, server: Server) => Verdict;
 
@@ -123,6 +125,8 @@ const HEAD_THEN_GET = ["HEAD", "GET"] as const;
  * HEAD then GET, as BITS does (§2.4). Each file URL is distinct, so files are not cached (see VerdictCache).
  * `server` given: the engine's evaluateMethods evaluates the pair, sharing the work when the configuration treats
  * HEAD and GET alike; otherwise `evaluate` is called per method (an injected evaluator).
+ * `encodedRel`: what follows each prefix, when the caller already has it (the walk by folders puts the encoded
+ * folder in the prefixes and passes the encoded file name); by default `encodeRelativePath(f.rel)`.
  */
 export function checkFile(
   evaluate: (req: HttpRequest) => Verdict,
@@ -130,11 +134,12 @@ export function checkFile(
   f: WalkedFile,
   hidden: boolean | undefined,
   server?: Server,
+  encodedRel: string = encodeRelativePath(f.rel),
 ): FileResult {
   const forms: Partial<Record<UrlForm, FormResult>> = {};
   let refused = false;
   const file = hidden === undefined ? { exists: true } : { exists: true, hidden };
-  const rel = encodeRelativePath(f.rel);
+  const rel = encodedRel;
   for (const [form, prefix] of prefixes) {
     const url = prefix + rel;
     let r: FormResult;
@@ -298,8 +303,16 @@ export class Tally {
   readonly notes = new Set<string>();
   warningCount = 0;
   private current?: PackageTally;
+  /** The vdir each form's URLs name, as `addCause` reads it back from a URL (decoded first segment). */
+  private readonly vdirOfForm = new Map<string, string>();
 
-  constructor(private readonly settings: Pick<CheckSettings, "drive" | "vdir" | "forms">) {}
+  constructor(private readonly settings: Pick<CheckSettings, "drive" | "vdir" | "forms">) {
+    for (const f of settings.forms)
+      this.vdirOfForm.set(
+        f,
+        decodeURIComponentSafe(dpUrlPrefix(f, { contentId: "x", vdir: formVdir(f, settings) }).split("/")[1]),
+      );
+  }
 
   startPackage(pkg: PackageSpec, checks: PackageCheckResult[]): void {
     this.current = { pkg, files: 0, refusedFiles: 0, forms: new Map(), checks };
@@ -320,10 +333,19 @@ export class Tally {
     const p = this.current as PackageTally;
     this.files++;
     p.files++;
-    if (r.refused) {
-      this.refusedFiles++;
-      p.refusedFiles++;
+    if (!r.refused) {
+      // the common case: counters only
+      for (const form of URL_FORMS) {
+        const fr = r.forms[form];
+        if (!fr) continue;
+        (p.forms.get(form) as FormTally).ok++;
+        const notes = fr.verdict.notes;
+        if (notes && this.notes.size < 20) for (const n of notes) if (this.notes.size < 20) this.notes.add(n);
+      }
+      return;
     }
+    this.refusedFiles++;
+    p.refusedFiles++;
     // one count per file and cause, whatever the number of forms it hits (the forms are listed)
     let hits: Map<string, { v: Verdict; label: string; forms: string[]; urls: string[] }> | undefined;
     for (const form of URL_FORMS) {
@@ -348,7 +370,7 @@ export class Tally {
         h.urls.push(fr.url);
       } else hits.set(key, { v: fr.verdict, label, forms: [form], urls: [fr.url] });
     }
-    if (hits) for (const h of hits.values()) this.addCause(h.v, h.label, h.forms, r.path, h.urls);
+    if (hits) for (const h of hits.values()) this.addCause(h.v, h.label, h.forms, r.path, h.urls, false);
   }
 
   private addCause(
@@ -357,7 +379,7 @@ export class Tally {
     forms: string[],
     sample: string,
     urls: string[],
-    packageCheck = false,
+    packageCheck: boolean,
   ): void {
     const reason = primary(v);
     const key = causeKey(reason, label);
@@ -383,8 +405,11 @@ export class Tally {
       for (const f of forms) c.forms.add(f);
       if (c.samples.length < SAMPLE_LIMIT) c.samples.push(sample);
     }
-    for (const url of urls) {
-      c.vdirs.add(decodeURIComponentSafe(url.split("/")[1] ?? ""));
+    for (let i = 0; i < urls.length; i++) {
+      const url = urls[i];
+      // a file's URL names its form's vdir (known once per run); a package check's URL is read back
+      const vdir = packageCheck ? undefined : this.vdirOfForm.get(forms[i]);
+      c.vdirs.add(vdir ?? decodeURIComponentSafe(url.split("/")[1] ?? ""));
       if (reason.check === "maxQueryString") {
         const q = url.indexOf("?");
         if (q >= 0) c.needed = Math.max(c.needed, utf8Bytes(url.slice(q + 1)));
@@ -426,6 +451,9 @@ export interface CheckSink {
 export interface RunInput {
   packages: PackageSpec[];
   walk: (pkg: PackageSpec) => AsyncIterable<WalkedFile>;
+  /** The same files by folder (`walkFolders`): when given, used instead of `walk` — each folder's URL part is
+   * encoded once and its files are checked without an async step per file. */
+  walkFolders?: (pkg: PackageSpec) => AsyncIterable<WalkedFolder>;
   facts?: (pkg: PackageSpec) => FileFactsFn | undefined;
   onProgress?: (files: number) => void;
 }
@@ -446,14 +474,36 @@ export async function runCheck(
     tally.startPackage(pkg, checks);
     await sink.packageStart?.(pkg, checks);
     const facts = input.facts?.(pkg);
-    for await (const f of input.walk(pkg)) {
-      const hidden = facts?.(f.abs)?.hidden;
-      const r = checkFile(evalFile, prefixes, f, hidden, s.evaluate ? undefined : s.server);
-      tally.addFile(r);
-      const p = sink.file?.(pkg, r);
-      if (p) await p;
-      if (input.onProgress && (tally.files & 0x3fff) === 0) input.onProgress(tally.files);
-    }
+    const server = s.evaluate ? undefined : s.server;
+    if (input.walkFolders) {
+      for await (const d of input.walkFolders(pkg)) {
+        // the folder's part of each form's URL, encoded once (src/dp/url-prefix.ts)
+        const folder = encodeFolderPrefix(d.rel);
+        const folderPrefixes: [UrlForm, string][] = prefixes.map(([form, p]) => [form, p + folder]);
+        for (let i = 0; i < d.names.length; i++) {
+          const name = d.names[i];
+          const f = { rel: d.rel === "" ? name : `${d.rel}/${name}`, abs: d.abs + path.sep + d.diskNames[i] };
+          const hidden = facts?.(f.abs)?.hidden;
+          const encName = encodeFileName(name);
+          const r =
+            encName === undefined
+              ? checkFile(evalFile, prefixes, f, hidden, server)
+              : checkFile(evalFile, folderPrefixes, f, hidden, server, encName);
+          tally.addFile(r);
+          const p = sink.file?.(pkg, r);
+          if (p) await p;
+          if (input.onProgress && (tally.files & 0x3fff) === 0) input.onProgress(tally.files);
+        }
+      }
+    } else
+      for await (const f of input.walk(pkg)) {
+        const hidden = facts?.(f.abs)?.hidden;
+        const r = checkFile(evalFile, prefixes, f, hidden, server);
+        tally.addFile(r);
+        const p = sink.file?.(pkg, r);
+        if (p) await p;
+        if (input.onProgress && (tally.files & 0x3fff) === 0) input.onProgress(tally.files);
+      }
     await sink.packageEnd?.(tally.packages[tally.packages.length - 1]);
   }
   return tally;

@@ -219,15 +219,29 @@ function toWarning(w: IniWarning): CheckWarning {
   return { file: w.file, line: w.line, column: w.column, message: w.message };
 }
 
+/** One folder of a package tree with the files directly in it (what `walkFolders` yields). */
+export interface WalkedFolder {
+  /** Relative path of the folder, "/" separators, "" for the package root. */
+  rel: string;
+  /** Absolute path of the folder on disk. */
+  abs: string;
+  /** Names of its files as the client asks for them (DataLib: without the `.INI`), in ordinal order. */
+  names: string[];
+  /** The names on disk (DataLib: `<name>.INI`), index for index with `names`. */
+  diskNames: string[];
+}
+
 /**
- * Walk a package tree depth-first, one directory read at a time, entries in ordinal name order (deterministic output).
+ * Walk a package tree depth-first, one directory read at a time, entries in ordinal name order (deterministic output),
+ * yielding each folder with its files (one yield per folder, not per file: the check encodes a folder's URL part once
+ * and loops over its names without an async step per file).
  * For a content library (`dataLib`), every `<name>.INI` stands for the file `<name>` (§3.3 step 2); other files there
  * are not package files and are skipped. Symbolic links / junctions are not followed (counted in `skipped`).
  */
-export async function* walkPackage(
+export async function* walkFolders(
   root: string,
   opts: { dataLib: boolean; onWarning: (w: CheckWarning) => void; onSkip?: () => void },
-): AsyncGenerator<WalkedFile> {
+): AsyncGenerator<WalkedFolder> {
   // Depth-first; the next PREFETCH folders on the stack are read while this one is processed (bounded concurrency),
   // so the walk does not sit idle on each readdir. Memory: at most PREFETCH listings per tree level.
   type Dir = { abs: string; rel: string; listing?: Promise<Dirent[] | NodeJS.ErrnoException> };
@@ -250,24 +264,44 @@ export async function* walkPackage(
     const entries = listed;
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const subdirs: Dir[] = [];
+    const names: string[] = [];
+    const diskNames: string[] = [];
     for (const e of entries) {
-      const abs = dir.abs + path.sep + e.name;
       if (e.isDirectory()) {
-        subdirs.push({ abs, rel: dir.rel === "" ? e.name : `${dir.rel}/${e.name}` });
+        subdirs.push({
+          abs: dir.abs + path.sep + e.name,
+          rel: dir.rel === "" ? e.name : `${dir.rel}/${e.name}`,
+        });
       } else if (e.isFile()) {
-        let name = e.name;
+        const name = e.name;
         if (opts.dataLib) {
-          if (!/\.ini$/i.test(name)) {
+          if (!INI_NAME.test(name)) {
             opts.onSkip?.();
             continue;
           }
-          name = name.slice(0, -4);
-        }
-        yield { rel: dir.rel === "" ? name : `${dir.rel}/${name}`, abs };
+          names.push(name.slice(0, -4));
+        } else names.push(name);
+        diskNames.push(name);
       } else {
         opts.onSkip?.();
       }
     }
+    if (names.length > 0) yield { rel: dir.rel, abs: dir.abs, names, diskNames };
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
   }
+}
+
+const INI_NAME = /\.ini$/i;
+
+/** The files of `walkFolders`, one by one (relative path and absolute path of each). */
+export async function* walkPackage(
+  root: string,
+  opts: { dataLib: boolean; onWarning: (w: CheckWarning) => void; onSkip?: () => void },
+): AsyncGenerator<WalkedFile> {
+  for await (const d of walkFolders(root, opts))
+    for (let i = 0; i < d.names.length; i++)
+      yield {
+        rel: d.rel === "" ? d.names[i] : `${d.rel}/${d.names[i]}`,
+        abs: d.abs + path.sep + d.diskNames[i],
+      };
 }

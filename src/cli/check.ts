@@ -12,6 +12,8 @@ import {
   libraryPackages,
   type PackageSpec,
   type WalkedFile,
+  type WalkedFolder,
+  walkFolders,
   walkPackage,
 } from "../check/source.js";
 import type { ServerConfig } from "../config/types.js";
@@ -185,14 +187,16 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     );
   const tally = new Tally(settings);
   for (const w of tallyWarnings) tally.warn(w);
+  const walkOptions = {
+    onWarning: (w: Parameters<Tally["warn"]>[0]) => tally.warn(w),
+    onSkip: () => {
+      tally.skipped++;
+    },
+  };
   let walk = (pkg: PackageSpec): AsyncIterable<WalkedFile> =>
-    walkPackage(pkg.root, {
-      dataLib: pkg.source === "content-library",
-      onWarning: (w) => tally.warn(w),
-      onSkip: () => {
-        tally.skipped++;
-      },
-    });
+    walkPackage(pkg.root, { dataLib: pkg.source === "content-library", ...walkOptions });
+  let byFolder = (pkg: PackageSpec): AsyncIterable<WalkedFolder> =>
+    walkFolders(pkg.root, { dataLib: pkg.source === "content-library", ...walkOptions });
   const facts = (pkg: PackageSpec) => (pkg.source === "folder" ? platformFileFacts(pkg.root) : undefined);
   const showProgress = o.progress && process.stderr.isTTY === true;
   const onProgress = showProgress
@@ -210,6 +214,8 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     const walkAll = walk;
     // stop walking when the reader of stdout has gone (`| head`)
     walk = (pkg: PackageSpec) => stopWhen(walkAll(pkg), () => stream.closed);
+    const byFolderAll = byFolder;
+    byFolder = (pkg: PackageSpec) => stopWhen(byFolderAll(pkg), () => stream.closed);
     const sink = jsonSink(
       stream,
       {
@@ -225,12 +231,12 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
       o.onlyRefused === true,
     );
     await sink.begin();
-    await runCheck({ packages, walk, facts, onProgress }, settings, sink, tally);
+    await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, sink, tally);
     await sink.end(tally);
   } else if (o.sarif) {
     const sarif = new SarifBuilder(VERSION);
     await runCheck(
-      { packages, walk, facts, onProgress },
+      { packages, walk, walkFolders: byFolder, facts, onProgress },
       settings,
       {
         packageStart: (pkg, checks) => {
@@ -242,7 +248,7 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     );
     process.stdout.write(`${JSON.stringify(sarif.toLog(), null, 2)}\n`);
   } else {
-    await runCheck({ packages, walk, facts, onProgress }, settings, {}, tally);
+    await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, {}, tally);
     if (showProgress) process.stderr.write("\r\x1b[K");
     process.stdout.write(
       renderCheckText(tally, {
