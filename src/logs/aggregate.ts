@@ -354,16 +354,21 @@ export function groupKeyOf(stem: string, query: string, status: number, substatu
 
 /**
  * Open-addressing table from a 64-bit hash pair to a small integer, in typed arrays: no allocation per lookup
- * (a Map with 53-bit number keys boxes every key). Capacity is fixed; `insert` refuses when half full.
+ * (a Map with 53-bit number keys boxes every key). `capacity` bounds the entries (`set` refuses beyond it); the table
+ * starts small and doubles at half full, so a few thousand distinct URLs probe a table that stays in L2 cache
+ * instead of one sized for the cap (a 100k-entry table is 4 MB: a cache miss per line).
  */
 export class HashSlots {
   /** Slot i = [k1, k2, value + 1, unused] at 4*i: one cache line per probe (value 0 = empty). */
-  private readonly t: Int32Array;
-  private readonly mask: number;
+  private t: Int32Array;
+  private mask: number;
   size = 0;
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    initialSlots = 1024,
+  ) {
     let n = 16;
-    while (n < capacity * 2) n *= 2;
+    while (n < initialSlots && n < capacity * 2) n *= 2;
     this.t = new Int32Array(n * 4);
     this.mask = n - 1;
   }
@@ -384,25 +389,35 @@ export class HashSlots {
   /** Stores (h1, h2) → v (v ≥ 0); false when the table is full (the caller counts the overflow). */
   set(h1: number, h2: number, v: number): boolean {
     if (this.size >= this.capacity) return false;
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    this.put(h1 | 0, h2 | 0, v + 1);
+    return true;
+  }
+  private put(a: number, b: number, v1: number): void {
     const t = this.t;
-    const a = h1 | 0;
-    const b = h2 | 0;
     let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
     for (;;) {
       const o = i << 2;
       if (t[o + 2] === 0) {
         t[o] = a;
         t[o + 1] = b;
-        t[o + 2] = v + 1;
+        t[o + 2] = v1;
         this.size++;
-        return true;
+        return;
       }
       if (t[o] === a && t[o + 1] === b) {
-        t[o + 2] = v + 1;
-        return true;
+        t[o + 2] = v1;
+        return;
       }
       i = (i + 1) & this.mask;
     }
+  }
+  private grow(): void {
+    const old = this.t;
+    this.t = new Int32Array(old.length * 2);
+    this.mask = this.mask * 2 + 1;
+    this.size = 0;
+    for (let o = 0; o < old.length; o += 4) if (old[o + 2] !== 0) this.put(old[o], old[o + 1], old[o + 2]);
   }
 }
 

@@ -438,7 +438,9 @@ export class W3CScanner {
           this.p.groupsOverflow++;
           return;
         }
-        const u = info;
+        // The URL cache is keyed by the stem: the `<ContentID>/sccm?/<relative path>` form has its relative path in
+        // the query, so a group (once per distinct stem + query + status) takes its meaning from both.
+        const u = hasQuery && plan.stem >= 0 ? urlInfo(utf8(b, sa, sz), utf8(b, qa, qz)) : info;
         gi = this.groupList.length;
         this.groupSlots.set(h1, k2, gi);
         this.groupKeys.push(key);

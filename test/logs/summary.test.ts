@@ -95,6 +95,17 @@ describe("summarizeLogs over byte ranges", () => {
     writeFileSync(f, text);
     const one = await summarizeLogs([f], { workers: 1 });
     const threads = await summarizeLogs([f], { workers: 2, rangeBytes: 50_000, minWorkerBytes: 0 });
+    // more jobs than threads: the main thread and two workers take ranges of four files from one queue
+    const copies = [1, 2, 3, 4].map((i) => {
+      const c = path.join(dir, `u_ex_workers_${i}.log`);
+      writeFileSync(c, text);
+      return c;
+    });
+    const many1 = await summarizeLogs(copies, { workers: 1 });
+    const many3 = await summarizeLogs(copies, { workers: 3, rangeBytes: 50_000, minWorkerBytes: 0 });
+    assert.equal(many3.records, 4 * one.records);
+    for (const k of ["records", "skipped", "byStatus", "refused", "retries", "files"] as const)
+      assert.deepEqual(many3[k], many1[k], k);
     assert.ok(one.records > 2500);
     for (const k of [
       "records",
