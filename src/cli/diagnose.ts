@@ -1,11 +1,10 @@
 /**
  * `dpdoctor diagnose <paths...>`: why is this download stuck, and what do I change? (issue 5)
- * Thin: gather artifacts → diagnose → render. Exit 0 no finding, 1 findings, 2 usage or input error.
+ * Thin: gather artifacts (client logs whole, DP logs streamed) → diagnose → render. Exit 0 no finding, 1 findings, 2 usage or input error.
  */
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { diagnose } from "../diagnose/diagnose.js";
-import { gather } from "../diagnose/ingest.js";
+import { diagnosePaths } from "../diagnose/ingest.js";
 import { renderText } from "../diagnose/render-text.js";
 import { evaluate } from "../engine/evaluate.js";
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
@@ -60,22 +59,24 @@ export function register(program: Command): void {
       "after",
       "\nExamples:\n  dpdoctor diagnose examples/seed\n  dpdoctor diagnose C:\\collect\\PC0233 C:\\collect\\DP01 --config C:\\collect\\DP01\\applicationHost.config --html report.html\n  dpdoctor diagnose u_ex240305.log --content Content_6d1c2f1e-7b1a-4c55-9d55-2f1a0c0b6e11.1 --json",
     )
-    .action((paths: string[], opts: DiagnoseOptions) => {
+    .action(async (paths: string[], opts: DiagnoseOptions) => {
       const skew = Number(opts.skew);
       if (!Number.isFinite(skew) || skew < 0 || skew > 24 * 60)
         throw new UsageError(`--skew must be a number of minutes between 0 and 1440, found "${opts.skew}"`);
       if (opts.client !== undefined && !/^[0-9A-Fa-f:.]+$/.test(opts.client))
         throw new UsageError(`--client must be an IP address as IIS logs it, found "${opts.client}"`);
-      const g = gather({ paths, config: opts.config, packageDir: opts.packageDir, contentId: opts.content });
-      const report = diagnose({
-        ...g,
-        evaluate,
-        contentId: opts.content,
-        client: opts.client,
-        skewMinutes: skew,
-        version: VERSION,
-        rerunArgs: rerunArgs(paths, opts),
-      });
+      // the DP logs stream through bounded aggregates: memory does not grow with them
+      const report = await diagnosePaths(
+        { paths, config: opts.config, packageDir: opts.packageDir, contentId: opts.content },
+        {
+          evaluate,
+          contentId: opts.content,
+          client: opts.client,
+          skewMinutes: skew,
+          version: VERSION,
+          rerunArgs: rerunArgs(paths, opts),
+        },
+      );
       if (opts.html) writeFileSync(opts.html, renderHtml(report));
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {

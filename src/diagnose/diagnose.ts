@@ -20,6 +20,7 @@ import {
   parseHresult,
 } from "./catalogue.js";
 import { buildClientModel, type ClientJob, type ClientLine, jobOutcome } from "./client-jobs.js";
+import { CappedValues, DpGroupAgg, hash53, LIMITS, TimelineLane } from "./dp-aggregate.js";
 import {
   checkOfSubstatus,
   classifyDpLine,
@@ -99,7 +100,8 @@ function evidenceText(text: string): string {
 interface Group {
   id: FailureId;
   value?: string;
-  dp: DpRequest[];
+  /** Bounded aggregates of the DP lines classified into this group. */
+  dp: DpGroupAgg;
   client: ClientLine[];
   bits: BitsEventRecord[];
   jobs: Set<ClientJob>;
@@ -118,351 +120,635 @@ interface Group {
   extraNotes: string[];
 }
 
+/** Everything diagnose reads besides the DP logs (those stream through `DiagnoseSession.addW3C` / `addHttpErr`). */
+export type DiagnoseContext = Omit<DiagnoseInput, "w3c" | "httperr">;
+
+/** A whole-input diagnosis: the same session, fed the DP records from the arrays. */
 export function diagnose(given: DiagnoseInput): DiagnoseReport {
-  const placed = placeLocalBitsTimes(given.bits, given.cmtrace);
-  const input: DiagnoseInput = { ...given, bits: placed.bits };
-  const skewMs = (input.skewMinutes ?? 5) * 60_000;
-  const notes: string[] = [
-    "Times: IIS W3C and HTTPERR lines are UTC; CMTrace lines are local time + bias (UTC = local + bias minutes); BITS XML SystemTime is UTC. A legacy BITS text export has a local time without zone: it is joined by BITS job ID, never by time.",
-    `Client lines join DP lines by content ID + relative path, then by time window (±${input.skewMinutes ?? 5} min clock skew tolerated) and client IP.`,
-  ];
-  if (placed.note) notes.push(placed.note);
-  const server = input.config?.server;
-  const siteOf = (vdir?: string): string => (server ? siteForVdir(server, vdir) : "Default Web Site");
+  const session = new DiagnoseSession(given);
+  for (const r of given.w3c) session.addW3C(r);
+  for (const r of given.httperr) session.addHttpErr(r);
+  return session.finish();
+}
 
-  // -- DP side -------------------------------------------------------------------------------------------------------
-  const allDp: DpRequest[] = [...input.w3c.map(fromW3C), ...input.httperr.map(fromHttpErr)];
-  let dp = allDp.filter(isDpRequest);
-  if (input.contentId) {
-    const cid = input.contentId;
-    dp = dp.filter((r) => r.parts.contentId !== undefined && sameContent(r.parts.contentId, cid));
-  }
-  if (input.client) {
-    const ip = input.client;
-    dp = dp.filter((r) => r.clientIp === ip);
-  }
-  const succeeded = new Set(
-    dp.filter((r) => r.status >= 200 && r.status < 300).map((r) => `${r.clientIp}|${r.url.toLowerCase()}`),
-  );
+/**
+ * A diagnosis in three steps, in bounded memory: the client logs and BITS events first (the job model: content IDs,
+ * relative paths, time windows), then every DP log record folded into bounded aggregates as it streams (IIS W3C
+ * records first, then HTTPERR — the order `diagnose()` reads them), then `finish()` builds the report.
+ */
+export class DiagnoseSession {
+  private readonly input: DiagnoseContext;
+  private readonly notes: string[];
+  private readonly skewMs: number;
+  private readonly model: ReturnType<typeof buildClientModel>;
+  private readonly jobs: ClientJob[];
+  private readonly bitsByJob = new Map<string, BitsEventRecord[]>();
+  private readonly jobKeys = new Map<ClientJob, Set<string>>();
+  /** DP join key → per job: the clients of its matching lines (in line order) and whether one was in the time window. */
+  private readonly jobsOfKey = new Map<
+    string,
+    { job: ClientJob; clients: CappedValues; inWindow: boolean; matched: boolean }[]
+  >();
+  /** Join keys of client jobs and BITS events: the DP lines whose groups they attach to. */
+  private readonly relevantKeys = new Set<string>();
+  private seq = 0;
+  private w3cCount = 0;
+  private httperrCount = 0;
+  private dpCount = 0;
+  private readonly dpGroups = new Map<string, { id: FailureId; value?: string; agg: DpGroupAgg }>();
+  private readonly success = new Set<number>();
+  private successNotKept = 0;
+  private readonly pending = new Map<number, { r: DpRequest; skey: number }>();
+  private readonly pendingByKey = new Map<number, number[]>();
+  private handshakesDecidedEarly = 0;
+  private readonly linesOfContent = new Map<string, number>();
+  private contentCountsCut = 0;
+  private readonly timelineAll = new TimelineLane(MAX_TIMELINE);
+  private readonly timelineOf = new Map<string, TimelineLane>();
+  private timelineContentNotKept = new Set<string>();
+  private readonly statusKinds = new Map<string, StatusCount>();
+  private statusLinesNotKept = 0;
+  private finished = false;
 
-  // -- client side ---------------------------------------------------------------------------------------------------
-  const model = buildClientModel(input.cmtrace);
-  let jobs = model.jobs;
-  if (input.contentId) {
-    const cid = input.contentId;
-    jobs = jobs.filter((j) => {
-      const c = j.contentId ?? contentOfUrl(j.source);
-      return c === undefined || sameContent(c, cid);
-    });
-  }
-  const bitsByJob = new Map<string, BitsEventRecord[]>();
-  for (const e of input.bits) {
-    if (!e.jobId) continue;
-    const k = e.jobId.toUpperCase();
-    const list = bitsByJob.get(k) ?? [];
-    list.push(e);
-    bitsByJob.set(k, list);
-  }
+  constructor(given: DiagnoseContext) {
+    const placed = placeLocalBitsTimes(given.bits, given.cmtrace);
+    const input: DiagnoseContext = { ...given, bits: placed.bits };
+    this.input = input;
+    this.skewMs = (input.skewMinutes ?? 5) * 60_000;
+    this.notes = [
+      "Times: IIS W3C and HTTPERR lines are UTC; CMTrace lines are local time + bias (UTC = local + bias minutes); BITS XML SystemTime is UTC. A legacy BITS text export has a local time without zone: it is joined by BITS job ID, never by time.",
+      `Client lines join DP lines by content ID + relative path, then by time window (±${input.skewMinutes ?? 5} min clock skew tolerated) and client IP.`,
+    ];
+    if (placed.note) this.notes.push(placed.note);
 
-  // per job: the DP keys it downloads, and DP lines that match them (§7.2, §7.3, §7.5)
-  const dpByKey = new Map<string, DpRequest[]>();
-  for (const r of dp) {
-    if (!r.key) continue;
-    const list = dpByKey.get(r.key);
-    if (list) list.push(r);
-    else dpByKey.set(r.key, [r]);
-  }
-  const jobKeys = new Map<ClientJob, Set<string>>();
-  const jobClients = new Map<ClientJob, Set<string>>();
-  const jobJoins = new Map<ClientJob, Set<string>>();
-  for (const j of jobs) {
-    const keys = new Set<string>();
-    for (const u of [...j.fileUrls, ...(j.source ? [j.source] : [])]) {
-      const k = keyOfUrl(u);
-      if (k) keys.add(k);
+    // -- client side first: the jobs and their DP join keys are known before any DP line streams ----------------------
+    this.model = buildClientModel(input.cmtrace);
+    let jobs = this.model.jobs;
+    if (input.contentId) {
+      const cid = input.contentId;
+      jobs = jobs.filter((j) => {
+        const c = j.contentId ?? contentOfUrl(j.source);
+        return c === undefined || sameContent(c, cid);
+      });
     }
-    jobKeys.set(j, keys);
-    const clients = new Set<string>();
-    const joins = new Set<string>();
-    if (j.bitsJobId && bitsByJob.has(j.bitsJobId)) joins.add("BITS job ID");
-    for (const r of [...keys].flatMap((k) => dpByKey.get(k) ?? [])) {
-      const inWindow = r.time >= j.firstSeen - skewMs && r.time <= j.lastSeen + skewMs;
-      if (!inWindow && Number.isFinite(j.firstSeen)) continue;
-      clients.add(r.clientIp);
-      joins.add("content ID + path");
-      if (inWindow) joins.add("time window");
-      if (input.client) joins.add("client IP");
+    this.jobs = jobs;
+    for (const e of input.bits) {
+      const uk = keyOfUrl(e.url);
+      if (uk) this.relevantKeys.add(uk);
+      if (!e.jobId) continue;
+      const k = e.jobId.toUpperCase();
+      const list = this.bitsByJob.get(k) ?? [];
+      list.push(e);
+      this.bitsByJob.set(k, list);
     }
-    jobClients.set(j, clients);
-    jobJoins.set(j, joins);
+    // per job: the DP keys it downloads (§7.2, §7.3, §7.5)
+    for (const j of jobs) {
+      const keys = new Set<string>();
+      for (const u of [...j.fileUrls, ...(j.source ? [j.source] : [])]) {
+        const k = keyOfUrl(u);
+        if (k) keys.add(k);
+      }
+      this.jobKeys.set(j, keys);
+      for (const k of keys) {
+        this.relevantKeys.add(k);
+        const list = this.jobsOfKey.get(k) ?? [];
+        list.push({ job: j, clients: new CappedValues(), inWindow: false, matched: false });
+        this.jobsOfKey.set(k, list);
+      }
+    }
   }
 
-  // -- groups: one per (catalogue entry, rule value) -----------------------------------------------------------------
-  const groups = new Map<string, Group>();
-  const group = (id: FailureId, value?: string): Group => {
+  /** One IIS W3C record (all of them count in the status breakdown; DP content lines are diagnosed). */
+  addW3C(rec: W3CRecord): void {
+    this.w3cCount++;
+    const r = fromW3C(rec);
+    this.countStatus(r);
+    this.addDp(r);
+  }
+
+  /** One HTTP.sys error log record. */
+  addHttpErr(rec: HttpErrRecord): void {
+    this.httperrCount++;
+    this.addDp(fromHttpErr(rec));
+  }
+
+  private countStatus(r: DpRequest): void {
+    const dpContent = isDpRequest(r);
+    const k = `${r.status}.${r.substatus}.${r.win32Status}.${dpContent}`;
+    const c = this.statusKinds.get(k);
+    if (c) c.count++;
+    else if (this.statusKinds.size < LIMITS.statusKinds)
+      this.statusKinds.set(k, {
+        status: r.status,
+        substatus: r.substatus,
+        win32Status: r.win32Status,
+        meaning: describeStatus(r.status, r.substatus).meaning,
+        count: 1,
+        dpContent,
+      });
+    else this.statusLinesNotKept++;
+  }
+
+  private addDp(r: DpRequest): void {
+    if (this.finished) throw new Error("DiagnoseSession: a record was added after finish()");
+    const ord = this.seq++;
+    if (!isDpRequest(r)) return;
+    const input = this.input;
+    if (input.contentId) {
+      if (r.parts.contentId === undefined || !sameContent(r.parts.contentId, input.contentId)) return;
+    }
+    if (input.client && r.clientIp !== input.client) return;
+    this.dpCount++;
+
+    // the timeline keeps the earliest lines per content ID (the findings pick which content IDs it shows)
+    const cidKey = r.parts.contentId !== undefined ? contentIdKey(r.parts.contentId) : undefined;
+    if (cidKey !== undefined) {
+      const n = this.linesOfContent.get(cidKey);
+      if (n !== undefined) this.linesOfContent.set(cidKey, n + 1);
+      else if (this.linesOfContent.size < LIMITS.contentIdCounts) this.linesOfContent.set(cidKey, 1);
+      else this.contentCountsCut++;
+    }
+    if (Number.isFinite(r.time)) {
+      const offerTo = (lane: TimelineLane) =>
+        (r.status >= 400 ? lane.notable : lane.ok).offer(r.time, ord, () => dpTimelineEvent(r));
+      offerTo(this.timelineAll);
+      if (cidKey !== undefined) {
+        let lane = this.timelineOf.get(cidKey);
+        if (!lane && this.timelineOf.size < LIMITS.timelineContentIds) {
+          lane = new TimelineLane(MAX_TIMELINE);
+          this.timelineOf.set(cidKey, lane);
+        }
+        if (lane) offerTo(lane);
+        else this.timelineContentNotKept.add(cidKey);
+      }
+    }
+
+    // DP lines that join client jobs: content ID + path, then the job's time window (§7.2, §7.3, §7.5)
+    if (r.key) {
+      for (const jk of this.jobsOfKey.get(r.key) ?? []) {
+        const j = jk.job;
+        const inWindow = r.time >= j.firstSeen - this.skewMs && r.time <= j.lastSeen + this.skewMs;
+        if (!inWindow && Number.isFinite(j.firstSeen)) continue;
+        jk.matched = true;
+        jk.clients.add(r.clientIp);
+        if (inWindow) jk.inWindow = true;
+      }
+    }
+
+    // 401.2 then 2xx for the same client and URL is the NTLM/Negotiate handshake, not a refusal (F08 inference): a
+    // 401.2 waits until a 2xx answers it, a 2xx seen before it answers it at once
+    const skey = hash53(`${r.clientIp}|${r.url.toLowerCase()}`);
+    if (r.status >= 200 && r.status < 300) {
+      const waiting = this.pendingByKey.get(skey);
+      if (waiting) {
+        for (const o of waiting) this.pending.delete(o);
+        this.pendingByKey.delete(skey);
+      }
+      if (this.success.size < LIMITS.successKeys) this.success.add(skey);
+      else if (!this.success.has(skey)) this.successNotKept++;
+    }
+    if (r.source === "iis" && r.status === 401 && r.substatus === 2) {
+      if (this.success.has(skey)) return;
+      this.pending.set(ord, { r, skey });
+      const list = this.pendingByKey.get(skey);
+      if (list) list.push(ord);
+      else this.pendingByKey.set(skey, [ord]);
+      if (this.pending.size > LIMITS.pendingHandshakes) {
+        const oldest = this.pending.entries().next().value;
+        if (oldest) {
+          const [o, p] = oldest;
+          this.pending.delete(o);
+          const l = this.pendingByKey.get(p.skey);
+          l?.shift();
+          if (l && l.length === 0) this.pendingByKey.delete(p.skey);
+          this.handshakesDecidedEarly++;
+          this.fold(p.r, o);
+        }
+      }
+      return;
+    }
+    this.fold(r, ord);
+  }
+
+  private fold(r: DpRequest, ord: number): void {
+    const id = classifyDpLine(r, false);
+    if (!id) return;
+    const value = refusalValue(id, r);
     const k = `${id}|${(value ?? "").toLowerCase()}`;
-    let g = groups.get(k);
+    let g = this.dpGroups.get(k);
     if (!g) {
-      g = { id, value, dp: [], client: [], bits: [], jobs: new Set(), predicted: [], extraNotes: [] };
-      groups.set(k, g);
+      g = { id, value, agg: new DpGroupAgg() };
+      this.dpGroups.set(k, g);
     }
-    return g;
-  };
-
-  for (const r of dp) {
-    const id = classifyDpLine(r, succeeded.has(`${r.clientIp}|${r.url.toLowerCase()}`));
-    if (!id) continue;
-    group(id, refusalValue(id, r)).dp.push(r);
-  }
-  // F12 from a 200 alone is weak: keep it only when BITS/DTS also report range trouble (see below)
-  const f12 = [...groups.values()].filter((g) => g.id === "F12");
-
-  // attach client jobs and BITS events to the DP groups they explain (§7.6: substatus wins)
-  const groupOfKey = new Map<string, Group[]>();
-  for (const g of groups.values())
-    for (const r of g.dp) {
-      const list = groupOfKey.get(r.key) ?? [];
-      if (!list.includes(g)) list.push(g);
-      groupOfKey.set(r.key, list);
-    }
-  const explained = new Set<ClientJob>();
-  for (const j of jobs) {
-    for (const k of jobKeys.get(j) ?? []) {
-      for (const g of groupOfKey.get(k) ?? []) {
-        if (g.id === "F12") continue;
-        g.jobs.add(j);
-        explained.add(j);
-      }
-    }
+    g.agg.add(r, ord, this.relevantKeys.has(r.key));
   }
 
-  // client-only evidence: HandleErrors with BG_E_HTTP_ERROR_<status> and no DP line (§5.2)
-  for (const j of jobs) {
-    if (explained.has(j) || j.errors.length === 0) continue;
-    // §1, §7.1: DTS also downloads from MPs, WSUS and the internet — classify by URL before blaming the DP
-    const source = sourceKind(j.source ?? j.fileUrls[0]);
-    if (source === "not-dp") {
-      notes.push(
-        `DTS job ${j.dtsJobId} downloads from ${j.source ?? j.fileUrls[0]} (not a distribution point); its errors are not diagnosed here (§7.1).`,
-      );
-      continue;
-    }
-    if (source === "alternate") {
-      group("F17").jobs.add(j);
-      continue;
-    }
-    const codes = j.errors.map((l) => (l.signal.kind === "handle-errors" ? l.signal.code : ""));
-    const status = codes.map(httpStatusOfHresult).find((s) => s !== undefined);
-    const otherCode = codes
-      .map(parseHresult)
-      .find((n) => n !== undefined && CLIENT_CODES.some((c) => c.code === n));
-    if (status !== undefined) {
-      const predicted = predictForJob(j, input, status);
-      if (predicted) {
-        const g = group(predicted.id, predicted.value);
-        g.jobs.add(j);
-        g.clientPredicted = true;
-        g.clientStatus = status;
-        g.predicted.push(...predicted.items);
-      } else {
-        const g = group(idForClientStatus(status));
-        g.jobs.add(j);
-        g.clientStatus = status;
-      }
-    } else if (otherCode !== undefined) {
-      const c = CLIENT_CODES.find((x) => x.code === otherCode);
-      if (c) group(c.id).jobs.add(j);
-    }
+  /** Objects the aggregates hold now (requests, listed and counted values, pending lines, timeline events …). */
+  retained(): number {
+    let n = this.success.size + this.pending.size + this.linesOfContent.size + this.statusKinds.size;
+    for (const g of this.dpGroups.values()) n += g.agg.retained;
+    n += this.timelineAll.size;
+    for (const l of this.timelineOf.values()) n += l.size;
+    for (const list of this.jobsOfKey.values()) for (const jk of list) n += jk.clients.retained;
+    return n;
   }
 
-  // loose client signals (manifest, CTM, CAS, TS, error codes)
-  const davErrors = model.all.filter((l) => l.signal.kind === "dav-error");
-  const tsStatus = new Map<string, ClientLine>();
-  for (const l of model.all) {
-    if (!withinContent(l, input.contentId)) continue;
-    const s = l.signal;
-    switch (s.kind) {
-      case "dav-error":
-        if (s.httpCode === 405) group("F07", "PROPFIND").client.push(l);
-        else if (s.httpCode === 600) group("F13").client.push(l);
-        else if (s.httpCode === 400 && /downloadrestservice|cmg/i.test(l.record.message))
-          group("F17").client.push(l);
-        else if (s.httpCode === 401 || s.httpCode === 403) group("F08").client.push(l);
-        else if (s.httpCode === 500) group("F10").client.push(l);
-        else if (s.httpCode === 503) group("F11").client.push(l);
-        break;
-      case "manifest-error": {
-        const n = parseHresult(s.code);
-        if (
-          n === 0x87d0027e &&
-          davErrors.some((d) => d.signal.kind === "dav-error" && d.signal.httpCode === 405)
-        )
-          group("F07", "PROPFIND").client.push(l);
-        else if (n === 0x800704cf) group("F13").client.push(l);
-        break;
+  finish(): DiagnoseReport {
+    if (this.finished) throw new Error("DiagnoseSession: finish() called twice");
+    // the 401.2 lines no 2xx answered are refusals
+    for (const [o, p] of this.pending) this.fold(p.r, o);
+    const retainedPeak = this.retained();
+    this.pending.clear();
+    this.pendingByKey.clear();
+    this.finished = true;
+    const input = this.input;
+    const notes = this.notes;
+    const server = input.config?.server;
+    const siteOf = (vdir?: string): string => (server ? siteForVdir(server, vdir) : "Default Web Site");
+    const { model, jobs, bitsByJob, jobKeys } = this;
+    const jobClients = new Map<ClientJob, Set<string>>();
+    const jobJoins = new Map<ClientJob, Set<string>>();
+    for (const j of jobs) {
+      const clients = new Set<string>();
+      const joins = new Set<string>();
+      if (j.bitsJobId && bitsByJob.has(j.bitsJobId)) joins.add("BITS job ID");
+      let matched = false;
+      let inWindow = false;
+      for (const k of jobKeys.get(j) ?? [])
+        for (const jk of this.jobsOfKey.get(k) ?? []) {
+          if (jk.job !== j || !jk.matched) continue;
+          matched = true;
+          if (jk.inWindow) inWindow = true;
+          for (const c of jk.clients.listed) clients.add(c);
+        }
+      if (matched) {
+        joins.add("content ID + path");
+        if (inWindow) joins.add("time window");
+        if (input.client) joins.add("client IP");
       }
-      case "error-mapped":
-      case "connect-error":
-        group("F13").client.push(l);
-        break;
-      case "ctm-no-location":
-        group("F14").client.push(l);
-        break;
-      case "hash-failed":
-        group("F15").client.push(l);
-        break;
-      case "proxy-failed":
-        group("F19").client.push(l);
-        break;
-      case "error-code": {
-        const n = parseHresult(s.code);
-        const c = CLIENT_CODES.find((x) => x.code === n);
-        if (c) group(c.id).client.push(l);
-        break;
+      jobClients.set(j, clients);
+      jobJoins.set(j, joins);
+    }
+
+    // -- groups: one per (catalogue entry, rule value) -----------------------------------------------------------------
+    const groups = new Map<string, Group>();
+    const group = (id: FailureId, value?: string, dp?: DpGroupAgg): Group => {
+      const k = `${id}|${(value ?? "").toLowerCase()}`;
+      let g = groups.get(k);
+      if (!g) {
+        g = {
+          id,
+          value,
+          dp: dp ?? new DpGroupAgg(),
+          client: [],
+          bits: [],
+          jobs: new Set(),
+          predicted: [],
+          extraNotes: [],
+        };
+        groups.set(k, g);
       }
-      case "ts-http-status":
-        // the task sequence names the file on the next "Error downloading file from" line (§4.3, F01 [S34])
-        if (s.status >= 400) tsStatus.set(l.record.file, l);
-        break;
-      case "ts-download-error": {
-        const st = tsStatus.get(l.record.file);
-        tsStatus.delete(l.record.file);
-        const status = st?.signal.kind === "ts-http-status" ? st.signal.status : 404;
-        const lines = st ? [st, l] : [l];
-        const predicted = predictForUrls([s.url], input, status);
+      return g;
+    };
+    for (const dg of [...this.dpGroups.values()].sort((a, b) => a.agg.firstOrdinal - b.agg.firstOrdinal))
+      group(dg.id, dg.value, dg.agg);
+    // F12 from a 200 alone is weak: keep it only when BITS/DTS also report range trouble (see below)
+    const f12 = [...groups.values()].filter((g) => g.id === "F12");
+
+    // attach client jobs and BITS events to the DP groups they explain (§7.6: substatus wins)
+    const groupOfKey = new Map<string, Group[]>();
+    for (const g of groups.values())
+      for (const key of g.dp.keys) {
+        const list = groupOfKey.get(key) ?? [];
+        if (!list.includes(g)) list.push(g);
+        groupOfKey.set(key, list);
+      }
+    const explained = new Set<ClientJob>();
+    for (const j of jobs) {
+      for (const k of jobKeys.get(j) ?? []) {
+        for (const g of groupOfKey.get(k) ?? []) {
+          if (g.id === "F12") continue;
+          g.jobs.add(j);
+          explained.add(j);
+        }
+      }
+    }
+
+    // client-only evidence: HandleErrors with BG_E_HTTP_ERROR_<status> and no DP line (§5.2)
+    for (const j of jobs) {
+      if (explained.has(j) || j.errors.length === 0) continue;
+      // §1, §7.1: DTS also downloads from MPs, WSUS and the internet — classify by URL before blaming the DP
+      const source = sourceKind(j.source ?? j.fileUrls[0]);
+      if (source === "not-dp") {
+        notes.push(
+          `DTS job ${j.dtsJobId} downloads from ${j.source ?? j.fileUrls[0]} (not a distribution point); its errors are not diagnosed here (§7.1).`,
+        );
+        continue;
+      }
+      if (source === "alternate") {
+        group("F17").jobs.add(j);
+        continue;
+      }
+      const codes = j.errors.map((l) => (l.signal.kind === "handle-errors" ? l.signal.code : ""));
+      const status = codes.map(httpStatusOfHresult).find((s) => s !== undefined);
+      const otherCode = codes
+        .map(parseHresult)
+        .find((n) => n !== undefined && CLIENT_CODES.some((c) => c.code === n));
+      if (status !== undefined) {
+        const predicted = predictForJob(j, input, status);
         if (predicted) {
           const g = group(predicted.id, predicted.value);
-          g.client.push(...lines);
+          g.jobs.add(j);
+          g.clientPredicted = true;
+          g.clientStatus = status;
           g.predicted.push(...predicted.items);
-          g.clientPredicted = true;
-          g.clientStatus = status;
-        } else if (sourceKind(s.url) !== "not-dp") {
+        } else {
           const g = group(idForClientStatus(status));
-          g.client.push(...lines);
+          g.jobs.add(j);
           g.clientStatus = status;
         }
-        break;
+      } else if (otherCode !== undefined) {
+        const c = CLIENT_CODES.find((x) => x.code === otherCode);
+        if (c) group(c.id).jobs.add(j);
       }
-      default:
-        break;
-    }
-  }
-
-  for (const l of tsStatus.values())
-    if (l.signal.kind === "ts-http-status") {
-      const g = group(idForClientStatus(l.signal.status));
-      g.client.push(l);
-      g.clientStatus = l.signal.status;
     }
 
-  // BITS events (§4.6, §7.4): 60/61 with hr ≠ 0, 202, 16398/16392/16404
-  for (const e of input.bits) {
-    // a transfer for Windows Update, an MP or anything else is not a DP download (§7.1)
-    if (e.url && sourceKind(e.url) === "not-dp") continue;
-    if (!e.url && e.jobTitle && e.jobTitle !== "CCMDTS Job" && !bitsByJob.has(e.jobId.toUpperCase()))
-      continue;
-    if (input.contentId && e.url) {
-      const c = contentOfUrl(e.url);
-      if (c && !sameContent(c, input.contentId)) continue;
-    }
-    if ((e.eventId === 60 || e.eventId === 61) && e.hr && parseHresult(e.hr) !== 0) {
-      const status = httpStatusOfHresult(e.hr);
-      const k = keyOfUrl(e.url);
-      const dpGroups = k ? (groupOfKey.get(k) ?? []) : [];
-      if (dpGroups.length > 0) for (const g of dpGroups) g.bits.push(e);
-      else if (status !== undefined) {
-        // no DP line: the engine says which rule would refuse this URL (config given, or the ASP.NET defaults)
-        const predicted = e.url ? predictForUrls([e.url], input, status) : undefined;
-        const g = predicted ? group(predicted.id, predicted.value) : group(idForClientStatus(status));
-        if (predicted) {
-          for (const it of predicted.items)
-            if (!g.predicted.some((x) => x.target === it.target)) g.predicted.push(it);
-          g.clientPredicted = true;
+    // loose client signals (manifest, CTM, CAS, TS, error codes)
+    const davErrors = model.all.filter((l) => l.signal.kind === "dav-error");
+    const tsStatus = new Map<string, ClientLine>();
+    for (const l of model.all) {
+      if (!withinContent(l, input.contentId)) continue;
+      const s = l.signal;
+      switch (s.kind) {
+        case "dav-error":
+          if (s.httpCode === 405) group("F07", "PROPFIND").client.push(l);
+          else if (s.httpCode === 600) group("F13").client.push(l);
+          else if (s.httpCode === 400 && /downloadrestservice|cmg/i.test(l.record.message))
+            group("F17").client.push(l);
+          else if (s.httpCode === 401 || s.httpCode === 403) group("F08").client.push(l);
+          else if (s.httpCode === 500) group("F10").client.push(l);
+          else if (s.httpCode === 503) group("F11").client.push(l);
+          break;
+        case "manifest-error": {
+          const n = parseHresult(s.code);
+          if (
+            n === 0x87d0027e &&
+            davErrors.some((d) => d.signal.kind === "dav-error" && d.signal.httpCode === 405)
+          )
+            group("F07", "PROPFIND").client.push(l);
+          else if (n === 0x800704cf) group("F13").client.push(l);
+          break;
         }
-        g.clientStatus = status;
-        g.bits.push(e);
-      } else {
-        const c = CLIENT_CODES.find((x) => x.code === parseHresult(e.hr));
-        if (c) group(c.id).bits.push(e);
+        case "error-mapped":
+        case "connect-error":
+          group("F13").client.push(l);
+          break;
+        case "ctm-no-location":
+          group("F14").client.push(l);
+          break;
+        case "hash-failed":
+          group("F15").client.push(l);
+          break;
+        case "proxy-failed":
+          group("F19").client.push(l);
+          break;
+        case "error-code": {
+          const n = parseHresult(s.code);
+          const c = CLIENT_CODES.find((x) => x.code === n);
+          if (c) group(c.id).client.push(l);
+          break;
+        }
+        case "ts-http-status":
+          // the task sequence names the file on the next "Error downloading file from" line (§4.3, F01 [S34])
+          if (s.status >= 400) tsStatus.set(l.record.file, l);
+          break;
+        case "ts-download-error": {
+          const st = tsStatus.get(l.record.file);
+          tsStatus.delete(l.record.file);
+          const status = st?.signal.kind === "ts-http-status" ? st.signal.status : 404;
+          const lines = st ? [st, l] : [l];
+          const predicted = predictForUrls([s.url], input, status);
+          if (predicted) {
+            const g = group(predicted.id, predicted.value);
+            g.client.push(...lines);
+            g.predicted.push(...predicted.items);
+            g.clientPredicted = true;
+            g.clientStatus = status;
+          } else if (sourceKind(s.url) !== "not-dp") {
+            const g = group(idForClientStatus(status));
+            g.client.push(...lines);
+            g.clientStatus = status;
+          }
+          break;
+        }
+        default:
+          break;
       }
-    } else if (e.eventId === 202) group("F12").bits.push(e);
-    else if (e.eventId === 16398 || e.eventId === 16392 || e.eventId === 16404) group("F16").bits.push(e);
+    }
+
+    for (const l of tsStatus.values())
+      if (l.signal.kind === "ts-http-status") {
+        const g = group(idForClientStatus(l.signal.status));
+        g.client.push(l);
+        g.clientStatus = l.signal.status;
+      }
+
+    // BITS events (§4.6, §7.4): 60/61 with hr ≠ 0, 202, 16398/16392/16404
+    for (const e of input.bits) {
+      // a transfer for Windows Update, an MP or anything else is not a DP download (§7.1)
+      if (e.url && sourceKind(e.url) === "not-dp") continue;
+      if (!e.url && e.jobTitle && e.jobTitle !== "CCMDTS Job" && !bitsByJob.has(e.jobId.toUpperCase()))
+        continue;
+      if (input.contentId && e.url) {
+        const c = contentOfUrl(e.url);
+        if (c && !sameContent(c, input.contentId)) continue;
+      }
+      if ((e.eventId === 60 || e.eventId === 61) && e.hr && parseHresult(e.hr) !== 0) {
+        const status = httpStatusOfHresult(e.hr);
+        const k = keyOfUrl(e.url);
+        const dpGroups = k ? (groupOfKey.get(k) ?? []) : [];
+        if (dpGroups.length > 0) for (const g of dpGroups) g.bits.push(e);
+        else if (status !== undefined) {
+          // no DP line: the engine says which rule would refuse this URL (config given, or the ASP.NET defaults)
+          const predicted = e.url ? predictForUrls([e.url], input, status) : undefined;
+          const g = predicted ? group(predicted.id, predicted.value) : group(idForClientStatus(status));
+          if (predicted) {
+            for (const it of predicted.items)
+              if (!g.predicted.some((x) => x.target === it.target)) g.predicted.push(it);
+            g.clientPredicted = true;
+          }
+          g.clientStatus = status;
+          g.bits.push(e);
+        } else {
+          const c = CLIENT_CODES.find((x) => x.code === parseHresult(e.hr));
+          if (c) group(c.id).bits.push(e);
+        }
+      } else if (e.eventId === 202) group("F12").bits.push(e);
+      else if (e.eventId === 16398 || e.eventId === 16392 || e.eventId === 16404) group("F16").bits.push(e);
+    }
+    // job-level BITS events (cancel 5/16384, 59/60/61 of the job) go with the group that explains the job
+    for (const g of groups.values())
+      for (const j of g.jobs)
+        for (const e of j.bitsJobId ? (bitsByJob.get(j.bitsJobId) ?? []) : [])
+          if (!g.bits.includes(e)) g.bits.push(e);
+
+    // F12 from DP 200s only counts when a range error corroborates it
+    for (const g of f12) {
+      const corroborated =
+        g.bits.some((e) => e.eventId === 202 || [0x80200013, 0x80200011].includes(parseHresult(e.hr) ?? 0)) ||
+        g.client.length > 0;
+      if (!corroborated) groups.delete(`F12|${(g.value ?? "").toLowerCase()}`);
+    }
+
+    // -- config + package folder only: predict what clients would be refused --------------------------------------------
+    if (input.packages && input.packages.length > 0 && server && input.evaluate) {
+      for (const pkg of input.packages) predictPackage(pkg, server, input.evaluate, group);
+    }
+
+    // -- findings ------------------------------------------------------------------------------------------------------
+    const have = {
+      iis: this.w3cCount > 0,
+      httperr: this.httperrCount > 0,
+      client: input.cmtrace.length > 0,
+      bits: input.bits.length > 0,
+      config: input.config?.given === true,
+    };
+    const findings: Finding[] = [];
+    for (const g of groups.values()) {
+      const f = buildFinding(g, input, have, jobClients, jobJoins, siteOf);
+      if (f) findings.push(f);
+    }
+    const rank: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
+    findings.sort((a, b) => rank[a.confidence] - rank[b.confidence] || a.id.localeCompare(b.id));
+
+    // -- jobs, timeline, breakdown -------------------------------------------------------------------------------------
+    const jobSummaries: JobSummary[] = jobs.map((j) => summarizeJob(j, bitsByJob, jobClients, jobJoins));
+    // the timeline follows the packages the findings are about (a day of DP traffic would bury the job)
+    const focus = [...new Set(findings.flatMap((f) => f.contentIds))];
+    const focusKeys = new Set(focus.map(contentIdKey));
+    let focusLines = 0;
+    for (const k of focusKeys) focusLines += this.linesOfContent.get(k) ?? 0;
+    if (focus.length > 0 && focusLines < this.dpCount)
+      notes.push(
+        `Timeline: DP lines of ${focus.join(", ")} only (${this.dpCount - focusLines} other DP lines left out).`,
+      );
+    const lanes =
+      focus.length > 0
+        ? [...focusKeys].flatMap((k) => {
+            const lane = this.timelineOf.get(k);
+            return lane ? [lane] : [];
+          })
+        : [this.timelineAll];
+    const dpEvents = lanes
+      .flatMap((l) => [...l.notable.list(), ...l.ok.list()])
+      .sort((a, b) => a.ord - b.ord)
+      .map((x) => x.e);
+    const timeline = buildTimeline(dpEvents, model.all, input.bits);
+    const statusBreakdown = [...this.statusKinds.values()].sort((a, b) => b.count - a.count);
+    const lost = focus.length > 0 ? [...focusKeys].filter((k) => this.timelineContentNotKept.has(k)) : [];
+    const limits = this.limitNotes(groups, lost);
+    for (const l of limits) notes.push(l);
+
+    const missingArtifacts: string[] = [];
+    if (!have.iis) missingArtifacts.push(MISSING.iis);
+    if (!have.client) missingArtifacts.push(MISSING.client);
+    if (!have.bits) missingArtifacts.push(MISSING.bits);
+    if (!have.config) missingArtifacts.push(MISSING.config);
+    if (!have.httperr) missingArtifacts.push(MISSING.httperr);
+    if (input.config && !input.config.given)
+      notes.push(
+        "No applicationHost.config was given: client-only refusals were re-evaluated against the embedded ASP.NET default profile (assumption; a DP without ASP.NET may have empty deny lists, spec §6 F01).",
+      );
+
+    return {
+      tool: "dpdoctor diagnose",
+      version: input.version ?? "",
+      findings,
+      artifacts: input.artifacts,
+      jobs: jobSummaries,
+      timeline,
+      statusBreakdown,
+      config: input.config?.given ? input.config.path : null,
+      notes,
+      missingArtifacts,
+      unreadable: input.unreadable ?? [],
+      stats: {
+        dpLines: this.dpCount,
+        w3cRecords: this.w3cCount,
+        httperrRecords: this.httperrCount,
+        retained: retainedPeak,
+        retainedCap: retainedCap(),
+        limitsHit: limits.length,
+      },
+    };
   }
-  // job-level BITS events (cancel 5/16384, 59/60/61 of the job) go with the group that explains the job
-  for (const g of groups.values())
-    for (const j of g.jobs)
-      for (const e of j.bitsJobId ? (bitsByJob.get(j.bitsJobId) ?? []) : [])
-        if (!g.bits.includes(e)) g.bits.push(e);
 
-  // F12 from DP 200s only counts when a range error corroborates it
-  for (const g of f12) {
-    const corroborated =
-      g.bits.some((e) => e.eventId === 202 || [0x80200013, 0x80200011].includes(parseHresult(e.hr) ?? 0)) ||
-      g.client.length > 0;
-    if (!corroborated) groups.delete(`F12|${(g.value ?? "").toLowerCase()}`);
+  /** What a cap left out, in the admin's words (empty below every cap). */
+  private limitNotes(groups: Map<string, Group>, timelineLost: string[]): string[] {
+    const out: string[] = [];
+    for (const g of groups.values()) {
+      const a = g.dp;
+      const parts: string[] = [];
+      if (a.requestLinesNotListed > 0)
+        parts.push(
+          `refusals and evidence listed for the first ${LIMITS.requestsPerFinding} distinct requests (${a.requestLinesNotListed} lines of further requests counted only)`,
+        );
+      for (const [name, v] of [
+        ["content IDs", a.contentIds],
+        ["files", a.files],
+        ["clients", a.clients],
+      ] as const)
+        if (v.more > 0)
+          parts.push(`${v.listed.size} ${name} listed, ${v.saturated ? "at least " : ""}${v.more} more`);
+      if (a.seriesNotKept > 0)
+        parts.push(`retry cadence read from the first ${LIMITS.cadenceSeries} (client, URL) series`);
+      if (a.seriesTimesCut)
+        parts.push(`retry gaps read from the first ${LIMITS.cadenceTimes} times of a series`);
+      if (parts.length > 0)
+        out.push(
+          `Limit: ${g.id}${g.value ? ` ${g.value}` : ""} (${a.lineCount} DP lines, counted exactly): ${parts.join("; ")}.`,
+        );
+    }
+    if (this.handshakesDecidedEarly > 0)
+      out.push(
+        `Limit: ${this.handshakesDecidedEarly} 401.2 lines were counted as refusals without waiting for a later 2xx (more than ${LIMITS.pendingHandshakes} unanswered 401.2 lines at once).`,
+      );
+    if (this.successNotKept > 0)
+      out.push(
+        `Limit: ${this.successNotKept} client|URL pairs answered 2xx were not remembered (more than ${LIMITS.successKeys}); a later 401.2 of one of them counts as a refusal.`,
+      );
+    if (timelineLost.length > 0)
+      out.push(
+        `Limit: the timeline has no DP lines of ${timelineLost.join(", ")} (DP lines are kept for the first ${LIMITS.timelineContentIds} content IDs only).`,
+      );
+    if (this.statusLinesNotKept > 0)
+      out.push(
+        `Limit: ${this.statusLinesNotKept} IIS lines with a status kind beyond the first ${LIMITS.statusKinds} are not in the status breakdown.`,
+      );
+    if (this.contentCountsCut > 0)
+      out.push(
+        `Limit: ${this.contentCountsCut} DP lines of content IDs beyond the first ${LIMITS.contentIdCounts} are not counted per content ID.`,
+      );
+    return out;
   }
+}
 
-  // -- config + package folder only: predict what clients would be refused --------------------------------------------
-  if (input.packages && input.packages.length > 0 && server && input.evaluate) {
-    for (const pkg of input.packages) predictPackage(pkg, server, input.evaluate, group);
-  }
-
-  // -- findings ------------------------------------------------------------------------------------------------------
-  const have = {
-    iis: input.w3c.length > 0,
-    httperr: input.httperr.length > 0,
-    client: input.cmtrace.length > 0,
-    bits: input.bits.length > 0,
-    config: input.config?.given === true,
-  };
-  const findings: Finding[] = [];
-  for (const g of groups.values()) {
-    const f = buildFinding(g, input, have, jobClients, jobJoins, siteOf);
-    if (f) findings.push(f);
-  }
-  const rank: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
-  findings.sort((a, b) => rank[a.confidence] - rank[b.confidence] || a.id.localeCompare(b.id));
-
-  // -- jobs, timeline, breakdown -------------------------------------------------------------------------------------
-  const jobSummaries: JobSummary[] = jobs.map((j) => summarizeJob(j, bitsByJob, jobClients, jobJoins));
-  // the timeline follows the packages the findings are about (a day of DP traffic would bury the job)
-  const focus = [...new Set(findings.flatMap((f) => f.contentIds))];
-  const focusKeys = new Set(focus.map(contentIdKey));
-  const dpFocus =
-    focus.length > 0
-      ? dp.filter((r) => r.parts.contentId !== undefined && focusKeys.has(contentIdKey(r.parts.contentId)))
-      : dp;
-  if (focus.length > 0 && dpFocus.length < dp.length)
-    notes.push(
-      `Timeline: DP lines of ${focus.join(", ")} only (${dp.length - dpFocus.length} other DP lines left out).`,
-    );
-  const timeline = buildTimeline(dpFocus, model.all, input.bits);
-  const statusBreakdown = breakdown(allDp.filter((r) => r.source === "iis"));
-
-  const missingArtifacts: string[] = [];
-  if (!have.iis) missingArtifacts.push(MISSING.iis);
-  if (!have.client) missingArtifacts.push(MISSING.client);
-  if (!have.bits) missingArtifacts.push(MISSING.bits);
-  if (!have.config) missingArtifacts.push(MISSING.config);
-  if (!have.httperr) missingArtifacts.push(MISSING.httperr);
-  if (input.config && !input.config.given)
-    notes.push(
-      "No applicationHost.config was given: client-only refusals were re-evaluated against the embedded ASP.NET default profile (assumption; a DP without ASP.NET may have empty deny lists, spec §6 F01).",
-    );
-
-  return {
-    tool: "dpdoctor diagnose",
-    version: input.version ?? "",
-    findings,
-    artifacts: input.artifacts,
-    jobs: jobSummaries,
-    timeline,
-    statusBreakdown,
-    config: input.config?.given ? input.config.path : null,
-    notes,
-    missingArtifacts,
-    unreadable: input.unreadable ?? [],
-  };
+/** The most objects the DP aggregates can hold, whatever the input (a finding's lists are capped, so are the sets). */
+export function retainedCap(): number {
+  const perGroup =
+    LIMITS.requestsPerFinding +
+    3 * (LIMITS.listedValues + LIMITS.countedValues) +
+    LIMITS.cadenceSeries * (1 + LIMITS.cadenceTimes) +
+    64;
+  // groups are one per (catalogue entry, rule value): a few dozen on a real DP; 64 is the budget the cap states
+  return (
+    64 * perGroup +
+    LIMITS.successKeys +
+    LIMITS.pendingHandshakes +
+    LIMITS.contentIdCounts +
+    LIMITS.statusKinds +
+    (LIMITS.timelineContentIds + 1) * 4 * MAX_TIMELINE
+  );
 }
 
 /**
@@ -567,7 +853,7 @@ export function siteForVdir(server: ServerConfig, vdir?: string): string {
 /** A client job refused with `status` and no DP line: ask the engine which rule would refuse its file URLs. */
 function predictForJob(
   j: ClientJob,
-  input: DiagnoseInput,
+  input: DiagnoseContext,
   status: number,
 ): { id: FailureId; value?: string; items: Group["predicted"] } | undefined {
   return predictForUrls(j.fileUrls, input, status);
@@ -576,7 +862,7 @@ function predictForJob(
 /** Client URLs refused with `status` and no DP line: which config rule would refuse them (the engine decides). */
 function predictForUrls(
   urls: readonly string[],
-  input: DiagnoseInput,
+  input: DiagnoseContext,
   status: number,
 ): { id: FailureId; value?: string; items: Group["predicted"] } | undefined {
   const server = input.config?.server;
@@ -696,7 +982,7 @@ export function formsOfVdir(vdir: string): UrlForm[] {
  * those forms broken. Returns the requests the engine refuses for the same failure, marked as predictions
  * (`observed: false`, `engine: "predicted"`, count 0) — never mixed with what the logs show.
  */
-function predictOtherForms(observed: readonly Refusal[], id: FailureId, input: DiagnoseInput): Refusal[] {
+function predictOtherForms(observed: readonly Refusal[], id: FailureId, input: DiagnoseContext): Refusal[] {
   const server = input.config?.server;
   const evaluate = input.evaluate;
   if (!server || !evaluate || !input.config?.given) return [];
@@ -780,25 +1066,12 @@ export function contentVdirs(server: ServerConfig): string[] {
   return out;
 }
 
-function cadenceOf(reqs: DpRequest[]): string | undefined {
-  const byUrl = new Map<string, number[]>();
-  for (const r of reqs) {
-    if (!Number.isFinite(r.time)) continue;
-    const k = `${r.clientIp}|${r.method}|${r.url}`;
-    const list = byUrl.get(k) ?? [];
-    list.push(r.time);
-    byUrl.set(k, list);
-  }
-  let best: number[] = [];
-  for (const t of byUrl.values()) if (t.length > best.length) best = t;
-  if (best.length < 2) return undefined;
-  best.sort((a, b) => a - b);
-  const gaps = best.slice(1).map((t, i) => t - (best[i] ?? t));
-  gaps.sort((a, b) => a - b);
-  const median = gaps[Math.floor(gaps.length / 2)] ?? 0;
-  const mins = Math.round(median / 60_000);
-  const every = mins >= 1 ? `every ~${mins} min` : `every ~${Math.round(median / 1000)} s`;
-  return `The same request was refused ${best.length} times between ${utc(best[0] ?? Number.NaN)} and ${utc(best.at(-1) ?? Number.NaN)} (${every}).`;
+function cadenceOf(dp: DpGroupAgg): string | undefined {
+  const b = dp.busiestSeries();
+  if (!b) return undefined;
+  const mins = Math.round(b.medianGap / 60_000);
+  const every = mins >= 1 ? `every ~${mins} min` : `every ~${Math.round(b.medianGap / 1000)} s`;
+  return `The same request was refused ${b.count} times between ${utc(b.first)} and ${utc(b.last)} (${every}).`;
 }
 
 function dpEvidence(r: DpRequest, note: string): Evidence {
@@ -848,7 +1121,7 @@ function sample<T>(list: readonly T[], n = MAX_EVIDENCE_PER_SOURCE): T[] {
 
 function buildFinding(
   g: Group,
-  input: DiagnoseInput,
+  input: DiagnoseContext,
   have: { iis: boolean; httperr: boolean; client: boolean; bits: boolean; config: boolean },
   jobClients: Map<ClientJob, Set<string>>,
   jobJoins: Map<ClientJob, Set<string>>,
@@ -864,22 +1137,14 @@ function buildFinding(
   const joinedBy = new Set<string>();
 
   // DP refusals, grouped per (method, url, client), re-evaluated by the engine when a config is given
-  const perRequest = new Map<string, DpRequest[]>();
-  for (const r of g.dp) {
-    const k = `${r.method}|${r.url}|${r.clientIp}|${r.serverIp}|${r.status}.${r.substatus}`;
-    const list = perRequest.get(k) ?? [];
-    list.push(r);
-    perRequest.set(k, list);
-  }
   let engineConfirmed = false;
   let configSourceEvidence: Evidence | undefined;
-  for (const list of perRequest.values()) {
-    const r = list[0] as DpRequest;
+  for (const v of g.dp.contentIds.listed) contentIds.add(v);
+  for (const v of g.dp.files.listed) files.add(v);
+  for (const v of g.dp.clients.listed) clients.add(v);
+  for (const req of g.dp.requests.values()) {
+    const r = req.first;
     const p = r.parts;
-    if (p.contentId) contentIds.add(p.contentId);
-    if (p.relativePath) files.add(p.relativePath);
-    if (r.clientIp) clients.add(r.clientIp);
-    const times = list.map((x) => x.time).filter(Number.isFinite);
     const refusal: Refusal = {
       method: r.method,
       url:
@@ -898,9 +1163,9 @@ function buildFinding(
       vdir: p.vdir,
       clientIp: r.clientIp || undefined,
       serverIp: r.serverIp || undefined,
-      count: list.length,
-      firstSeen: times.length ? times.reduce((a, b) => Math.min(a, b)) : undefined,
-      lastSeen: times.length ? times.reduce((a, b) => Math.max(a, b)) : undefined,
+      count: req.count,
+      firstSeen: Number.isFinite(req.minTime) ? req.minTime : undefined,
+      lastSeen: Number.isFinite(req.maxTime) ? req.maxTime : undefined,
       engine: "not-evaluated",
       observed: true,
     };
@@ -941,7 +1206,7 @@ function buildFinding(
     }
     refusals.push(refusal);
     const meaning = describeStatus(r.status, r.substatus).meaning;
-    for (const x of sample(list, 2))
+    for (const x of req.count >= 2 ? [req.first, req.last] : [req.first])
       evidence.push(
         dpEvidence(
           x,
@@ -1043,13 +1308,13 @@ function buildFinding(
     );
   }
   if (g.bits.length > 0 && g.jobs.size > 0) joinedBy.add("BITS job ID");
-  if (g.dp.length > 0 && g.jobs.size === 0 && g.bits.some((e) => e.url))
+  if (g.dp.lineCount > 0 && g.jobs.size === 0 && g.bits.some((e) => e.url))
     joinedBy.add("URL (BITS event ↔ IIS line)");
 
   if (evidence.length === 0) return undefined;
 
   // confidence (§6 per entry; corroboration across artifacts raises it)
-  const dpSays = g.dp.length > 0;
+  const dpSays = g.dp.lineCount > 0;
   const clientSays = g.jobs.size > 0 || g.client.length > 0 || g.bits.length > 0;
   let confidence: Confidence;
   if (dpSays) confidence = clientSays || engineConfirmed ? "high" : "medium";
@@ -1080,10 +1345,7 @@ function buildFinding(
   const missing: string[] = [];
   if (!have.iis && !dpSays) missing.push(MISSING.iis);
   if (!have.client && g.jobs.size === 0) missing.push(MISSING.client);
-  const beforeBits =
-    g.id === "F07" ||
-    g.id === "F14" ||
-    (g.dp.length > 0 && g.dp.every((r) => r.method.toUpperCase() === "PROPFIND"));
+  const beforeBits = g.id === "F07" || g.id === "F14" || g.dp.onlyMethod("PROPFIND");
   if (!have.bits && g.bits.length === 0 && !viaTaskSequence(g) && !beforeBits) missing.push(MISSING.bits);
   if (!have.config && ["F01", "F02", "F03", "F04", "F05"].includes(g.id)) missing.push(MISSING.config);
   if (g.id === "F11" && !have.httperr) missing.push(MISSING.httperr);
@@ -1091,13 +1353,13 @@ function buildFinding(
   const status = firstRefusal?.status ?? g.clientStatus;
   const hang = hangFor(g, status, cadenceOf(g.dp), cancelledWhileDownloading);
   const predictedOnly =
-    g.dp.length === 0 &&
+    g.dp.lineCount === 0 &&
     g.predicted.length > 0 &&
     g.jobs.size === 0 &&
     g.client.length === 0 &&
     g.bits.length === 0;
   const cause = `${predictedOnly ? "Predicted from the config and the package folder (no log shows it yet): " : ""}${causeFor(g, firstRefusal, [...contentIds], engineConfirmed || g.predicted.length > 0)}`;
-  if (g.id === "F14" && g.dp.some((r) => r.status === 404 && r.substatus === 0))
+  if (g.id === "F14" && g.dp.has404dot0)
     inferred.push("404.0 on DP content is read as 'file missing on the DP' (spec §6 F14, inference).");
   if (g.clientStatus !== undefined && !dpSays && !g.clientPredicted)
     inferred.push(
@@ -1123,7 +1385,19 @@ function buildFinding(
     missing,
     joinedBy: [...joinedBy],
     inferred,
+    ...(g.dp.lineCount > 0 ? { lineCount: g.dp.lineCount } : {}),
+    ...moreOf(g.dp),
   };
+}
+
+/** The "and N more" counters of a finding, only when a cap was hit. */
+function moreOf(a: DpGroupAgg): { more?: Finding["more"] } {
+  const more: NonNullable<Finding["more"]> = {};
+  if (a.contentIds.more > 0) more.contentIds = a.contentIds.more;
+  if (a.files.more > 0) more.files = a.files.more;
+  if (a.clients.more > 0) more.clients = a.clients.more;
+  if (a.requestLinesNotListed > 0) more.requestLines = a.requestLinesNotListed;
+  return Object.keys(more).length > 0 ? { more } : {};
 }
 
 /**
@@ -1214,7 +1488,7 @@ function causeFor(g: Group, r: Refusal | undefined, contentIds: string[], confir
     case "F10": {
       if (r?.status === 500 && r.substatus === 19) {
         // spec §6 F10: 500.19 win32 33 = section locked at a parent level, 5 = access denied, 3 = config file not found
-        const w = g.dp[0]?.win32Status;
+        const w = g.dp.first?.win32Status;
         const why =
           w === 33
             ? ": a configuration section is locked at a parent level (0x80070021)"
@@ -1260,7 +1534,7 @@ function hangFor(
   if (viaTaskSequence(g))
     return `Task sequences download with WinHTTP, not BITS: the step fails (HTTP ${status ?? "?"}, "Download() failed with 0x80004005") with no BITS job in between, and every computer that runs this step against this DP gets the same refusal.`;
 
-  const manifestOnly = g.dp.length > 0 && g.dp.every((r) => r.method.toUpperCase() === "PROPFIND");
+  const manifestOnly = g.dp.onlyMethod("PROPFIND");
   switch (manifestOnly && g.id !== "F07" ? "manifest" : g.id) {
     case "manifest":
       text = `The directory listing (PROPFIND) is refused with HTTP ${status ?? "?"}, before any BITS job exists: DTS logs "Error retrieving manifest" and retries, so the deployment waits for content until CTM times out (0x800705B4).`;
@@ -1334,24 +1608,25 @@ function summarizeJob(
   };
 }
 
+/** A DP line on the timeline (refusals are errors). */
+function dpTimelineEvent(r: DpRequest): TimelineEvent {
+  return {
+    time: r.time,
+    lane: "dp",
+    label: `${r.method} ${r.parts.relativePath ?? r.url} → ${r.status}${r.source === "iis" ? `.${r.substatus}` : ` ${r.reason ?? ""}`} (${r.clientIp})`,
+    level: r.status >= 400 ? "error" : "ok",
+    file: r.record.file,
+    line: r.record.line,
+  };
+}
+
+/** `dp`: the DP events in line order (the earliest ones per lane: enough for the cut below). */
 function buildTimeline(
-  dp: DpRequest[],
+  dp: readonly TimelineEvent[],
   client: ClientLine[],
   bits: readonly BitsEventRecord[],
 ): TimelineEvent[] {
-  const out: TimelineEvent[] = [];
-  for (const r of dp) {
-    if (!Number.isFinite(r.time)) continue;
-    const bad = r.status >= 400;
-    out.push({
-      time: r.time,
-      lane: "dp",
-      label: `${r.method} ${r.parts.relativePath ?? r.url} → ${r.status}${r.source === "iis" ? `.${r.substatus}` : ` ${r.reason ?? ""}`} (${r.clientIp})`,
-      level: bad ? "error" : "ok",
-      file: r.record.file,
-      line: r.record.line,
-    });
-  }
+  const out: TimelineEvent[] = [...dp];
   for (const l of client) {
     if (!Number.isFinite(l.record.time)) continue;
     const s = l.signal;
@@ -1414,26 +1689,4 @@ function timelineLabel(l: ClientLine): string {
     default:
       return clientNote(l);
   }
-}
-
-function breakdown(reqs: DpRequest[]): StatusCount[] {
-  const map = new Map<string, StatusCount>();
-  for (const r of reqs) {
-    const dpContent = isDpRequest(r);
-    const k = `${r.status}.${r.substatus}.${r.win32Status}.${dpContent}`;
-    let c = map.get(k);
-    if (!c) {
-      c = {
-        status: r.status,
-        substatus: r.substatus,
-        win32Status: r.win32Status,
-        meaning: describeStatus(r.status, r.substatus).meaning,
-        count: 0,
-        dpContent,
-      };
-      map.set(k, c);
-    }
-    c.count++;
-  }
-  return [...map.values()].sort((a, b) => b.count - a.count);
 }

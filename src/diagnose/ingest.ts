@@ -9,10 +9,17 @@ import { loadServer, loadServerFromText } from "../config/load.js";
 import type { ServerConfig } from "../config/types.js";
 import { InputError } from "../errors.js";
 import { type ArtifactRead, expandPaths, readArtifact, readArtifactFromBytes } from "../logs/index.js";
-import type { BitsEventRecord, CmTraceRecord, HttpErrRecord, W3CRecord } from "../logs/records.js";
+import type {
+  ArtifactSummary,
+  BitsEventRecord,
+  CmTraceRecord,
+  HttpErrRecord,
+  W3CRecord,
+} from "../logs/records.js";
+import { sniffFileBounded, streamDirectiveFile } from "../logs/stream.js";
 import { decodeText } from "../logs/text.js";
-import type { PackageListing } from "./diagnose.js";
-import type { ArtifactInfo } from "./report.js";
+import { type DiagnoseContext, DiagnoseSession, type PackageListing } from "./diagnose.js";
+import type { ArtifactInfo, DiagnoseReport } from "./report.js";
 import { isZip, readZip } from "./zip.js";
 
 export interface Gathered {
@@ -99,10 +106,94 @@ function append<T>(to: T[], list: readonly T[]): void {
   for (const x of list) to.push(x);
 }
 
+/** A DP log to stream (W3C or HTTPERR file), or DP records already in memory (a zip entry). */
+export type DpLogSource =
+  | { kind: "iis-w3c" | "httperr"; file: string; artifact: ArtifactInfo }
+  | { kind: "iis-w3c"; records: W3CRecord[] }
+  | { kind: "httperr"; records: HttpErrRecord[] };
+
+/** What `gatherForStreaming` returns: everything but the DP logs read whole, and the DP logs to stream. */
+export interface GatheredForStreaming extends Omit<Gathered, "w3c" | "httperr"> {
+  dpLogs: DpLogSource[];
+}
+
+/** Gathers everything in memory (the DP logs too): tests and small inputs. */
 export function gather(opts: GatherOptions): Gathered {
-  const g: Gathered = {
-    w3c: [],
-    httperr: [],
+  const g = collect(opts, false);
+  const w3c: W3CRecord[] = [];
+  const httperr: HttpErrRecord[] = [];
+  for (const s of g.dpLogs)
+    if ("records" in s) {
+      if (s.kind === "iis-w3c") append(w3c, s.records);
+      else append(httperr, s.records);
+    }
+  const { dpLogs: _, ...rest } = g;
+  return { ...rest, w3c, httperr };
+}
+
+/**
+ * Gathers the client logs, BITS exports, config and package folder whole (they are small), and lists the W3C and
+ * HTTPERR logs to stream (`streamDpLogs`): a DP's IIS logs can hold millions of lines.
+ */
+export function gatherForStreaming(opts: GatherOptions): GatheredForStreaming {
+  return collect(opts, true);
+}
+
+/**
+ * Feeds the DP logs to a diagnosis session, W3C logs first then HTTPERR (in path order, zip entries after files: the
+ * order `gather` + `diagnose` read them). A file that cannot be read is moved to `unreadable`.
+ */
+export async function streamDpLogs(g: GatheredForStreaming, session: DiagnoseSession): Promise<void> {
+  for (const kind of ["iis-w3c", "httperr"] as const)
+    for (const src of g.dpLogs) {
+      if (src.kind !== kind) continue;
+      if ("records" in src) {
+        if (src.kind === "iis-w3c") for (const r of src.records) session.addW3C(r);
+        else for (const r of src.records) session.addHttpErr(r);
+        continue;
+      }
+      try {
+        const add =
+          kind === "iis-w3c"
+            ? (r: W3CRecord | HttpErrRecord) => session.addW3C(r as W3CRecord)
+            : (r: W3CRecord | HttpErrRecord) => session.addHttpErr(r as HttpErrRecord);
+        const { summary } = await streamDirectiveFile(src.file, kind, add);
+        src.artifact.records = summary.records;
+        src.artifact.skipped = summary.skipped;
+        src.artifact.skippedSamples = formatSkipped(summary.skippedSamples);
+      } catch (e) {
+        const i = g.artifacts.indexOf(src.artifact);
+        if (i >= 0) g.artifacts.splice(i, 1);
+        g.unreadable.push({ path: src.file, reason: reasonOf(e) });
+      }
+    }
+}
+
+/** `dpdoctor diagnose`: gather, stream the DP logs through a session, report — in memory bounded by the caps. */
+export async function diagnosePaths(
+  opts: GatherOptions,
+  extra: Omit<DiagnoseContext, keyof Gathered> = {},
+): Promise<DiagnoseReport> {
+  const g = gatherForStreaming(opts);
+  const { dpLogs, ...rest } = g;
+  const session = new DiagnoseSession({ ...rest, ...extra });
+  await streamDpLogs(g, session);
+  return session.finish();
+}
+
+function formatSkipped(samples: ArtifactSummary["skippedSamples"]): string[] {
+  return samples.map(
+    (x) => `${x.file}:${x.line}${x.column !== undefined ? `:${x.column}` : ""}: ${x.reason}`,
+  );
+}
+
+function reasonOf(e: unknown): string {
+  return e instanceof InputError ? e.format() : e instanceof Error ? e.message : `unreadable (${String(e)})`;
+}
+
+function collect(opts: GatherOptions, streaming: boolean): GatheredForStreaming {
+  const g: GatheredForStreaming = {
+    dpLogs: [],
     cmtrace: [],
     bits: [],
     artifacts: [],
@@ -138,17 +229,15 @@ export function gather(opts: GatherOptions): Gathered {
       kind: a.summary.kind,
       records: a.summary.records,
       skipped: a.summary.skipped,
-      skippedSamples: a.summary.skippedSamples.map(
-        (x) => `${x.file}:${x.line}${x.column !== undefined ? `:${x.column}` : ""}: ${x.reason}`,
-      ),
+      skippedSamples: formatSkipped(a.summary.skippedSamples),
       message: a.summary.message,
     });
     switch (a.kind) {
       case "iis-w3c":
-        append(g.w3c, a.records);
+        g.dpLogs.push({ kind: "iis-w3c", records: a.records });
         break;
       case "httperr":
-        append(g.httperr, a.records);
+        g.dpLogs.push({ kind: "httperr", records: a.records });
         break;
       case "cmtrace":
       case "sms-simple":
@@ -163,14 +252,26 @@ export function gather(opts: GatherOptions): Gathered {
         break;
     }
   };
-  const unreadable = (file: string, e: unknown) =>
-    g.unreadable.push({
-      path: file,
-      reason:
-        e instanceof InputError ? e.format() : e instanceof Error ? e.message : `unreadable (${String(e)})`,
-    });
+  const unreadable = (file: string, e: unknown) => g.unreadable.push({ path: file, reason: reasonOf(e) });
   for (const file of files) {
     try {
+      if (streaming) {
+        // W3C and HTTPERR logs are streamed later (after every client log and BITS export is known)
+        const kind = sniffFileBounded(file).kind;
+        if (kind === "iis-w3c" || kind === "httperr") {
+          const artifact: ArtifactInfo = {
+            path: file,
+            kind,
+            records: 0,
+            skipped: 0,
+            skippedSamples: [],
+            message: undefined,
+          };
+          g.artifacts.push(artifact);
+          g.dpLogs.push({ kind, file, artifact });
+          continue;
+        }
+      }
       add(readArtifact(file));
     } catch (e) {
       unreadable(file, e);

@@ -121,6 +121,13 @@ export interface Finding {
   joinedBy: string[];
   /** Inferences the finding rests on (spec §10/§13), never hidden. */
   inferred: string[];
+  /** DP log lines classified into this finding (exact, whatever the caps). Absent when no DP line shows it. */
+  lineCount?: number;
+  /**
+   * What the capped lists leave out (present only when a cap was hit; the report's notes say it too): distinct
+   * content IDs / files / clients not listed, and DP lines of requests beyond the listed refusals.
+   */
+  more?: { contentIds?: number; files?: number; clients?: number; requestLines?: number };
 }
 
 export interface ArtifactInfo {
@@ -191,4 +198,17 @@ export interface DiagnoseReport {
   missingArtifacts: string[];
   /** Files that could not be read, with why (counted, never fatal). */
   unreadable: { path: string; reason: string }[];
+  /**
+   * How much was read and how much the bounded aggregates held (diagnose streams the DP logs: memory does not grow
+   * with them). `retained` = objects held at the end of the DP pass; it never exceeds `retainedCap`.
+   */
+  stats?: {
+    dpLines: number;
+    w3cRecords: number;
+    httperrRecords: number;
+    retained: number;
+    retainedCap: number;
+    /** Caps that were hit (each is explained in `notes`, starting "Limit:"). */
+    limitsHit: number;
+  };
 }

@@ -97,9 +97,64 @@ export class Skip {
   ) {}
 }
 
-interface DirectiveReader<T> {
+export interface DirectiveReader<T> {
   /** Builds a record from the tokens of a data line, or returns a reason to skip it. */
   build(tokens: string[], plan: FieldPlan, line: number, text: string): T | Skip;
+}
+
+/**
+ * The line-by-line state of a directive log: the current `#Fields:` plan and the skipped-line counts. The whole-file
+ * readers below and the chunked reader of stream.ts (diagnose's bounded-memory path) feed it the same lines, so there
+ * is one parser whatever the reading strategy.
+ */
+export class DirectiveLineReader<T> {
+  plan: FieldPlan | undefined;
+  readonly skipped: SkippedRecord[] = [];
+  skippedCount = 0;
+  lines = 0;
+  constructor(
+    readonly file: string,
+    private readonly reader: DirectiveReader<T>,
+    private readonly onRecord: (r: T) => void,
+    fields?: string,
+  ) {
+    this.plan = fields ? compileFields(`#Fields: ${fields}`, 0) : undefined;
+  }
+
+  private skip(s: SkippedRecord): void {
+    this.skippedCount++;
+    if (this.skipped.length < MAX_SKIPPED_SAMPLES) this.skipped.push(s);
+  }
+
+  /** One physical line (without its line end), 1-based line number. */
+  line(s: string, line: number): void {
+    this.lines = line;
+    const file = this.file;
+    if (s.length === 0) return;
+    if (s.charCodeAt(0) === 35 /* # */) {
+      if (/^#Fields:/i.test(s)) this.plan = compileFields(s, line);
+      return;
+    }
+    if (/^[ \t]*$/.test(s)) return; // blank (spaces/tabs only): ignored, as in the byte scanner
+    const plan = this.plan;
+    if (!plan) {
+      this.skip({ file, line, column: 1, reason: 'data line before any "#Fields:" directive' });
+      return;
+    }
+    const tokens = s.split(" ");
+    if (tokens.length !== plan.names.length) {
+      this.skip({
+        file,
+        line,
+        column: 1,
+        reason: `expected ${plan.names.length} space-separated fields (per ${plan.line > 0 ? `"#Fields:" on line ${plan.line}` : "--fields"}), found ${tokens.length}`,
+      });
+      return;
+    }
+    const r = this.reader.build(tokens, plan, line, s);
+    if (r instanceof Skip) this.skip({ file, line, column: r.column, reason: r.reason });
+    else this.onRecord(r);
+  }
 }
 
 function parseDirectiveLog<T>(
@@ -110,40 +165,10 @@ function parseDirectiveLog<T>(
 ): ParseResult<T> {
   const { text } = decodeText(input);
   const lines = splitLines(text);
-  const result: ParseResult<T> = { records: [], skipped: [], skippedCount: 0, lines: lines.length };
-  let plan: FieldPlan | undefined = fields ? compileFields(`#Fields: ${fields}`, 0) : undefined;
-  for (const l of lines) {
-    const s = l.text;
-    if (s.length === 0) continue;
-    if (s.charCodeAt(0) === 35 /* # */) {
-      if (/^#Fields:/i.test(s)) plan = compileFields(s, l.line);
-      continue;
-    }
-    if (/^[ \t]*$/.test(s)) continue; // blank (spaces/tabs only): ignored, as in the byte scanner
-    if (!plan) {
-      pushSkipped(result, {
-        file,
-        line: l.line,
-        column: 1,
-        reason: 'data line before any "#Fields:" directive',
-      });
-      continue;
-    }
-    const tokens = s.split(" ");
-    if (tokens.length !== plan.names.length) {
-      pushSkipped(result, {
-        file,
-        line: l.line,
-        column: 1,
-        reason: `expected ${plan.names.length} space-separated fields (per ${plan.line > 0 ? `"#Fields:" on line ${plan.line}` : "--fields"}), found ${tokens.length}`,
-      });
-      continue;
-    }
-    const r = reader.build(tokens, plan, l.line, s);
-    if (r instanceof Skip) pushSkipped(result, { file, line: l.line, column: r.column, reason: r.reason });
-    else result.records.push(r);
-  }
-  return result;
+  const records: T[] = [];
+  const lr = new DirectiveLineReader(file, reader, (r: T) => records.push(r), fields);
+  for (const l of lines) lr.line(l.text, l.line);
+  return { records, skipped: lr.skipped, skippedCount: lr.skippedCount, lines: lines.length };
 }
 
 /** 1-based column where token i starts in a single-space separated line. */
@@ -158,7 +183,7 @@ function get(tokens: string[], plan: FieldPlan, name: string): string | undefine
   return i === undefined ? undefined : tokens[i];
 }
 
-const w3cReader = (file: string): DirectiveReader<W3CRecord> => ({
+export const w3cReader = (file: string): DirectiveReader<W3CRecord> => ({
   build(tokens, plan, line, text) {
     const statusIdx = plan.index.get("sc-status");
     const status = num(get(tokens, plan, "sc-status"));
@@ -220,7 +245,7 @@ export function parseW3C(
   return parseDirectiveLog(input, file, w3cReader(file), opts.fields);
 }
 
-const httpErrReader = (file: string): DirectiveReader<HttpErrRecord> => ({
+export const httpErrReader = (file: string): DirectiveReader<HttpErrRecord> => ({
   build(tokens, plan, line, text) {
     const statusIdx = plan.index.get("sc-status");
     const statusTok = get(tokens, plan, "sc-status");
