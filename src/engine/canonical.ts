@@ -11,6 +11,8 @@
  * - Raw (unescaped) non-ASCII characters are taken as already-decoded characters (§13.23: BITS/WinHTTP always escape).
  * - The path keeps its case and a trailing `/` (a directory URL, §9.2).
  */
+import type { Compiled } from "./compiled.js";
+import type { DpPathKind } from "./dp.js";
 import type { Reason } from "./types.js";
 
 /** http.sys `MaxFieldLength`/`MaxRequestBytes` (16 KB) → 414 (§5.2, KB820129). */
@@ -91,7 +93,14 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
       "Request target does not start with '/' (http.sys: invalid URL)",
     );
   }
-  const bad = scan(rawPath);
+  // a path that shares its directory prefix with recent ones resumes the pass after that prefix (see PathPrefix)
+  const ps = prefixCacheOn ? rawPath.lastIndexOf("/") : 0;
+  const prefix = ps > 0 && ps < MAX_PREFIX_LENGTH ? prefixOf(rawPath, ps) : null;
+  let bad: number;
+  if (prefix !== null && prefix.canon !== null) {
+    for (let k = 0; k < prefix.slashCount; k++) pathSlashes[k] = prefix.slashes[k];
+    bad = scan(rawPath, ps + 1, n, prefix);
+  } else bad = scan(rawPath, 1, n, null);
   if (bad >= 0) return refuseChar(rawPath, bad);
   const segments = scanSegments;
   const maxSeg = scanMaxSegment;
@@ -100,9 +109,149 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
     // '\\'): the pass recorded the facts in decoded positions, so no second pass over the decoded path
     if (maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH) return segmentTooLong(maxSeg);
     if (segments > HTTPSYS_MAX_SEGMENTS) return tooManySegments(segments);
-    return scanClean ? rawPath : (decodeAsciiEscapes(rawPath) as string);
+    if (prefix === null || prefix.canon === null) {
+      pathPrefix = null;
+      return scanClean ? rawPath : (decodeAsciiEscapes(rawPath) as string);
+    }
+    pathPrefix = prefix;
+    if (scanClean) return rawPath;
+    if (prefix.canon === prefix.raw) return decodeAsciiEscapes(rawPath) as string;
+    // the prefix's decoded form, then the file name's (decodeAsciiEscapes resets lastDecodeUsedFallback)
+    return prefix.canon + (decodeAsciiEscapes(rawPath.slice(ps + 1)) as string);
   }
+  pathPrefix = null;
   return canonicalizeSlow(rawPath, !scanHighBit);
+}
+
+/**
+ * A directory prefix of raw paths (up to and including the last '/'), with the facts the canonicalization pass
+ * gathered over it, so the next path that starts with it is scanned from there on only (real DP traffic and
+ * `dpdoctor check` evaluate many files under a few `/SMS_DP_SMSPKG$/<content ID>/<folder>/` prefixes).
+ * Only prefixes the pass describes exactly are kept usable: no '\\', '//' nor '/.', and either no escape or only
+ * simple ones (decoding to ASCII other than '/', '.', '\\') and no raw non-ASCII character; for them
+ * canonical(prefix + name) = canonical(prefix) + canonical(name) when the name has no '/' either (§5.3). Others get
+ * an entry with canon null (the full pass runs). Entries are immutable, except the engine's facts below, which
+ * depend only on the prefix and the compiled configuration they name (filled lazily by evaluate.ts).
+ * Invisible: the same path gets the same result and facts with or without the cache (differential tests in
+ * test/engine/prefix.test.ts).
+ */
+export interface PathPrefix {
+  /** The raw prefix, ending with '/'. */
+  readonly raw: string;
+  /** Its canonical form (=== raw when it has no escape); null when the prefix is not reusable. */
+  readonly canon: string | null;
+  /** Escapes in the prefix × 2 (raw index − decoded index after it). */
+  readonly shift: number;
+  readonly segments: number;
+  readonly maxSeg: number;
+  /** Facts of the prefix (as in pathFacts). */
+  readonly highBit: boolean;
+  readonly plus: boolean;
+  readonly percent: boolean;
+  readonly firstDot: number;
+  readonly lastDot: number;
+  /** The prefix's '/' after the first character (canonical positions); the last one is canon.length − 1. */
+  readonly slashes: Int32Array;
+  readonly slashCount: number;
+  /** evaluate.ts: DP classification of the first segment (§10.3), undefined until first asked. */
+  dpKind: DpPathKind | undefined;
+  /** evaluate.ts: the compiled configuration hiddenClear was computed for (§6.9). */
+  hiddenFor: Compiled | null;
+  /** evaluate.ts: no segment of the prefix is a hidden segment (any depth, application root ignored). */
+  hiddenClear: boolean;
+  /** evaluate.ts: the compiled configuration claimsFree was computed for (§5.4). */
+  claimsFor: Compiled | null;
+  /** evaluate.ts: no segment of the prefix ends with an extension a path-info claimer maps (§5.4). */
+  claimsFree: boolean;
+}
+
+/** The prefix of the path the last canonicalizePath() returned, when that result was built from it; else null. */
+export let pathPrefix: PathPrefix | null = null;
+
+/** Longest prefix kept (bounds the cache's memory: 2 × PREFIX_SETS entries of at most this many characters). */
+const MAX_PREFIX_LENGTH = 1024;
+const PREFIX_SETS = 512;
+// two-way set-associative: slot a is the most recently used of a set, b the other
+let prefixA: (PathPrefix | undefined)[] = new Array(PREFIX_SETS).fill(undefined);
+let prefixB: (PathPrefix | undefined)[] = new Array(PREFIX_SETS).fill(undefined);
+let prefixMask = PREFIX_SETS - 1;
+let prefixCacheOn = true;
+
+/**
+ * Turns the prefix cache on or off and empties it; `sets` (a power of two, default 512) sizes it (tests use tiny
+ * ones to force evictions). For tests and benchmarks comparing the cached path with the full pass; results are the
+ * same either way.
+ */
+export function setPrefixCache(on: boolean, sets = PREFIX_SETS): void {
+  const size = 2 ** Math.max(0, Math.min(16, Math.round(Math.log2(sets))));
+  prefixCacheOn = on;
+  prefixA = new Array(size).fill(undefined);
+  prefixB = new Array(size).fill(undefined);
+  prefixMask = size - 1;
+  pathPrefix = null;
+}
+
+/**
+ * Set index of the prefix raw[0, ps]: its length, the 8 characters before its last '/' (the folder's name) and the
+ * 4 before its second '/' (the end of a DP content ID). Only a hint: entries are verified exactly.
+ */
+function prefixSet(raw: string, ps: number): number {
+  let h = ps;
+  for (let k = 1; k <= 8; k++) h = (Math.imul(h, 31) + raw.charCodeAt(ps - k)) | 0;
+  const s1 = raw.indexOf("/", 1);
+  const s2 = s1 > 0 && s1 < ps ? raw.indexOf("/", s1 + 1) : -1;
+  if (s2 > 4 && s2 < ps - 8) for (let k = 1; k <= 4; k++) h = (Math.imul(h, 31) + raw.charCodeAt(s2 - k)) | 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h & prefixMask;
+}
+
+/** The cached prefix raw[0, ps] (ps: index of the last '/'), scanning and caching it on a miss; null if refused. */
+function prefixOf(raw: string, ps: number): PathPrefix | null {
+  const set = prefixSet(raw, ps);
+  // exact check by string equality (native compare; startsWith is a per-character loop in V8)
+  const a = prefixA[set];
+  const len = ps + 1;
+  const b = prefixB[set];
+  if (a === undefined && b === undefined) return newPrefix(raw, ps, set);
+  const key = raw.slice(0, len);
+  if (a !== undefined && a.raw === key) return a;
+  if (b !== undefined && b.raw === key) {
+    prefixA[set] = b;
+    prefixB[set] = a;
+    return b;
+  }
+  return newPrefix(raw, ps, set);
+}
+
+/** Miss: one pass over the prefix alone (its facts, then the caller resumes after it); null when it is refused. */
+function newPrefix(raw: string, ps: number, set: number): PathPrefix | null {
+  if (scan(raw, 1, ps + 1, null) >= 0) return null; // refused inside the prefix: the full pass reports it
+  const key = raw.slice(0, ps + 1);
+  const usable = scanFactsSet;
+  const e: PathPrefix = {
+    raw: key,
+    canon: usable ? (scanClean ? key : (decodeAsciiEscapes(key) as string)) : null,
+    shift: scanShift,
+    segments: scanSegments,
+    maxSeg: scanMaxSegment,
+    highBit: pathFacts.highBit,
+    plus: pathFacts.plus,
+    percent: pathFacts.percent,
+    firstDot: pathFacts.firstDot,
+    lastDot: pathFacts.lastDot,
+    slashes: usable ? pathSlashes.slice(0, pathFacts.slashCount) : new Int32Array(0),
+    slashCount: usable ? pathFacts.slashCount : 0,
+    dpKind: undefined,
+    hiddenFor: null,
+    hiddenClear: false,
+    claimsFor: null,
+    claimsFree: false,
+  };
+  prefixB[set] = prefixA[set];
+  prefixA[set] = e;
+  return e;
 }
 
 // Results of the last scan() (module state instead of an object: scan runs once per verdict).
@@ -112,6 +261,7 @@ let scanFactsSet = true;
 let scanSegments = 0;
 let scanMaxSegment = 0;
 let scanHighBit = false;
+let scanShift = 0;
 
 /**
  * Facts about the path the last successful canonicalizePath() returned (filled in the same pass that validated it,
@@ -161,31 +311,43 @@ const CHAR_CLASS = (() => {
 })();
 
 /**
- * One pass over a raw path that starts with '/': index of the first character http.sys refuses (raw space, control
+ * One pass over raw[start, n) of a raw path that starts with '/' (start 1, or the end of a cached prefix `from`,
+ * whose facts are the pass's state there): index of the first character http.sys refuses (raw space, control
  * character, raw '#', bad or NUL escape), or -1. Sets scanClean (no '%', '\\', '//' or '/.'), scanSegments,
  * scanMaxSegment and, when it can (scanFactsSet), pathFacts. Positions and lengths are counted in the decoded path
  * (each escape is one character): when the path has no '\\', '//', '/.' nor raw non-ASCII character and every escape
  * decodes to an ASCII character other than '/', '.' and '\\' ("simple" escapes: %20, %2B…), decoding it once gives
  * the canonical path (§5.3) and these facts are its facts (differential test in test/engine/fastpath.test.ts).
  */
-function scan(raw: string): number {
+function scan(raw: string, start: number, n: number, from: PathPrefix | null): number {
   let normal = true; // no '\\', '//' or '/.'
-  let escapes = false;
   let simple = true; // every escape decodes to an ASCII character other than '/', '.', '\\'
-  let segments = 0;
-  let segStart = 1; // raw index
+  let segStart = start; // raw index
   let shift = 0; // raw index − decoded index (2 per escape so far)
-  let maxSeg = 0;
+  let escapes = false;
   let highBit = false;
+  let segments = 0;
+  let maxSeg = 0;
   let plus = false;
   let percent = false;
   let firstDot = -1;
   let lastDot = -1;
   let slashes = 0;
-  let segStartD = 1; // decoded index of the current segment's start
-  const n = raw.length;
-  if (raw.charCodeAt(1) === 46) normal = false; // "/." at the start
-  for (let i = 1; i < n; i++) {
+  if (from !== null) {
+    // resume after a cached prefix (raw[0, start) = from.raw): its facts are the state of the pass at `start`
+    shift = from.shift;
+    escapes = shift > 0;
+    highBit = from.highBit;
+    segments = from.segments;
+    maxSeg = from.maxSeg;
+    plus = from.plus;
+    percent = from.percent;
+    firstDot = from.firstDot;
+    lastDot = from.lastDot;
+    slashes = from.slashCount;
+  }
+  let segStartD = start - shift; // decoded index of the current segment's start
+  for (let i = start; i < n; i++) {
     const k = CHAR_CLASS[raw.charCodeAt(i)];
     if (k === ORDINARY) continue;
     if (k === SLASH) {
@@ -196,12 +358,12 @@ function scan(raw: string): number {
       segStart = i + 1;
       segStartD = d + 1;
       pathSlashes[slashes++] = d;
-      if (raw.charCodeAt(i + 1) === 46) normal = false; // "/." (maybe a dot segment)
       continue;
     }
     if (k === DOT) {
       if (firstDot < 0) firstDot = i - shift;
       lastDot = i - shift;
+      if (raw.charCodeAt(i - 1) === 47) normal = false; // "/." (maybe a dot segment)
       continue;
     }
     if (k === REFUSED) return i;
@@ -231,6 +393,7 @@ function scan(raw: string): number {
   scanSegments = segments;
   scanMaxSegment = maxSeg;
   scanHighBit = highBit;
+  scanShift = shift;
   if (factsSet) {
     pathFacts.highBit = highBit;
     pathFacts.plus = plus;

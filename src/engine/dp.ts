@@ -10,14 +10,15 @@
  */
 export type DpPathKind = "content" | "static2007" | "other";
 
-// Plain arrays (not frozen: frozen arrays take V8's slow path when copied); callers copy them, never mutate.
-export const DP_CONTENT_NOTE: readonly string[] = [
+// Frozen: every DP content verdict without other notes shares one of these arrays as its `notes` (no copy per
+// verdict); nothing mutates verdict notes (callers copy them to add their own).
+export const DP_CONTENT_NOTE: readonly string[] = Object.freeze([
   "DP content URL: served by the ConfigMgr content handler, not by StaticFileModule, so mimeMap (404.3) and Hidden-attribute (404.9) checks do not apply (spec §10.3, §13.3 inferred)",
-];
-export const DP_SCCM_FORM_NOTE: readonly string[] = [
+]);
+export const DP_SCCM_FORM_NOTE: readonly string[] = Object.freeze([
   DP_CONTENT_NOTE[0],
   "URL form sccm?: the package path travels in the query string; path rules (extensions, hidden segments, double escaping, maxUrl) see only …/sccm (spec §10.1)",
-];
+]);
 export const DP_STATIC_2007_NOTE =
   "ConfigMgr 2007 package share URL (SMS_DP_SMSPKG<drive>$): a plain folder, not the ConfigMgr content handler, so the site's handler mappings decide (normally StaticFile, where mimeMap 404.3 and Hidden-attribute 404.9 apply) (spec §10.1)";
 

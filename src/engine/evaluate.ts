@@ -11,6 +11,7 @@ import * as canonical from "./canonical.js";
 import {
   canonicalizePath,
   hasValidEscape,
+  type PathPrefix,
   pathFacts,
   pathSlashes,
   splitTarget,
@@ -28,7 +29,13 @@ import {
   mayBeKey,
   patternMatches,
 } from "./compiled.js";
-import { classifyDpPath, DP_CONTENT_NOTE, DP_SCCM_FORM_NOTE, DP_STATIC_2007_NOTE } from "./dp.js";
+import {
+  classifyDpPath,
+  DP_CONTENT_NOTE,
+  DP_SCCM_FORM_NOTE,
+  DP_STATIC_2007_NOTE,
+  type DpPathKind,
+} from "./dp.js";
 import type { HttpRequest, Layer, Reason, Server, Verdict } from "./types.js";
 
 /** WebDAV verbs (§6.14, §13.15 [INF]: a request is WebDAV when it uses one, or GET/HEAD with `Translate: f`). */
@@ -239,11 +246,15 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
         ((method === "GET" || method === "HEAD") &&
           header(headers, "translate")?.trim().toLowerCase() === "f");
 
+  // canon = the canonical form of a cached directory prefix + the file name, when the pass resumed after one
+  const prefix = canonical.pathPrefix;
   // §5.4: a "*.ext" mapping (resourceType Unspecified) claiming a non-final segment splits off path info
   const scriptEnd =
-    firstDot < 0 || firstDot > lastSlash
+    firstDot < 0 || firstDot > lastSlash || c.pathInfoClaimers.size === 0
       ? canon.length
-      : scriptPathEnd(canon, method, c, highBit, firstDot, slashCount);
+      : prefix !== null && prefixClaimsFree(prefix, c)
+        ? canon.length // every non-final segment is the prefix's: none is claimed
+        : scriptPathEnd(canon, method, c, highBit, firstDot, slashCount);
   const scriptPath = scriptEnd === canon.length ? canon : canon.slice(0, scriptEnd);
   let notes: string[] | undefined;
   if (canon !== rawPath && canonical.lastDecodeUsedFallback)
@@ -257,25 +268,29 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
 
   // L2 request filtering (§6, §7)
   if (cfg.requestFilteringModuleLoaded) {
-    const rfInput: RfInput = {
-      method,
-      canon,
-      scriptPath,
-      rawPath,
-      query,
-      headers,
-      isWebDav,
-      applicationPath: cfg.applicationPath,
-      notes,
-      highBit,
-      plus,
-      percent,
-      lastSlash: scriptEnd === canon.length ? lastSlash : -1,
-      lastDot: scriptEnd === canon.length ? lastDot : -1,
-      slashCount: scriptEnd === canon.length ? slashCount : -1,
-    };
+    const whole = scriptEnd === canon.length;
+    // one scratch object (evaluate is synchronous and not re-entered): no allocation per verdict
+    const rfInput = rfScratch;
+    rfInput.method = method;
+    rfInput.canon = canon;
+    rfInput.scriptPath = scriptPath;
+    rfInput.rawPath = rawPath;
+    rfInput.query = query;
+    rfInput.headers = headers;
+    rfInput.isWebDav = isWebDav;
+    rfInput.applicationPath = cfg.applicationPath;
+    rfInput.notes = notes;
+    rfInput.highBit = highBit;
+    rfInput.plus = plus;
+    rfInput.percent = percent;
+    rfInput.lastSlash = whole ? lastSlash : -1;
+    rfInput.lastDot = whole ? lastDot : -1;
+    rfInput.slashCount = whole ? slashCount : -1;
+    rfInput.prefix = whole ? prefix : null;
     const reasons = requestFiltering(cfg.requestFiltering, c, rfInput);
     notes = rfInput.notes;
+    rfInput.headers = undefined; // keep no reference to the caller's objects
+    rfInput.notes = undefined;
     if (reasons.length > 0) {
       const orderInferred = reasons.length > 1;
       if (orderInferred) (notes ??= []).push(ORDER_NOTE);
@@ -305,6 +320,7 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
     c,
     notes,
     scriptEnd === canon.length ? lastSlash : -1,
+    prefix,
   );
 }
 
@@ -375,6 +391,67 @@ interface RfInput {
   lastDot: number;
   /** Number of '/' of scriptPath recorded in canonical.pathSlashes; -1 when scriptPath is shorter than canon. */
   slashCount: number;
+  /** The cached directory prefix scriptPath (= canon) starts with, else null (canonical.pathPrefix). */
+  prefix: PathPrefix | null;
+}
+
+const rfScratch: RfInput = {
+  method: "",
+  canon: "",
+  scriptPath: "",
+  rawPath: "",
+  query: undefined,
+  headers: undefined,
+  isWebDav: false,
+  applicationPath: "/",
+  notes: undefined,
+  highBit: false,
+  plus: false,
+  percent: false,
+  lastSlash: -1,
+  lastDot: -1,
+  slashCount: -1,
+  prefix: null,
+};
+
+/**
+ * Does no segment of the prefix end with an extension a path-info claimer maps (§5.4)? Then scriptPathEnd finds
+ * nothing in a path made of the prefix and a file name (its non-final segments are the prefix's), whatever the
+ * method. Computed once per (prefix, compiled configuration).
+ */
+function prefixClaimsFree(p: PathPrefix, c: Compiled): boolean {
+  if (p.claimsFor === c) return p.claimsFree;
+  const canon = p.canon as string;
+  let free = true;
+  for (
+    let start = 1, end = canon.indexOf("/", 1);
+    end >= 0;
+    start = end + 1, end = canon.indexOf("/", start)
+  ) {
+    const dot = canon.lastIndexOf(".", end - 1);
+    if (dot >= start && end > dot + 1 && c.pathInfoClaimers.has(canon.slice(dot, end).toLowerCase())) {
+      free = false;
+      break;
+    }
+  }
+  p.claimsFor = c;
+  p.claimsFree = free;
+  return free;
+}
+
+/**
+ * Where the hidden-segment check of a path made of the prefix and a file name may start (§6.9): after the prefix
+ * when none of its segments is hidden (checked once per (prefix, compiled configuration), every segment, so the
+ * application root does not matter), else at the first segment.
+ */
+function hiddenCheckFrom(p: PathPrefix, rf: RequestFilteringConfig, c: Compiled): number {
+  const canon = p.canon as string;
+  if (p.hiddenFor !== c) {
+    // pathSlashes starts with the prefix's '/' positions (the current path starts with the prefix)
+    p.hiddenClear = hiddenSegment(rf, c, canon, "/", p.slashCount, 1) === null;
+    p.hiddenFor = c;
+  }
+  return p.hiddenClear ? canon.length : 1;
 }
 
 function note(r: RfInput, n: string): void {
@@ -540,7 +617,8 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     // step 9: hiddenSegments → 404.8 (§6.9), below the application root (§13.4 inferred)
     if (rf.hiddenSegments.items.length > 0) {
       if (!(r.isWebDav && !rf.hiddenSegments.applyToWebDAV.value)) {
-        const hidden = hiddenSegment(rf, c, scriptPath, r.applicationPath, r.slashCount);
+        const from = r.prefix !== null ? hiddenCheckFrom(r.prefix, rf, c) : 1;
+        const hidden = hiddenSegment(rf, c, scriptPath, r.applicationPath, r.slashCount, from);
         if (hidden) (reasons ??= []).push(hidden);
       } else webDavExempt(r, "hiddenSegments");
     }
@@ -689,6 +767,8 @@ function hiddenSegment(
   appPath: string,
   /** Count of scriptPath's '/' positions in pathSlashes (from the canonicalization pass), -1 when not recorded. */
   slashCount: number,
+  /** Index before which no segment is hidden (known from a cached prefix), 1 when unknown. */
+  from: number,
 ): Reason | null {
   let start = 1;
   let appExempt = false;
@@ -703,7 +783,7 @@ function hiddenSegment(
     }
   }
   const n = scriptPath.length;
-  let segStart = start;
+  let segStart = Math.max(from, start);
   let k = 0;
   while (segStart <= n) {
     let end: number;
@@ -816,8 +896,12 @@ function handlerLayer(
   notes: string[] | undefined,
   /** Last '/' of scriptPath when known from the canonicalization pass, else -1. */
   lastSlash: number,
+  /** The cached directory prefix canon starts with, else null. */
+  prefix: PathPrefix | null,
 ): Verdict {
-  const dp = classifyDpPath(canon);
+  // the first segment decides (§10.3): a cached prefix holds it whole
+  const dp: DpPathKind =
+    prefix !== null ? (prefix.dpKind ??= classifyDpPath(prefix.canon as string)) : classifyDpPath(canon);
   if (dp === "content") {
     if (req.file?.exists === false)
       return refused(
@@ -833,7 +917,8 @@ function handlerLayer(
         { canonicalPath: canon, handler: "configmgr-content", notes },
       );
     const dpNotes = query !== undefined && endsWithSccm(scriptPath) ? DP_SCCM_FORM_NOTE : DP_CONTENT_NOTE;
-    return pass("configmgr-content", canon, notes ? notes.concat(dpNotes) : dpNotes.slice());
+    // the shared frozen note arrays (dp.ts) when there is nothing to add: verdict notes are never mutated
+    return pass("configmgr-content", canon, notes ? notes.concat(dpNotes) : (dpNotes as string[]));
   }
   if (dp === "static2007") (notes ??= []).push(DP_STATIC_2007_NOTE);
 
