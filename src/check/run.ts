@@ -234,6 +234,8 @@ export interface PackageTally {
 }
 
 const SAMPLE_LIMIT = 5;
+const NOTE_LIMIT = 20;
+const WARNING_LIMIT = 200;
 
 export function reasonKey(r: Reason): string {
   const src = r.source ? `${r.source.file}:${r.source.line}:${r.source.column}` : "default";
@@ -306,7 +308,14 @@ export class Tally {
   /** The vdir each form's URLs name, as `addCause` reads it back from a URL (decoded first segment). */
   private readonly vdirOfForm = new Map<string, string>();
 
-  constructor(private readonly settings: Pick<CheckSettings, "drive" | "vdir" | "forms">) {
+  /**
+   * `noteLimit`: distinct engine notes kept (20 in a report). A share of the tree tallied apart (a worker's, see
+   * `toPartial`) keeps twice as many, so that merging it keeps exactly the notes one tally would have kept.
+   */
+  constructor(
+    private readonly settings: Pick<CheckSettings, "drive" | "vdir" | "forms">,
+    private readonly noteLimit = NOTE_LIMIT,
+  ) {
     for (const f of settings.forms)
       this.vdirOfForm.set(
         f,
@@ -326,7 +335,7 @@ export class Tally {
 
   warn(w: CheckWarning): void {
     this.warningCount++;
-    if (this.warnings.length < 200) this.warnings.push(w);
+    if (this.warnings.length < WARNING_LIMIT) this.warnings.push(w);
   }
 
   addFile(r: FileResult): void {
@@ -340,7 +349,8 @@ export class Tally {
         if (!fr) continue;
         (p.forms.get(form) as FormTally).ok++;
         const notes = fr.verdict.notes;
-        if (notes && this.notes.size < 20) for (const n of notes) if (this.notes.size < 20) this.notes.add(n);
+        if (notes && this.notes.size < this.noteLimit)
+          for (const n of notes) if (this.notes.size < this.noteLimit) this.notes.add(n);
       }
       return;
     }
@@ -352,7 +362,8 @@ export class Tally {
       const fr = r.forms[form];
       if (!fr) continue;
       const t = p.forms.get(form) as FormTally;
-      if (fr.verdict.notes) for (const n of fr.verdict.notes) if (this.notes.size < 20) this.notes.add(n);
+      if (fr.verdict.notes)
+        for (const n of fr.verdict.notes) if (this.notes.size < this.noteLimit) this.notes.add(n);
       if (!isRefused(fr.verdict)) {
         t.ok++;
         continue;
@@ -418,6 +429,68 @@ export class Tally {
     }
   }
 
+  /**
+   * What this tally counted for its (one) package, as plain data a worker thread can post (src/check/parallel.ts).
+   * Everything in it keeps first-seen order, so merging partials in walk order gives the tally of one sequential run.
+   */
+  toPartial(): TallyPartial {
+    const p = this.packages[this.packages.length - 1];
+    return {
+      files: this.files,
+      refusedFiles: this.refusedFiles,
+      skipped: this.skipped,
+      warningCount: this.warningCount,
+      warnings: this.warnings,
+      notes: [...this.notes],
+      forms: p ? [...p.forms].map(([form, t]) => [form, t.ok, t.refused, [...t.bySubstatus]]) : [],
+      causes: [...this.causes.values()].map((c) => ({
+        key: c.key,
+        reason: c.reason,
+        label: c.label,
+        vdirs: [...c.vdirs],
+        forms: [...c.forms],
+        files: c.files,
+        samples: c.samples,
+        needed: c.needed,
+      })),
+    };
+  }
+
+  /**
+   * Add a share of the current package tallied apart (`toPartial`), as if its files had been added here one by one:
+   * counters add up, first-seen order is kept (causes, forms, vdirs, sub-statuses, notes, warnings) and the bounded
+   * lists (samples, notes, warnings) keep their first entries.
+   */
+  mergePartial(q: TallyPartial): void {
+    const p = this.current as PackageTally;
+    this.files += q.files;
+    p.files += q.files;
+    this.refusedFiles += q.refusedFiles;
+    p.refusedFiles += q.refusedFiles;
+    this.skipped += q.skipped;
+    this.warningCount += q.warningCount;
+    for (const w of q.warnings) if (this.warnings.length < WARNING_LIMIT) this.warnings.push(w);
+    for (const n of q.notes) if (this.notes.size < this.noteLimit) this.notes.add(n);
+    for (const [form, ok, refused, bySubstatus] of q.forms) {
+      const t = p.forms.get(form) as FormTally;
+      t.ok += ok;
+      t.refused += refused;
+      for (const [k, n] of bySubstatus) t.bySubstatus.set(k, (t.bySubstatus.get(k) ?? 0) + n);
+    }
+    for (const qc of q.causes) {
+      let c = this.causes.get(qc.key);
+      if (!c) {
+        c = { ...qc, vdirs: new Set(), forms: new Set(), files: 0, samples: [], checks: [], needed: 0 };
+        this.causes.set(qc.key, c);
+      }
+      c.files += qc.files;
+      for (const f of qc.forms) c.forms.add(f);
+      for (const v of qc.vdirs) c.vdirs.add(v);
+      for (const x of qc.samples) if (c.samples.length < SAMPLE_LIMIT) c.samples.push(x);
+      c.needed = Math.max(c.needed, qc.needed);
+    }
+  }
+
   /** Causes, biggest first, with the one-line fix. */
   causeList(site: string): (Cause & { fixes: string[] })[] {
     return [...this.causes.values()]
@@ -431,6 +504,28 @@ export class Tally {
         ],
       }));
   }
+}
+
+/** A package share's tally as plain data (`Tally.toPartial`): what a worker thread posts back. */
+export interface TallyPartial {
+  files: number;
+  refusedFiles: number;
+  skipped: number;
+  warningCount: number;
+  warnings: CheckWarning[];
+  notes: string[];
+  /** [form, ok, refused, [["404.7 .ldf", n], …]] */
+  forms: [UrlForm, number, number, [string, number][]][];
+  causes: {
+    key: string;
+    reason: Reason;
+    label: string;
+    vdirs: string[];
+    forms: string[];
+    files: number;
+    samples: string[];
+    needed: number;
+  }[];
 }
 
 function decodeURIComponentSafe(s: string): string {
@@ -454,6 +549,8 @@ export interface RunInput {
   /** The same files by folder (`walkFolders`): when given, used instead of `walk` — each folder's URL part is
    * encoded once and its files are checked without an async step per file. */
   walkFolders?: (pkg: PackageSpec) => AsyncIterable<WalkedFolder>;
+  /** false: skip the per-package requests (a share of a package checked apart; the whole run checks them once). */
+  packageChecks?: boolean;
   facts?: (pkg: PackageSpec) => FileFactsFn | undefined;
   onProgress?: (files: number) => void;
 }
@@ -469,7 +566,7 @@ export async function runCheck(
   const cache = new VerdictCache(s.server, evaluate);
   const evalFile = (req: HttpRequest) => evaluate(req, s.server);
   for (const pkg of input.packages) {
-    const checks = packageChecks(cache, pkg, s);
+    const checks = input.packageChecks === false ? [] : packageChecks(cache, pkg, s);
     const prefixes = packagePrefixes(pkg, s);
     tally.startPackage(pkg, checks);
     await sink.packageStart?.(pkg, checks);

@@ -231,17 +231,81 @@ export interface WalkedFolder {
   diskNames: string[];
 }
 
+export interface WalkOptions {
+  dataLib: boolean;
+  onWarning: (w: CheckWarning) => void;
+  onSkip?: () => void;
+  /** Start below the package root: the folder's absolute path exactly as the whole walk spells it, and its
+   * relative path (a share of the tree for one worker, src/check/units.ts). Default: the package root. */
+  start?: { abs: string; rel: string };
+}
+
+/** A folder's listing split the way the walk uses it: files (names as the client asks for them) and subfolders. */
+export interface FolderListing {
+  names: string[];
+  diskNames: string[];
+  /** Subfolder names, in ordinal order. */
+  subdirs: string[];
+}
+
+/**
+ * Sort a folder's entries (ordinal name order: deterministic output) and split them into files and subfolders. For a
+ * content library (`dataLib`), every `<name>.INI` stands for the file `<name>` (§3.3 step 2); other files there are
+ * not package files (skipped). Anything neither file nor folder — symbolic links, junctions — is skipped too.
+ */
+export function splitListing(
+  entries: Dirent[],
+  opts: Pick<WalkOptions, "dataLib" | "onSkip">,
+): FolderListing {
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const names: string[] = [];
+  const diskNames: string[] = [];
+  const subdirs: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory()) subdirs.push(e.name);
+    else if (e.isFile()) {
+      const name = e.name;
+      if (opts.dataLib) {
+        if (!INI_NAME.test(name)) {
+          opts.onSkip?.();
+          continue;
+        }
+        names.push(name.slice(0, -4));
+      } else names.push(name);
+      diskNames.push(name);
+    } else opts.onSkip?.();
+  }
+  return { names, diskNames, subdirs };
+}
+
+/** Read one folder for the walk; a folder that cannot be read is a warning (the walk goes on). */
+export async function readFolder(abs: string, opts: WalkOptions): Promise<FolderListing | undefined> {
+  const listed = await fsp.readdir(abs, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => e);
+  return listingOrWarning(abs, listed, opts);
+}
+
+function listingOrWarning(
+  abs: string,
+  listed: Dirent[] | NodeJS.ErrnoException,
+  opts: WalkOptions,
+): FolderListing | undefined {
+  if (Array.isArray(listed)) return splitListing(listed, opts);
+  opts.onWarning({ file: abs, message: `cannot read folder: ${listed.code ?? listed.message}` });
+  return undefined;
+}
+
+/** The absolute path of the package root as the walk spells it (every file's path starts with it). */
+export function walkRoot(root: string): string {
+  return path.resolve(root);
+}
+
 /**
  * Walk a package tree depth-first, one directory read at a time, entries in ordinal name order (deterministic output),
- * yielding each folder with its files (one yield per folder, not per file: the check encodes a folder's URL part once
- * and loops over its names without an async step per file).
- * For a content library (`dataLib`), every `<name>.INI` stands for the file `<name>` (§3.3 step 2); other files there
- * are not package files and are skipped. Symbolic links / junctions are not followed (counted in `skipped`).
+ * yielding each folder that has files, with its files (one yield per folder, not per file: the check encodes a
+ * folder's URL part once and loops over its names without an async step per file). See `splitListing` for what
+ * counts as a file. Symbolic links / junctions are not followed (counted in `skipped`).
  */
-export async function* walkFolders(
-  root: string,
-  opts: { dataLib: boolean; onWarning: (w: CheckWarning) => void; onSkip?: () => void },
-): AsyncGenerator<WalkedFolder> {
+export async function* walkFolders(root: string, opts: WalkOptions): AsyncGenerator<WalkedFolder> {
   // Depth-first; the next PREFETCH folders on the stack are read while this one is processed (bounded concurrency),
   // so the walk does not sit idle on each readdir. Memory: at most PREFETCH listings per tree level.
   type Dir = { abs: string; rel: string; listing?: Promise<Dirent[] | NodeJS.ErrnoException> };
@@ -250,54 +314,27 @@ export async function* walkFolders(
     d.listing ??= fsp.readdir(d.abs, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => e);
     return d.listing;
   };
-  const stack: Dir[] = [{ abs: path.resolve(root), rel: "" }];
+  const stack: Dir[] = [opts.start ? { ...opts.start } : { abs: walkRoot(root), rel: "" }];
   while (stack.length > 0) {
     const dir = stack.pop() as Dir;
     const pending = read(dir);
     for (let i = stack.length - 1; i >= 0 && i >= stack.length - PREFETCH; i--) read(stack[i]);
     const listed = await pending;
     dir.listing = undefined;
-    if (!Array.isArray(listed)) {
-      opts.onWarning({ file: dir.abs, message: `cannot read folder: ${listed.code ?? listed.message}` });
-      continue;
+    const l = listingOrWarning(dir.abs, listed, opts);
+    if (!l) continue;
+    if (l.names.length > 0) yield { rel: dir.rel, abs: dir.abs, names: l.names, diskNames: l.diskNames };
+    for (let i = l.subdirs.length - 1; i >= 0; i--) {
+      const name = l.subdirs[i];
+      stack.push({ abs: dir.abs + path.sep + name, rel: dir.rel === "" ? name : `${dir.rel}/${name}` });
     }
-    const entries = listed;
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const subdirs: Dir[] = [];
-    const names: string[] = [];
-    const diskNames: string[] = [];
-    for (const e of entries) {
-      if (e.isDirectory()) {
-        subdirs.push({
-          abs: dir.abs + path.sep + e.name,
-          rel: dir.rel === "" ? e.name : `${dir.rel}/${e.name}`,
-        });
-      } else if (e.isFile()) {
-        const name = e.name;
-        if (opts.dataLib) {
-          if (!INI_NAME.test(name)) {
-            opts.onSkip?.();
-            continue;
-          }
-          names.push(name.slice(0, -4));
-        } else names.push(name);
-        diskNames.push(name);
-      } else {
-        opts.onSkip?.();
-      }
-    }
-    if (names.length > 0) yield { rel: dir.rel, abs: dir.abs, names, diskNames };
-    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
   }
 }
 
 const INI_NAME = /\.ini$/i;
 
 /** The files of `walkFolders`, one by one (relative path and absolute path of each). */
-export async function* walkPackage(
-  root: string,
-  opts: { dataLib: boolean; onWarning: (w: CheckWarning) => void; onSkip?: () => void },
-): AsyncGenerator<WalkedFile> {
+export async function* walkPackage(root: string, opts: WalkOptions): AsyncGenerator<WalkedFile> {
   for await (const d of walkFolders(root, opts))
     for (let i = 0; i < d.names.length; i++)
       yield {

@@ -3,9 +3,18 @@
  * PATH is a package source folder or an SCCMContentLib root (detected). Exit 0 nothing refused, 1 something refused,
  * 2 usage or input error. Spec: iis-request-filtering.md §10, configmgr-dp-bits.md §2, §3.
  */
-import type { Command } from "commander";
+import { availableParallelism } from "node:os";
+import { type Command, Option } from "commander";
 import { platformFileFacts } from "../check/facts.js";
-import { type CheckSettings, formVdir, runCheck, Tally } from "../check/run.js";
+import { type ParallelOptions, runCheckParallel } from "../check/parallel.js";
+import {
+  type CheckSettings,
+  type FileResult,
+  formVdir,
+  type PackageCheckResult,
+  runCheck,
+  Tally,
+} from "../check/run.js";
 import {
   detectInput,
   folderPackage,
@@ -16,6 +25,7 @@ import {
   walkFolders,
   walkPackage,
 } from "../check/source.js";
+import type { UnitOutput } from "../check/units.js";
 import type { ServerConfig } from "../config/types.js";
 import { URL_FORMS, WIRE_ENCODING_NOTE } from "../dp/urlforms.js";
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
@@ -41,6 +51,20 @@ interface CheckCliOptions {
   sarif?: boolean;
   onlyRefused?: boolean;
   progress: boolean;
+  workers: number;
+  workersAfter: number;
+}
+
+/** Default thread count: the cores Node may use, at most 4 (the walk and the merge do not scale further). */
+export const DEFAULT_THREADS = Math.max(1, Math.min(4, availableParallelism()));
+
+function positiveInt(flag: string, max: number, min = 1) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max)
+      throw new UsageError(`${flag} ${v}: expected a whole number from ${min} to ${max}`);
+    return n;
+  };
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -90,6 +114,18 @@ export function register(program: Command): void {
     .option("--sarif", "SARIF 2.1.0 on stdout")
     .option("--only-refused", "with --json: list only refused files")
     .option("--no-progress", "no progress line on stderr")
+    .option(
+      "--workers <n>",
+      `threads checking files, this one included (default ${DEFAULT_THREADS}: the available cores, at most 4; 1 = no worker thread). Same output whatever the number`,
+      positiveInt("--workers", 64),
+      DEFAULT_THREADS,
+    )
+    .addOption(
+      new Option("--workers-after <files>", "start worker threads once this many files are checked")
+        .argParser(positiveInt("--workers-after", Number.MAX_SAFE_INTEGER, 0))
+        .default(20000)
+        .hideHelp(),
+    )
     .action(async (path: string, o: CheckCliOptions) => {
       process.exitCode = await runCheckCommand(path, o);
     });
@@ -202,6 +238,20 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
   const onProgress = showProgress
     ? (n: number) => process.stderr.write(`\rdpdoctor check: ${n.toLocaleString("en-US")} files…`)
     : undefined;
+  const threads = o.workers;
+  const parallel = (output: UnitOutput): ParallelOptions => ({
+    threads,
+    startAfter: o.workersAfter,
+    init: {
+      serverOptions: { config: o.config, webConfig: o.webConfig, profile: o.profile, site: o.site },
+      siteName: site,
+      forms,
+      drive: settings.drive,
+      vdir: settings.vdir,
+      output,
+      facts: factsAvailable,
+    },
+  });
   const formVdirs = Object.fromEntries(forms.map((f) => [f, formVdir(f, settings)]));
 
   if (!o.json)
@@ -231,24 +281,31 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
       o.onlyRefused === true,
     );
     await sink.begin();
-    await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, sink, tally);
+    if (threads > 1)
+      await runCheckParallel(
+        { packages, onProgress, stop: () => stream.closed },
+        settings,
+        sink,
+        tally,
+        parallel(o.onlyRefused ? "json-refused" : "json"),
+      );
+    else await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, sink, tally);
     await sink.end(tally);
   } else if (o.sarif) {
     const sarif = new SarifBuilder(VERSION);
-    await runCheck(
-      { packages, walk, walkFolders: byFolder, facts, onProgress },
-      settings,
-      {
-        packageStart: (pkg, checks) => {
-          for (const c of checks) sarif.addPackageCheck(pkg, c);
-        },
-        file: (pkg, r) => sarif.addFile(pkg, r),
+    const sink = {
+      packageStart: (pkg: PackageSpec, checks: PackageCheckResult[]) => {
+        for (const c of checks) sarif.addPackageCheck(pkg, c);
       },
-      tally,
-    );
+      file: (pkg: PackageSpec, r: FileResult) => sarif.addFile(pkg, r),
+    };
+    if (threads > 1)
+      await runCheckParallel({ packages, onProgress }, settings, sink, tally, parallel("refused"));
+    else await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, sink, tally);
     process.stdout.write(`${JSON.stringify(sarif.toLog(), null, 2)}\n`);
   } else {
-    await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, {}, tally);
+    if (threads > 1) await runCheckParallel({ packages, onProgress }, settings, {}, tally, parallel("none"));
+    else await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, {}, tally);
     if (showProgress) process.stderr.write("\r\x1b[K");
     process.stdout.write(
       renderCheckText(tally, {

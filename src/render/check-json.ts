@@ -154,7 +154,11 @@ export function summaryJson(t: Tally, site: string) {
 export function jsonSink(stream: JsonStream, header: CheckHeader, onlyRefused: boolean) {
   let firstPackage = true;
   let firstFile = true;
-  const sink: CheckSink & { begin(): Promise<void>; end(t: Tally): Promise<void> } = {
+  const sink: CheckSink & {
+    begin(): Promise<void>;
+    end(t: Tally): Promise<void>;
+    fileChunk(chunk: string): Promise<void>;
+  } = {
     async begin() {
       const h = JSON.stringify({ tool: "dpdoctor", command: "check", ...header });
       await stream.write(`${h.slice(0, -1)},"packages":[`);
@@ -173,6 +177,12 @@ export function jsonSink(stream: JsonStream, header: CheckHeader, onlyRefused: b
     async file(_pkg: PackageSpec, r: FileResult) {
       if (onlyRefused && !r.refused) return;
       await stream.write(`${firstFile ? "" : ","}\n${JSON.stringify(fileJson(r))}`);
+      firstFile = false;
+    },
+    /** File entries serialized elsewhere (a worker thread, src/check/units.ts): "\n{…}" joined by ",". */
+    async fileChunk(chunk: string) {
+      if (chunk === "") return;
+      await stream.write(`${firstFile ? "" : ","}${chunk}`);
       firstFile = false;
     },
     async packageEnd(t: PackageTally) {
