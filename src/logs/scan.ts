@@ -303,17 +303,18 @@ export class W3CScanner {
     // date + time → UTC ms
     let t = Number.NaN;
     if (plan.date >= 0) {
-      t = this.time(
+      const tod = this.timeOfDay(
         b,
         starts[plan.date],
         ends[plan.date],
         plan.time >= 0 ? starts[plan.time] : -1,
         plan.time >= 0 ? ends[plan.time] : -1,
       );
-      if (Number.isNaN(t)) {
+      if (tod < 0) {
         this.skip(lineNo, 1, `date/time is not "YYYY-MM-DD HH:MM:SS": "${utf8(b, s, Math.min(e, s + 30))}"`);
         return;
       }
+      t = this.dayMs + tod;
     }
     const f = this.filters;
     if ((f.since !== undefined && !(t >= f.since)) || (f.until !== undefined && !(t <= f.until))) {
@@ -520,28 +521,33 @@ export class W3CScanner {
     return n;
   }
 
-  private time(b: Buffer, ds: number, de: number, ts: number, te: number): number {
+  /**
+   * Milliseconds since midnight of the line's date + time (the date's UTC midnight is left in `dayMs`), or -1 when
+   * the date or time is malformed. A small integer, not the epoch time: a double returned from a call that is not
+   * inlined is a heap allocation per line.
+   */
+  private timeOfDay(b: Buffer, ds: number, de: number, ts: number, te: number): number {
     // YYYY-MM-DD
-    if (de - ds !== 10 || b[ds + 4] !== 45 || b[ds + 7] !== 45) return Number.NaN;
+    if (de - ds !== 10 || b[ds + 4] !== 45 || b[ds + 7] !== 45) return -1;
     let key = 0;
     for (let i = 0; i < 10; i++) {
       if (i === 4 || i === 7) continue;
       const d = b[ds + i] - 48;
-      if (d < 0 || d > 9) return Number.NaN;
+      if (d < 0 || d > 9) return -1;
       key = key * 10 + d;
     }
     if (key !== this.dayKey) {
       const y = Math.floor(key / 10000);
       const m = Math.floor(key / 100) % 100;
       const d = key % 100;
-      if (m < 1 || m > 12 || d < 1 || d > 31) return Number.NaN;
+      if (m < 1 || m > 12 || d < 1 || d > 31) return -1;
       this.dayKey = key;
       this.dayMs = Date.UTC(y, m - 1, d);
     }
-    if (ts < 0) return Number.NaN;
+    if (ts < 0) return -1;
     // HH:MM:SS(.fff)
     const len = te - ts;
-    if (len < 8 || b[ts + 2] !== 58 || b[ts + 5] !== 58) return Number.NaN;
+    if (len < 8 || b[ts + 2] !== 58 || b[ts + 5] !== 58) return -1;
     // each digit 0-9 (x >>> 0 turns a negative difference into a large number)
     if (
       (b[ts] - 48) >>> 0 > 9 ||
@@ -551,22 +557,22 @@ export class W3CScanner {
       (b[ts + 6] - 48) >>> 0 > 9 ||
       (b[ts + 7] - 48) >>> 0 > 9
     )
-      return Number.NaN;
+      return -1;
     const h = (b[ts] - 48) * 10 + (b[ts + 1] - 48);
     const mi = (b[ts + 3] - 48) * 10 + (b[ts + 4] - 48);
     const se = (b[ts + 6] - 48) * 10 + (b[ts + 7] - 48);
-    if (!(h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && se >= 0 && se <= 60)) return Number.NaN;
+    if (!(h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && se >= 0 && se <= 60)) return -1;
     let ms = 0;
     if (len > 8) {
-      if (b[ts + 8] !== 46 || len > 12) return Number.NaN;
+      if (b[ts + 8] !== 46 || len > 12) return -1;
       let scale = 100;
-      for (let i = ts + 9; i < te; i++, scale /= 10) {
+      for (let i = ts + 9; i < te; i++, scale = (scale / 10) | 0) {
         const d = b[i] - 48;
-        if (d < 0 || d > 9) return Number.NaN;
+        if (d < 0 || d > 9) return -1;
         ms += d * scale;
       }
     }
-    return this.dayMs + h * 3_600_000 + mi * 60_000 + se * 1000 + ms;
+    return h * 3_600_000 + mi * 60_000 + se * 1000 + ms;
   }
 
   /** Folds the caches into the partial aggregate; call once at the end. */
