@@ -94,8 +94,20 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
     );
   }
   // a path that shares its directory prefix with recent ones resumes the pass after that prefix (see PathPrefix)
-  const ps = prefixCacheOn ? rawPath.lastIndexOf("/") : 0;
-  const prefix = ps > 0 && ps < MAX_PREFIX_LENGTH ? prefixOf(rawPath, ps) : null;
+  // its last '/' (ps) by native forward searches (lastIndexOf is a slow runtime call), the second one (s2) on the way
+  let ps = 0;
+  let s2 = -1;
+  if (prefixCacheOn) {
+    ps = rawPath.indexOf("/", 1);
+    if (ps > 0) {
+      s2 = rawPath.indexOf("/", ps + 1);
+      if (s2 > 0) {
+        ps = s2;
+        for (let j = rawPath.indexOf("/", s2 + 1); j > 0; j = rawPath.indexOf("/", j + 1)) ps = j;
+      }
+    }
+  }
+  const prefix = ps > 0 && ps < MAX_PREFIX_LENGTH ? prefixOf(rawPath, ps, s2) : null;
   let bad: number;
   if (prefix !== null && prefix.canon !== null) {
     for (let k = 0; k < prefix.slashCount; k++) pathSlashes[k] = prefix.slashes[k];
@@ -169,8 +181,8 @@ export interface PathPrefix {
 export let pathPrefix: PathPrefix | null = null;
 
 /** Longest prefix kept (bounds the cache's memory: 2 × PREFIX_SETS entries of at most this many characters). */
-const MAX_PREFIX_LENGTH = 1024;
-const PREFIX_SETS = 512;
+const MAX_PREFIX_LENGTH = 512;
+const PREFIX_SETS = 2048;
 // two-way set-associative: slot a is the most recently used of a set, b the other
 let prefixA: (PathPrefix | undefined)[] = new Array(PREFIX_SETS).fill(undefined);
 let prefixB: (PathPrefix | undefined)[] = new Array(PREFIX_SETS).fill(undefined);
@@ -178,7 +190,7 @@ let prefixMask = PREFIX_SETS - 1;
 let prefixCacheOn = true;
 
 /**
- * Turns the prefix cache on or off and empties it; `sets` (a power of two, default 512) sizes it (tests use tiny
+ * Turns the prefix cache on or off and empties it; `sets` (a power of two, default 2048) sizes it (tests use tiny
  * ones to force evictions). For tests and benchmarks comparing the cached path with the full pass; results are the
  * same either way.
  */
@@ -192,24 +204,29 @@ export function setPrefixCache(on: boolean, sets = PREFIX_SETS): void {
 }
 
 /**
- * Set index of the prefix raw[0, ps]: its length, the 8 characters before its last '/' (the folder's name) and the
- * 4 before its second '/' (the end of a DP content ID). Only a hint: entries are verified exactly.
+ * Set index of the prefix raw[0, ps]: its length, the 4 characters before its last '/' (the folder's name) and the
+ * 6 before its second '/' at s2 (the end of a DP content ID), when it has one. Only a hint: entries are verified
+ * exactly.
  */
-function prefixSet(raw: string, ps: number): number {
+function prefixSet(raw: string, ps: number, s2: number): number {
   let h = ps;
-  for (let k = 1; k <= 8; k++) h = (Math.imul(h, 31) + raw.charCodeAt(ps - k)) | 0;
-  const s1 = raw.indexOf("/", 1);
-  const s2 = s1 > 0 && s1 < ps ? raw.indexOf("/", s1 + 1) : -1;
-  if (s2 > 4 && s2 < ps - 8) for (let k = 1; k <= 4; k++) h = (Math.imul(h, 31) + raw.charCodeAt(s2 - k)) | 0;
+  for (let k = 1; k <= 4; k++) h = (Math.imul(h, 31) + raw.charCodeAt(ps - k)) | 0;
+  if (s2 > 6) {
+    h = (Math.imul(h, 31) + s2) | 0;
+    for (let k = 1; k <= 6; k++) h = (Math.imul(h, 31) + raw.charCodeAt(s2 - k)) | 0;
+  }
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   h ^= h >>> 12;
   return h & prefixMask;
 }
 
-/** The cached prefix raw[0, ps] (ps: index of the last '/'), scanning and caching it on a miss; null if refused. */
-function prefixOf(raw: string, ps: number): PathPrefix | null {
-  const set = prefixSet(raw, ps);
+/**
+ * The cached prefix raw[0, ps] (ps: index of the last '/', s2 of the second or -1), scanning and caching it on a
+ * miss; null if refused.
+ */
+function prefixOf(raw: string, ps: number, s2: number): PathPrefix | null {
+  const set = prefixSet(raw, ps, s2);
   // exact check by string equality (native compare; startsWith is a per-character loop in V8)
   const a = prefixA[set];
   const len = ps + 1;

@@ -242,9 +242,9 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
   const isWebDav =
     typeof req.isWebDav === "boolean"
       ? req.isWebDav
-      : WEBDAV_VERBS.has(method) ||
-        ((method === "GET" || method === "HEAD") &&
-          header(headers, "translate")?.trim().toLowerCase() === "f");
+      : method === "GET" || method === "HEAD"
+        ? headers !== undefined && header(headers, "translate")?.trim().toLowerCase() === "f"
+        : WEBDAV_VERBS.has(method);
 
   // canon = the canonical form of a cached directory prefix + the file name, when the pass resumed after one
   const prefix = canonical.pathPrefix;
