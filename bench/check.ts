@@ -3,17 +3,20 @@
  *   - a package source folder of N files (default 1,000,000), and
  *   - a content library (PkgLib/DataLib/FileLib) of M files (default 100,000),
  * each compared with `find DIR -type f | wc -l` measured in the same run (goal: check ≤ 1.5× find), with the
- * check's peak RSS (should stay flat as the tree grows: the walk streams and the tally is bounded).
+ * check's peak RSS (should stay flat as the tree grows: the walk streams and the tally is bounded), its CPU seconds
+ * (user + sys, all threads) and the 1-minute load before each run (wall times on a shared machine need it), and
+ * what the walk alone costs (the floor check cannot go under) and a bare `node -e 0` start.
+ * dpdoctor runs from a tsc build in .bench/dist-check (what users run), not through tsx (`--tsx` adds that run).
  *
- * Usage:  node --import tsx bench/check.ts [--files N] [--lib M] [--keep] [--dir DIR]
+ * Usage:  node --import tsx bench/check.ts [--files N] [--lib M] [--workers 1,2] [--tsx] [--keep] [--dir DIR]
  * Small while developing (the machine is shared):  node --import tsx bench/check.ts --files 20000 --lib 5000
  * The generated trees live under the OS temp folder (or --dir) and are removed afterwards unless --keep.
  */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const args = process.argv.slice(2);
@@ -24,6 +27,13 @@ const arg = (name: string, dflt: number) => {
 const FILES = arg("--files", 1_000_000);
 const LIB = arg("--lib", 100_000);
 const keep = args.includes("--keep");
+const TSX = args.includes("--tsx");
+const workersArg = args.indexOf("--workers");
+/** Thread counts to run check with (default: 1 and the CLI's default, min(4, cores)). */
+const WORKERS =
+  workersArg >= 0
+    ? args[workersArg + 1].split(",").map(Number)
+    : [...new Set([1, Math.max(1, Math.min(4, availableParallelism()))])];
 const dirArg = args.indexOf("--dir");
 const base = dirArg >= 0 ? args[dirArg + 1] : mkdtempSync(path.join(tmpdir(), "dpdoctor-bench-check-"));
 
@@ -74,28 +84,83 @@ function generateLibrary(dir: string, n: number): void {
   }
 }
 
-function timed(cmd: string, argv: string[]): { seconds: number; maxRssKb: number; stdout: string } {
-  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", cmd, ...argv], {
+// dpdoctor runs from a tsc build (what users run: `npm run build`, bin dist/src/cli.js), not through tsx.
+const outDir = path.join(root, ".bench", "dist-check");
+console.error("building dpdoctor into .bench/dist-check …");
+spawnSync(
+  process.execPath,
+  [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json", "--outDir", outDir],
+  {
+    cwd: root,
+    stdio: "ignore",
+  },
+);
+const cli = path.join(outDir, "src/cli.js");
+if (!existsSync(cli)) throw new Error("tsc build failed: .bench/dist-check/src/cli.js missing");
+// the embedded profiles are looked up next to the build (src/config/load.ts), as in the npm package
+if (!existsSync(path.join(outDir, "profiles")))
+  symlinkSync(path.join(root, "profiles"), path.join(outDir, "profiles"));
+
+interface Run {
+  seconds: number;
+  /** user + system CPU seconds, all threads: the cost whatever the machine's load. */
+  cpu: number;
+  maxRssKb: number;
+  stdout: string;
+  /** 1-minute load average just before the run (the machine may be shared: read wall times next to it). */
+  load: string;
+}
+
+function timed(cmd: string, argv: string[]): Run {
+  const load = loadavg()[0].toFixed(2);
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %U %S %M", cmd, ...argv], {
     cwd: root,
     encoding: "utf8",
     maxBuffer: 1 << 26,
   });
   const last = r.stderr.trim().split("\n").pop() ?? "";
-  const [sec, rss] = last.split(" ").map(Number);
-  return { seconds: sec, maxRssKb: rss, stdout: r.stdout };
+  const [sec, user, sys, rss] = last.split(" ").map(Number);
+  return { seconds: sec, cpu: user + sys, maxRssKb: rss, stdout: r.stdout, load };
 }
 
-function measure(label: string, dir: string, expectFiles: number): void {
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** The walk alone (src/check/source.ts walkFolders, built), to see what reading the tree costs next to find. */
+function walkOnly(dir: string, dataLib: boolean): Run {
+  const code = `import(${JSON.stringify(pathToFileURL(path.join(outDir, "src/check/source.js")).href)}).then(async (m) => {
+    let n = 0;
+    for await (const d of m.walkFolders(${JSON.stringify(dir)}, { dataLib: ${dataLib}, onWarning() {} })) n += d.names.length;
+    console.log(n);
+  })`;
+  return timed(process.execPath, ["--input-type=module", "-e", code]);
+}
+
+function measure(label: string, dir: string, expectFiles: number, dataLib: boolean): void {
   const find = timed("sh", ["-c", `find '${dir}' -type f | wc -l`]);
-  const check = timed(process.execPath, ["--import", "tsx", "src/cli.ts", "check", dir, "--no-progress"]);
-  const total = /total: [\d,]+ packages?, ([\d,]+) files?/.exec(check.stdout)?.[1]?.replace(/,/g, "");
-  const files = Number(total ?? Number.NaN);
-  const ratio = check.seconds / Math.max(find.seconds, 0.01);
+  const line = (what: string, r: Run, files: number) =>
+    `  ${what.padEnd(22)} ${r.seconds.toFixed(2)} s wall, ${r.cpu.toFixed(2)} CPU-s, ${(r.maxRssKb / 1024).toFixed(0)} MB peak RSS, ` +
+    `${fmt(files / r.seconds)} files/s, ${(r.seconds / Math.max(find.seconds, 0.01)).toFixed(1)}× find (load ${r.load})`;
+  console.log(`${label}: ${fmt(expectFiles)} files`);
   console.log(
-    `${label}: ${files.toLocaleString("en-US")} files (expected ${expectFiles.toLocaleString("en-US")}) — ` +
-      `check ${check.seconds.toFixed(2)} s (${Math.round(files / check.seconds).toLocaleString("en-US")} files/s, peak RSS ${(check.maxRssKb / 1024).toFixed(0)} MB); ` +
-      `find ${find.seconds.toFixed(2)} s (${find.stdout.trim()} entries); ratio check/find ${ratio.toFixed(1)}×`,
+    `  find -type f | wc -l   ${find.seconds.toFixed(2)} s wall, ${find.cpu.toFixed(2)} CPU-s (${find.stdout.trim()} entries, load ${find.load})`,
   );
+  const node = timed(process.execPath, ["-e", "0"]);
+  console.log(
+    `  node -e 0              ${node.seconds.toFixed(2)} s wall, ${node.cpu.toFixed(2)} CPU-s (start-up floor)`,
+  );
+  const walk = walkOnly(dir, dataLib);
+  console.log(line("walk only (walkFolders)", walk, Number(walk.stdout.trim())));
+  for (const w of WORKERS) {
+    const check = timed(process.execPath, [cli, "check", dir, "--no-progress", "--workers", String(w)]);
+    const total = /total: [\d,]+ packages?, ([\d,]+) files?/.exec(check.stdout)?.[1]?.replace(/,/g, "");
+    const files = Number(total ?? Number.NaN);
+    if (files !== expectFiles) console.log(`  !! check counted ${files} files, expected ${expectFiles}`);
+    console.log(line(`check --workers ${w}`, check, files));
+  }
+  if (TSX) {
+    const check = timed(process.execPath, ["--import", "tsx", "src/cli.ts", "check", dir, "--no-progress"]);
+    console.log(line("check (tsx, source)", check, expectFiles));
+  }
 }
 
 try {
@@ -111,8 +176,9 @@ try {
   console.log(
     `generated a content library of ${LIB.toLocaleString("en-US")} files in ${((Date.now() - t) / 1000).toFixed(1)} s`,
   );
-  measure("package folder", folder, FILES);
-  measure("content library", lib, LIB);
+  console.log(`uptime: ${execFileSync("uptime").toString().trim()}; ${availableParallelism()} cores`);
+  measure("package folder", folder, FILES, false);
+  measure("content library", lib, LIB, true);
 } finally {
   if (!keep && dirArg < 0) rmSync(base, { recursive: true, force: true });
 }

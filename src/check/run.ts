@@ -120,6 +120,10 @@ export function packagePrefixes(pkg: PackageSpec, s: CheckSettings): [UrlForm, s
 }
 
 const HEAD_THEN_GET = ["HEAD", "GET"] as const;
+// What the request says of the file on disk (shared: the engine only reads it).
+const EXISTS: HttpRequest["file"] = Object.freeze({ exists: true });
+const EXISTS_HIDDEN: HttpRequest["file"] = Object.freeze({ exists: true, hidden: true });
+const EXISTS_VISIBLE: HttpRequest["file"] = Object.freeze({ exists: true, hidden: false });
 
 /**
  * HEAD then GET, as BITS does (§2.4). Each file URL is distinct, so files are not cached (see VerdictCache).
@@ -138,7 +142,7 @@ export function checkFile(
 ): FileResult {
   const forms: Partial<Record<UrlForm, FormResult>> = {};
   let refused = false;
-  const file = hidden === undefined ? { exists: true } : { exists: true, hidden };
+  const file = hidden === undefined ? EXISTS : hidden ? EXISTS_HIDDEN : EXISTS_VISIBLE;
   const rel = encodedRel;
   for (const [form, prefix] of prefixes) {
     const url = prefix + rel;
@@ -344,13 +348,11 @@ export class Tally {
     p.files++;
     if (!r.refused) {
       // the common case: counters only
-      for (const form of URL_FORMS) {
-        const fr = r.forms[form];
+      for (let i = 0; i < URL_FORMS.length; i++) {
+        const fr = r.forms[URL_FORMS[i]];
         if (!fr) continue;
-        (p.forms.get(form) as FormTally).ok++;
-        const notes = fr.verdict.notes;
-        if (notes && this.notes.size < this.noteLimit)
-          for (const n of notes) if (this.notes.size < this.noteLimit) this.notes.add(n);
+        (p.forms.get(URL_FORMS[i]) as FormTally).ok++;
+        this.addNotes(i, fr.verdict.notes);
       }
       return;
     }
@@ -358,12 +360,12 @@ export class Tally {
     p.refusedFiles++;
     // one count per file and cause, whatever the number of forms it hits (the forms are listed)
     let hits: Map<string, { v: Verdict; label: string; forms: string[]; urls: string[] }> | undefined;
-    for (const form of URL_FORMS) {
+    for (let i = 0; i < URL_FORMS.length; i++) {
+      const form = URL_FORMS[i];
       const fr = r.forms[form];
       if (!fr) continue;
       const t = p.forms.get(form) as FormTally;
-      if (fr.verdict.notes)
-        for (const n of fr.verdict.notes) if (this.notes.size < this.noteLimit) this.notes.add(n);
+      this.addNotes(i, fr.verdict.notes);
       if (!isRefused(fr.verdict)) {
         t.ok++;
         continue;
@@ -382,6 +384,22 @@ export class Tally {
       } else hits.set(key, { v: fr.verdict, label, forms: [form], urls: [fr.url] });
     }
     if (hits) for (const h of hits.values()) this.addCause(h.v, h.label, h.forms, r.path, h.urls, false);
+  }
+
+  /** Per form, the last notes list added: most files of a form carry the same notes, already in the set. */
+  private readonly lastNotes: (string[] | undefined)[] = [];
+
+  /** Add a verdict's notes (first-seen order, at most `noteLimit`). */
+  private addNotes(form: number, notes: string[] | undefined): void {
+    if (!notes || this.notes.size >= this.noteLimit) return;
+    const last = this.lastNotes[form];
+    if (last !== undefined && last.length === notes.length) {
+      let same = true;
+      for (let i = 0; i < notes.length && same; i++) same = last[i] === notes[i];
+      if (same) return; // every one of them was added when `last` was
+    }
+    for (const n of notes) if (this.notes.size < this.noteLimit) this.notes.add(n);
+    this.lastNotes[form] = notes.slice();
   }
 
   private addCause(

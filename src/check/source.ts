@@ -4,7 +4,7 @@
  * Spec: ../shared/spec/configmgr-dp-bits.md §3.1 (layout), §3.2 (INI encoding), §3.3 (rebuilding relative paths),
  * §2.2 (content IDs and the ID a URL carries).
  */
-import { type Dirent, promises as fsp, readdirSync, readFileSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { InputError, UsageError } from "../errors.js";
 import { type IniWarning, iniSection, parseIni } from "./ini.js";
@@ -279,9 +279,21 @@ export function splitListing(
 }
 
 /** Read one folder for the walk; a folder that cannot be read is a warning (the walk goes on). */
-export async function readFolder(abs: string, opts: WalkOptions): Promise<FolderListing | undefined> {
-  const listed = await fsp.readdir(abs, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => e);
-  return listingOrWarning(abs, listed, opts);
+export function readFolder(abs: string, opts: WalkOptions): FolderListing | undefined {
+  return listingOrWarning(abs, readdirNow(abs), opts);
+}
+
+/**
+ * One folder's entries, read synchronously: on a warm cache Node's promise readdir costs ~35 µs more per folder than
+ * the synchronous call (bench/check.ts "walk only": 200,000 files in 2,000 folders, 190 → 115 ms; find 100 ms), and
+ * the walk of a large tree runs in several threads anyway (src/check/parallel.ts).
+ */
+function readdirNow(abs: string): Dirent[] | NodeJS.ErrnoException {
+  try {
+    return readdirSync(abs, { withFileTypes: true });
+  } catch (e) {
+    return e as NodeJS.ErrnoException;
+  }
 }
 
 function listingOrWarning(
@@ -306,22 +318,12 @@ export function walkRoot(root: string): string {
  * counts as a file. Symbolic links / junctions are not followed (counted in `skipped`).
  */
 export async function* walkFolders(root: string, opts: WalkOptions): AsyncGenerator<WalkedFolder> {
-  // Depth-first; the next PREFETCH folders on the stack are read while this one is processed (bounded concurrency),
-  // so the walk does not sit idle on each readdir. Memory: at most PREFETCH listings per tree level.
-  type Dir = { abs: string; rel: string; listing?: Promise<Dirent[] | NodeJS.ErrnoException> };
-  const PREFETCH = 4;
-  const read = (d: Dir) => {
-    d.listing ??= fsp.readdir(d.abs, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => e);
-    return d.listing;
-  };
+  // Depth-first with a stack of folders still to read (memory: the subfolder names of one path of the tree).
+  type Dir = { abs: string; rel: string };
   const stack: Dir[] = [opts.start ? { ...opts.start } : { abs: walkRoot(root), rel: "" }];
   while (stack.length > 0) {
     const dir = stack.pop() as Dir;
-    const pending = read(dir);
-    for (let i = stack.length - 1; i >= 0 && i >= stack.length - PREFETCH; i--) read(stack[i]);
-    const listed = await pending;
-    dir.listing = undefined;
-    const l = listingOrWarning(dir.abs, listed, opts);
+    const l = readFolder(dir.abs, opts);
     if (!l) continue;
     if (l.names.length > 0) yield { rel: dir.rel, abs: dir.abs, names: l.names, diskNames: l.diskNames };
     for (let i = l.subdirs.length - 1; i >= 0; i--) {

@@ -57,7 +57,7 @@ export async function planUnits(packages: PackageSpec[]): Promise<CheckUnit[]> {
   for (let packageIndex = 0; packageIndex < packages.length; packageIndex++) {
     const pkg = packages[packageIndex];
     const pre = { warnings: [] as CheckWarning[], skipped: 0 };
-    const listing = await readFolder(walkRoot(pkg.root), {
+    const listing = readFolder(walkRoot(pkg.root), {
       dataLib: pkg.source === "content-library",
       onWarning: (w) => pre.warnings.push(w),
       onSkip: () => {
