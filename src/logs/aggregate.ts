@@ -216,6 +216,7 @@ export function addRefusal(
     p.pairs++;
     g.clients.set(ip, newRetry(ip, t));
   }
+  if (ip === "") return; // c-ip "-": no client to list among the failing clients (as the byte scanner)
   let f = p.failing.get(ip);
   if (!f) {
     if (p.failing.size >= CAPS.failingClients) {

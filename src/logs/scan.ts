@@ -196,6 +196,11 @@ export class W3CScanner {
     const ends = this.ends;
     const stemField = plan ? plan.stem : -1;
     const uaField = plan ? plan.ua : -1;
+    const cipField = plan ? plan.cip : -1;
+    const sipField = plan ? plan.sip : -1;
+    // c-ip / s-ip checked on the way (fast tokenizer) — the isDash / isIpBytes rule, in the same pass
+    let cipOk = false;
+    let sipOk = false;
     // Fast path: field by field, a tight loop to the next space (nextSpace); the
     // cs-uri-stem and cs(User-Agent) fields are hashed on the way (one pass over their bytes). Tabs and other control
     // bytes stay inside their field, as in the typed reader. A lone CR inside the line (mixed line endings) sends it
@@ -231,6 +236,17 @@ export class W3CScanner {
             ah = Math.imul(ah ^ c, 0x01000193);
           }
           if (i === lim) i = nextSpace(b, i, e);
+        } else if (n === cipField || n === sipField) {
+          const a = i;
+          let ok = 1;
+          for (; i < e; i++) {
+            const c = b[i];
+            if (c === 32) break;
+            ok &= IP_BYTE[c];
+          }
+          const valid = (i - a === 1 && b[a] === 45) || (ok === 1 && i > a && i - a <= 64);
+          if (n === cipField) cipOk = valid;
+          else sipOk = valid;
         } else i = nextSpace(b, i, e);
         if (n < MAXF) ends[n] = i;
         n++;
@@ -296,7 +312,7 @@ export class W3CScanner {
     if (plan.cip >= 0) {
       const a = starts[plan.cip];
       const z = ends[plan.cip];
-      if (!isDash(b, a, z) && !isIpBytes(b, a, z)) {
+      if (!(hashed ? cipOk : isDash(b, a, z) || isIpBytes(b, a, z))) {
         this.skip(lineNo, a - s + 1, `c-ip is not an IP address: "${utf8(b, a, Math.min(z, a + 60))}"`);
         return;
       }
@@ -304,7 +320,7 @@ export class W3CScanner {
     if (plan.sip >= 0) {
       const a = starts[plan.sip];
       const z = ends[plan.sip];
-      if (!isDash(b, a, z) && !isIpBytes(b, a, z)) {
+      if (!(hashed ? sipOk : isDash(b, a, z) || isIpBytes(b, a, z))) {
         this.skip(lineNo, a - s + 1, `s-ip is not an IP address: "${utf8(b, a, Math.min(z, a + 60))}"`);
         return;
       }

@@ -177,4 +177,28 @@ describe("logs aggregate: byte scanner == typed reader path (times, groups, retr
     assert.equal(s.skipped, 3);
     assert.deepEqual(s, view(typed(b)));
   });
+
+  it("c-ip / s-ip checked during the split: the typed reader's rule (isLoggedIp, '-' allowed) for every shape", () => {
+    const shapes = [
+      "-",
+      "10.0.0.1",
+      "fe80::1%12",
+      "::1",
+      "10.0.0.x",
+      "--",
+      "1".repeat(64),
+      "1".repeat(65),
+      "10.0.0.1\t",
+      "%",
+      "+",
+    ];
+    const rows: string[] = [];
+    for (const c of shapes)
+      for (const sip of ["10.1.0.20", c])
+        rows.push(`2024-05-01 10:00:00 ${sip} GET /a - 80 - ${c} UA - 404 0 0 1`);
+    const b = Buffer.from(`${FIELDS}\n${rows.join("\n")}\n`, "latin1");
+    const s = view(scan(b));
+    assert.ok(s.skipped > 0 && s.records > 0);
+    assert.deepEqual(s, view(typed(b)));
+  });
 });
