@@ -5,8 +5,8 @@
  * is byte for byte that of one thread (test/check/parallel.test.ts, test/cli/check-workers.test.ts).
  *
  * Worker threads start only once the main thread has checked `startAfter` files: a small package is checked before
- * a thread would have loaded. Memory: shares finished ahead of the one being written wait in memory with their output;
- * no thread takes a share more than 2 × threads ahead of it (a share is one top-level folder of a package).
+ * a thread would have loaded. Memory: a thread that has CHUNKS_AHEAD chunks of JSON output not yet written waits
+ * until the writer catches up, and no thread takes a share more than 2 × threads ahead of the one being written.
  */
 import { Worker } from "node:worker_threads";
 import type { ServerOptionValues } from "../cli/server-options.js";
@@ -34,6 +34,8 @@ export interface WorkerInit {
   vdir: string;
   output: UnitOutput;
   facts: boolean;
+  /** JSON chunk size (default 256 KB; tests use small chunks to exercise the waiting on the writer). */
+  chunkBytes?: number;
 }
 
 export interface ParallelOptions {
@@ -54,8 +56,14 @@ export interface ParallelSink {
   packageEnd?(t: PackageTally): void | Promise<void>;
 }
 
+/** JSON chunks (256 KB each) a share may have waiting to be written before its thread waits. */
+export const CHUNKS_AHEAD = 8;
+
 interface Slot {
   chunks: string[];
+  /** The worker thread checking the share (acknowledges each chunk written), or the main thread's resume. */
+  owner?: Worker;
+  resume?: () => void;
   refused: FileResult[][];
   partial?: TallyPartial;
   error?: Error;
@@ -89,9 +97,14 @@ export async function runCheckParallel(
     w?.();
   };
   const emitTo = (i: number) => ({
-    json: (chunk: string) => {
-      slots[i].chunks.push(chunk);
+    json: (chunk: string): void | Promise<void> => {
+      const slot = slots[i];
+      slot.chunks.push(chunk);
       wake(i);
+      if (slot.chunks.length >= CHUNKS_AHEAD)
+        return new Promise<void>((resolve) => {
+          slot.resume = resolve;
+        });
     },
     refused: (files: FileResult[]) => {
       slots[i].refused.push(files);
@@ -128,6 +141,7 @@ export async function runCheckParallel(
           return;
         }
         current = next++;
+        slots[current].owner = worker;
         worker.postMessage({ unit: units[current] });
       };
       worker.on(
@@ -172,7 +186,7 @@ export async function runCheckParallel(
       }
       const i = next++;
       try {
-        const r = await runUnit(units[i], s, p.init.output, emitTo(i), p.init.facts);
+        const r = await runUnit(units[i], s, p.init.output, emitTo(i), p.init.facts, p.init.chunkBytes);
         slots[i].partial = r.partial;
         checkedHere += r.partial.files;
       } catch (e) {
@@ -200,7 +214,15 @@ export async function runCheckParallel(
         tally.skipped += u.pre.skipped;
       }
       for (;;) {
-        while (slot.chunks.length > 0) await sink.fileChunk?.(slot.chunks.shift() as string);
+        while (slot.chunks.length > 0) {
+          await sink.fileChunk?.(slot.chunks.shift() as string);
+          slot.owner?.postMessage({ ack: 1 });
+          if (slot.resume && slot.chunks.length < CHUNKS_AHEAD) {
+            const r = slot.resume;
+            slot.resume = undefined;
+            r();
+          }
+        }
         while (slot.refused.length > 0)
           for (const r of slot.refused.shift() as FileResult[]) await sink.file?.(u.pkg, r);
         if (slot.error) throw slot.error;

@@ -42,9 +42,12 @@ export interface UnitResult {
   partial: TallyPartial;
 }
 
-/** Messages a share's run emits while it goes (in order): JSON text, or refused file results. */
+/**
+ * Messages a share's run emits while it goes (in order): JSON text, or refused file results. `json` may return a
+ * promise: the run waits for it before going on (the writer is behind; bounded output in memory).
+ */
 export interface UnitEmit {
-  json?(chunk: string): void;
+  json?(chunk: string): void | Promise<void>;
   refused?(files: FileResult[]): void;
 }
 
@@ -89,6 +92,7 @@ export async function runUnit(
   output: UnitOutput,
   emit: UnitEmit,
   facts: boolean,
+  chunkBytes = CHUNK,
 ): Promise<UnitResult> {
   const { pkg } = unit;
   const tally = new Tally(s, 2 * 20); // see Tally's noteLimit
@@ -114,11 +118,12 @@ export async function runUnit(
   }
   let json = "";
   let refused: FileResult[] = [];
-  const flush = () => {
-    if (json !== "") emit.json?.(json);
+  const flush = (): void | Promise<void> => {
+    const chunk = json;
     json = "";
     if (refused.length > 0) emit.refused?.(refused);
     refused = [];
+    if (chunk !== "") return emit.json?.(chunk);
   };
   const fileSink =
     output === "none"
@@ -131,7 +136,7 @@ export async function runUnit(
           }
           if (output === "json-refused" && !r.refused) return;
           json += `${json === "" ? "\n" : ",\n"}${JSON.stringify(fileJson(r))}`;
-          if (json.length >= CHUNK) flush();
+          if (json.length >= chunkBytes) return flush();
         };
   const factsFn = facts && pkg.source === "folder" ? platformFileFacts(factsRoot) : undefined;
   await runCheck(
@@ -148,6 +153,6 @@ export async function runUnit(
     { file: fileSink },
     tally,
   );
-  flush();
+  await flush();
   return { partial: tally.toPartial() };
 }

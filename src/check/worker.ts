@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { loadServerOptions } from "../cli/server-options.js";
-import type { WorkerInit } from "./parallel.js";
+import { CHUNKS_AHEAD, type WorkerInit } from "./parallel.js";
 import type { CheckSettings } from "./run.js";
 import { type CheckUnit, runUnit } from "./units.js";
 
@@ -18,7 +18,21 @@ const settings: CheckSettings = {
   vdir: init.vdir,
 };
 
-parentPort?.on("message", async (m: { unit: CheckUnit }) => {
+// JSON chunks posted and not yet written by the main thread: past CHUNKS_AHEAD the share waits (bounded memory).
+let unacknowledged = 0;
+let resume: (() => void) | undefined;
+
+parentPort?.on("message", async (m: { unit?: CheckUnit; ack?: number }) => {
+  if (m.ack !== undefined) {
+    unacknowledged -= m.ack;
+    if (resume && unacknowledged < CHUNKS_AHEAD) {
+      const r = resume;
+      resume = undefined;
+      r();
+    }
+    return;
+  }
+  if (!m.unit) return;
   const index = m.unit.index;
   try {
     const r = await runUnit(
@@ -26,10 +40,17 @@ parentPort?.on("message", async (m: { unit: CheckUnit }) => {
       settings,
       init.output,
       {
-        json: (chunk) => parentPort?.postMessage({ index, chunk }),
+        json: (chunk) => {
+          parentPort?.postMessage({ index, chunk });
+          if (++unacknowledged >= CHUNKS_AHEAD)
+            return new Promise<void>((r) => {
+              resume = r;
+            });
+        },
         refused: (files) => parentPort?.postMessage({ index, refused: files }),
       },
       init.facts,
+      init.chunkBytes,
     );
     parentPort?.postMessage({ index, partial: r.partial });
   } catch (e) {

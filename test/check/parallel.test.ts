@@ -68,7 +68,7 @@ function collect(): { w: Writable; text: () => string } {
   };
 }
 
-type Mode = "sequential" | "shares" | "worker";
+type Mode = "sequential" | "shares" | "worker" | "worker-small-chunks";
 
 async function runAll(packages: PackageSpec[], mode: Mode) {
   const s = settings();
@@ -83,7 +83,7 @@ async function runAll(packages: PackageSpec[], mode: Mode) {
     notes: [],
   };
   const init = (output: UnitOutput) => ({
-    threads: mode === "worker" ? 2 : 1,
+    threads: mode.startsWith("worker") ? 2 : 1,
     startAfter: 0,
     init: {
       serverOptions: { profile: "aspnet" },
@@ -93,6 +93,8 @@ async function runAll(packages: PackageSpec[], mode: Mode) {
       vdir: s.vdir,
       output,
       facts: false,
+      // ~1 file per chunk: threads wait on the writer (CHUNKS_AHEAD) all the time
+      chunkBytes: mode === "worker-small-chunks" ? 200 : undefined,
     },
   });
   const walkOpts = (p: PackageSpec, t: Tally) => ({
@@ -183,7 +185,9 @@ describe("check in shares / with a worker thread == one thread", () => {
       );
       const shares = await runAll([...packages], "shares");
       for (const k of Object.keys(seq)) assert.equal(shares[k], seq[k], `shares: ${k}`);
-      const worker = await runAll([...packages], "worker");
-      for (const k of Object.keys(seq)) assert.equal(worker[k], seq[k], `worker: ${k}`);
+      for (const mode of ["worker", "worker-small-chunks"] as const) {
+        const worker = await runAll([...packages], mode);
+        for (const k of Object.keys(seq)) assert.equal(worker[k], seq[k], `${mode}: ${k}`);
+      }
     });
 });
