@@ -204,16 +204,20 @@ export function setPrefixCache(on: boolean, sets = PREFIX_SETS): void {
 }
 
 /**
- * Set index of the prefix raw[0, ps]: its length, the 4 characters before its last '/' (the folder's name) and the
- * 6 before its second '/' at s2 (the end of a DP content ID), when it has one. Only a hint: entries are verified
- * exactly.
+ * Set index of the prefix raw[0, ps]: its length, the 2 characters before its last '/' (the folder's name), the
+ * position of its second '/' (s2) and the 6 characters before it (the end of a DP content ID), when it has one.
+ * Only a hint (few loads: each costs about as much as the pass per character): entries are verified exactly.
  */
 function prefixSet(raw: string, ps: number, s2: number): number {
-  let h = ps;
-  for (let k = 1; k <= 4; k++) h = (Math.imul(h, 31) + raw.charCodeAt(ps - k)) | 0;
+  let h = (ps << 16) ^ (raw.charCodeAt(ps - 1) << 8) ^ raw.charCodeAt(ps - 2);
   if (s2 > 6) {
-    h = (Math.imul(h, 31) + s2) | 0;
-    for (let k = 1; k <= 6; k++) h = (Math.imul(h, 31) + raw.charCodeAt(s2 - k)) | 0;
+    h = Math.imul(h ^ s2, 0x9e3779b1);
+    h ^=
+      (raw.charCodeAt(s2 - 1) << 24) ^
+      (raw.charCodeAt(s2 - 2) << 16) ^
+      (raw.charCodeAt(s2 - 3) << 8) ^
+      raw.charCodeAt(s2 - 4);
+    h = Math.imul(h, 0x85ebca6b) ^ (raw.charCodeAt(s2 - 5) << 8) ^ raw.charCodeAt(s2 - 6);
   }
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);

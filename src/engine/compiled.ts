@@ -161,17 +161,24 @@ export function hiddenKey(s: string, start: number, end: number): number {
 }
 
 /**
- * A pre-filter of a set of lower-cased keys by (length, last character): lets the hot path skip the slice,
- * lower-casing and Map lookup of a name that cannot be a key. Conservative: with a non-ASCII key it admits everything.
+ * A pre-filter of a set of lower-cased keys by (length, last character, second character): lets the hot path skip
+ * the slice, lower-casing and Map lookup of a name that cannot be a key (".dll" no longer passes because ".jsl" is
+ * listed). Conservative: with a non-ASCII key it admits everything.
  */
 export interface KeyFilter {
-  bits: Uint8Array;
+  /** Bit (second character & 31) of word (length × 128 + lower-cased last character). */
+  bits: Uint32Array;
   maxLen: number;
   /** false when a key has a non-ASCII character (then every name may match). */
   exact: boolean;
 }
 
-function keyFilter(keys: Iterable<string>): KeyFilter {
+/** The filter's bit for a key or name of length `len`: its second character's low 5 bits (the same for both cases of a letter). */
+function secondBit(s: string, start: number, len: number): number {
+  return len >= 2 ? s.charCodeAt(start + 1) & 31 : 0;
+}
+
+export function keyFilter(keys: Iterable<string>): KeyFilter {
   const list = [...keys];
   let exact = true;
   let maxLen = 0;
@@ -179,8 +186,10 @@ function keyFilter(keys: Iterable<string>): KeyFilter {
     if (k.length > maxLen) maxLen = k.length;
     for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) > 127) exact = false;
   }
-  const bits = new Uint8Array((maxLen + 1) * 128);
-  for (const k of list) if (k.length > 0) bits[k.length * 128 + (k.charCodeAt(k.length - 1) & 127)] = 1;
+  const bits = new Uint32Array((maxLen + 1) * 128);
+  for (const k of list)
+    if (k.length > 0)
+      bits[k.length * 128 + (k.charCodeAt(k.length - 1) & 127)] |= 1 << secondBit(k, 0, k.length);
   return { bits, maxLen, exact };
 }
 
@@ -194,7 +203,7 @@ export function mayBeKey(f: KeyFilter, s: string, start: number, end: number): b
   if (len > f.maxLen || len === 0) return false;
   let c = s.charCodeAt(end - 1);
   if (c >= 65 && c <= 90) c += 32;
-  return f.bits[len * 128 + c] === 1;
+  return (f.bits[len * 128 + c] & (1 << secondBit(s, start, len))) !== 0;
 }
 
 export function isStaticContentSection(section: string): boolean {

@@ -14,7 +14,7 @@ import {
   pathFacts,
   pathSlashes,
 } from "../../src/engine/canonical.js";
-import { compile } from "../../src/engine/compiled.js";
+import { compile, keyFilter, mayBeKey } from "../../src/engine/compiled.js";
 import { evaluate, evaluateMethods } from "../../src/engine/evaluate.js";
 import type { Server, Verdict } from "../../src/engine/types.js";
 import { addVerb, handler, server } from "./build.js";
@@ -258,5 +258,93 @@ describe("script path split (§5.4) from the pass's '/' positions equals the ind
       }),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe("key pre-filter (fileExtensions §6.10, path-info claimers §5.4) never rejects a listed key", () => {
+  const ch = fc.constantFrom(..."aBcDlLmMxX019._-~+".split(""));
+  const word = fc.array(ch, { minLength: 1, maxLength: 8 }).map((xs) => xs.join(""));
+  const ext = word.map((w) => `.${w}`);
+  it("a name whose lower-cased form is a key passes mayBeKey (any case, at any offset)", () => {
+    fc.assert(
+      fc.property(fc.array(ext, { maxLength: 12 }), ext, word, fc.boolean(), (keys, name, before, listed) => {
+        const lower = keys.map((k) => k.toLowerCase());
+        if (listed) lower.push(name.toLowerCase());
+        const f = keyFilter(lower);
+        const s = `${before}${name}/x`;
+        const hit = mayBeKey(f, s, before.length, before.length + name.length);
+        if (lower.includes(name.toLowerCase())) assert.equal(hit, true, `${name} in ${lower.join(" ")}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it("it does reject names that differ from every key in length, last or second character", () => {
+    const f = keyFilter([".jsl", ".mdb", ".ldf", ".config"]);
+    for (const name of [".dll", ".xml", ".cab", ".inf", ".exe", ".cfg"])
+      assert.equal(mayBeKey(f, name, 0, name.length), false, name);
+    for (const name of [".JSL", ".Mdb", ".LDF", ".CONFIG"])
+      assert.equal(mayBeKey(f, name, 0, name.length), true, name);
+  });
+  it("a non-ASCII key admits every name", () => {
+    const f = keyFilter([".caf\u00e9"]);
+    assert.equal(mayBeKey(f, ".exe", 0, 4), true);
+  });
+});
+
+describe("static file handler: the name's extension from the pass's last '.' equals the lastIndexOf definition (§9.2, §13.16)", () => {
+  const aspnet = loadServer({ profile: "aspnet" });
+  const srv: Server = { config: aspnet, siteName: aspnet.defaultSiteName };
+  const part = fc.constantFrom(
+    "setup",
+    "A",
+    "x.y",
+    ".",
+    "..",
+    "exe",
+    "EXE",
+    "Dll",
+    "config",
+    "txt",
+    "tar",
+    "gz",
+    "-1",
+  );
+  const name = fc.array(part, { minLength: 1, maxLength: 5 }).map((xs) => xs.join(""));
+  const folder = fc.constantFrom("", "x64/", "a.b/", "Deploy.1/", "A%20B/", "é/");
+  it("mimeMap verdicts name the last-dot extension of the lower-cased name; multi-dot names get the §13.16 inference", () => {
+    const seen = { refused: 0, served: 0 };
+    fc.assert(
+      fc.property(folder, name, fc.constantFrom("GET", "HEAD"), (dir, n, method) => {
+        const v = evaluate({ method, target: `/SMS_DP_SMSPKGC$/PKG00001/${dir}${n}` }, srv);
+        const canon = v.canonicalPath;
+        if (canon === undefined || v.layer === "request-filtering" || v.layer === "httpsys") return;
+        const lowerName = canon.slice(canon.lastIndexOf("/") + 1).toLowerCase();
+        const dot = lowerName.lastIndexOf(".");
+        const ext = dot < 0 || dot === lowerName.length - 1 ? "." : lowerName.slice(dot);
+        const multiDot = lowerName.indexOf(".") !== dot;
+        const mimeRefusal = v.reasons.find((r) => r.check === "static.mimeMap");
+        const mime = aspnet.effective(aspnet.defaultSiteName, canon).staticContent.index.get(ext);
+        if (mimeRefusal) {
+          seen.refused++;
+          assert.equal(mime, undefined, canon);
+          assert.ok(
+            ext === "."
+              ? mimeRefusal.message.includes("no extension")
+              : mimeRefusal.message.includes(` ${ext}:`),
+            `${canon}: ${mimeRefusal.message}`,
+          );
+          assert.equal(mimeRefusal.inferred !== undefined, multiDot, canon);
+        } else if (v.handler === "StaticFile" && v.status === 200) {
+          seen.served++;
+          assert.ok(mime, canon);
+          const chosen = (v.notes ?? []).some((x) =>
+            x.startsWith(`mimeMap chosen by the last dot (${ext} → `),
+          );
+          assert.equal(chosen, multiDot, canon);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    assert.ok(seen.refused > 0 && seen.served > 0, JSON.stringify(seen));
   });
 });
