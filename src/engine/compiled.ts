@@ -10,6 +10,7 @@ import type {
   QueryStringRule,
   SequenceRule,
   UrlRule,
+  VerbRule,
 } from "../config/types.js";
 
 export type HandlerRole = "static" | "protocol" | "webdav" | "execute" | "dynamic";
@@ -57,6 +58,9 @@ export interface Compiled {
   candidates: Map<string, Map<string, CompiledHandler[]>>;
   /** Do the verbs rules (§6.6) treat GET and HEAD differently? */
   verbsHeadGetDiffer: boolean;
+  /** The verbs rules for GET and HEAD (the methods BITS sends), looked up once (§6.6, case-sensitive keys). */
+  verbGet: VerbRule | undefined;
+  verbHead: VerbRule | undefined;
   /** Handler mappings that list one of GET and HEAD but not the other (§9.1), e.g. verb="GET,DEBUG". */
   headGetDiffering: CompiledHandler[];
   /** Does the effective config carry staticContent errors (500.19 only for requests reaching StaticFile, §8.4)? */
@@ -138,6 +142,8 @@ function build(cfg: EffectiveConfig): Compiled {
     pathInfoClaimers,
     candidates: new Map(),
     verbsHeadGetDiffer: verbAllowed(rf, "GET") !== verbAllowed(rf, "HEAD"),
+    verbGet: rf.verbs.index.get("GET"),
+    verbHead: rf.verbs.index.get("HEAD"),
     headGetDiffering: handlers.filter((h) => h.verbs !== null && h.verbs.has("GET") !== h.verbs.has("HEAD")),
     staticContentErrors: cfg.errors.some((e) => isStaticContentSection(e.section)),
   };

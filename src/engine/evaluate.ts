@@ -560,7 +560,8 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
 
   // step 6: verbs → 404.6 (§6.6): case-sensitive; skipped for WebDAV when applyToWebDAV="false" (§6.14)
   if (!(r.isWebDav && !rf.verbs.applyToWebDAV.value)) {
-    const v = rf.verbs.index.get(r.method);
+    const m = r.method;
+    const v = m === "GET" ? c.verbGet : m === "HEAD" ? c.verbHead : rf.verbs.index.get(m);
     if (v) {
       if (!v.allowed)
         (reasons ??= []).push({
