@@ -17,10 +17,14 @@ export interface FileFacts {
 /** absolute path → facts, or undefined when the platform cannot tell. */
 export type FileFactsFn = (absPath: string) => FileFacts | undefined;
 
-/** Facts for files of `root`, computed in one pass; `undefined` when this platform cannot tell. */
-export function platformFileFacts(root: string): FileFactsFn | undefined {
+/**
+ * Facts for files of `root` (and below it, unless `recursive` is false: a share of the tree that is one folder's own
+ * files, src/check/units.ts), computed in one pass; `undefined` when this platform cannot tell.
+ */
+export function platformFileFacts(root: string, recursive = true): FileFactsFn | undefined {
   if (process.platform !== "win32") return undefined;
-  const r = spawnSync("cmd.exe", ["/u", "/d", "/c", "dir", "/s", "/b", "/a:h-d", root], {
+  const args = ["/u", "/d", "/c", "dir", ...(recursive ? ["/s"] : []), "/b", "/a:h-d", root];
+  const r = spawnSync("cmd.exe", args, {
     encoding: "utf16le",
     windowsHide: true,
     maxBuffer: 1 << 28,
@@ -31,7 +35,8 @@ export function platformFileFacts(root: string): FileFactsFn | undefined {
     r.stdout
       .split(/\r?\n/)
       .filter((l) => l.trim() !== "")
-      .map((l) => path.win32.normalize(l.trim()).toLowerCase()), // NTFS names are case-insensitive
+      // `dir /s /b` prints full paths, `dir /b` bare names; NTFS names are case-insensitive
+      .map((l) => path.win32.normalize(recursive ? l.trim() : path.win32.join(root, l.trim())).toLowerCase()),
   );
   return (abs) => ({ hidden: hidden.has(path.win32.normalize(abs).toLowerCase()) });
 }

@@ -89,7 +89,7 @@ export async function runCheckParallel(
   tally: Tally,
   p: ParallelOptions,
 ): Promise<Tally> {
-  const units = await planUnits(input.packages);
+  const units = planUnits(input.packages, p.threads);
   const slots: Slot[] = units.map(() => ({ chunks: [], refused: [] }));
   const wake = (i: number) => {
     const w = slots[i].wake;

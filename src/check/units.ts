@@ -1,7 +1,7 @@
 /**
- * Shares of a check for worker threads: each package is cut into its root folder's own files and one share per
- * top-level subfolder, in walk order (the sequential walk visits a folder's files, then its subfolders by name), so
- * results merged share by share in this order are those of one sequential run (src/check/parallel.ts).
+ * Shares of a check for worker threads: each package is cut into folders' own files and subtrees (`planUnits`), in
+ * walk order (the sequential walk visits a folder's files, then its subfolders by name), so results merged share by
+ * share in this order are those of one sequential run (src/check/parallel.ts).
  *
  * `runUnit` checks one share with the same code as the sequential check (`runCheck` over `walkFolders`) into a
  * tally of its own, serializing file results as the output needs them; it runs in a worker (src/check/worker.ts) or
@@ -27,11 +27,12 @@ export interface CheckUnit {
   /** Position of its package in the run's package list. */
   packageIndex: number;
   pkg: PackageSpec;
-  /** The root folder's own files (listed by the planner) … */
-  rootFiles?: { names: string[]; diskNames: string[] };
-  /** … or one top-level subfolder and everything below it. */
-  subfolder?: string;
-  /** What listing the package root produced (warnings, skipped entries): merged before the share's own tally. */
+  /** The folder: its relative path ("" = package root) and absolute path as the whole walk spells them. */
+  rel: string;
+  abs: string;
+  /** The folder's own files, listed by the planner (no subfolder) … or, absent, the folder and everything below. */
+  files?: { names: string[]; diskNames: string[] };
+  /** What the planner's listing of the folder produced (warnings, skipped entries): merged before the share. */
   pre?: { warnings: CheckWarning[]; skipped: number };
 }
 
@@ -52,30 +53,46 @@ export interface UnitEmit {
 }
 
 /**
- * Cut packages into shares, in walk order. Each package gets at least its root-files share (possibly empty), so the
- * merge sees every package start and end. Reads each package root once.
+ * Cut packages into shares, in walk order. A package's root is always listed here: its own files make one share
+ * (possibly empty: the merge sees every package start and end) and each subfolder one share; while a package has
+ * fewer than `2 × threads` folder shares, they are cut one level further (at most 3 levels down), so a package whose
+ * files all sit under one or two top folders still spreads over the threads. No folder is read twice: a folder the
+ * planner lists becomes its own files' share and its subfolders' shares.
  */
-export async function planUnits(packages: PackageSpec[]): Promise<CheckUnit[]> {
+export function planUnits(packages: PackageSpec[], threads: number): CheckUnit[] {
   const units: CheckUnit[] = [];
   for (let packageIndex = 0; packageIndex < packages.length; packageIndex++) {
     const pkg = packages[packageIndex];
-    const pre = { warnings: [] as CheckWarning[], skipped: 0 };
-    const listing = readFolder(walkRoot(pkg.root), {
-      dataLib: pkg.source === "content-library",
-      onWarning: (w) => pre.warnings.push(w),
-      onSkip: () => {
-        pre.skipped++;
-      },
-    });
-    units.push({
-      index: units.length,
-      packageIndex,
-      pkg,
-      rootFiles: { names: listing?.names ?? [], diskNames: listing?.diskNames ?? [] },
-      pre,
-    });
-    for (const subfolder of listing?.subdirs ?? [])
-      units.push({ index: units.length, packageIndex, pkg, subfolder });
+    const opts = { dataLib: pkg.source === "content-library" };
+    type Share = Omit<CheckUnit, "index">;
+    /** A folder share cut into its own files' share and one share per subfolder (walk order). */
+    const cut = (f: Share): Share[] => {
+      const pre = { warnings: [] as CheckWarning[], skipped: 0 };
+      const listing = readFolder(f.abs, {
+        ...opts,
+        onWarning: (w) => pre.warnings.push(w),
+        onSkip: () => {
+          pre.skipped++;
+        },
+      });
+      const files = { names: listing?.names ?? [], diskNames: listing?.diskNames ?? [] };
+      return [
+        { ...f, files, pre },
+        ...(listing?.subdirs ?? []).map((name) => ({
+          packageIndex,
+          pkg,
+          rel: f.rel === "" ? name : `${f.rel}/${name}`,
+          abs: f.abs + path.sep + name,
+        })),
+      ];
+    };
+    let shares = cut({ packageIndex, pkg, rel: "", abs: walkRoot(pkg.root) });
+    for (let depth = 1; depth < 3; depth++) {
+      const folders = shares.filter((x) => !x.files).length;
+      if (folders === 0 || folders >= 2 * threads) break;
+      shares = shares.flatMap((x) => (x.files ? [x] : cut(x)));
+    }
+    for (const x of shares) units.push({ index: units.length, ...x });
   }
   return units;
 }
@@ -103,19 +120,12 @@ export async function runUnit(
       tally.skipped++;
     },
   };
-  const rootAbs = walkRoot(pkg.root);
-  let folders: () => AsyncIterable<WalkedFolder>;
-  let factsRoot = rootAbs;
-  if (unit.subfolder !== undefined) {
-    const start = { abs: rootAbs + path.sep + unit.subfolder, rel: unit.subfolder };
-    factsRoot = start.abs;
-    folders = () => walkFolders(pkg.root, { ...opts, start });
-  } else {
-    const files = unit.rootFiles ?? { names: [], diskNames: [] };
-    folders = async function* () {
-      if (files.names.length > 0) yield { rel: "", abs: rootAbs, ...files };
-    };
-  }
+  const { rel, abs, files } = unit;
+  const folders = files
+    ? async function* (): AsyncIterable<WalkedFolder> {
+        if (files.names.length > 0) yield { rel, abs, ...files };
+      }
+    : () => walkFolders(pkg.root, { ...opts, start: { abs, rel } });
   let json = "";
   let refused: FileResult[] = [];
   const flush = (): void | Promise<void> => {
@@ -138,7 +148,7 @@ export async function runUnit(
           json += `${json === "" ? "\n" : ",\n"}${JSON.stringify(fileJson(r))}`;
           if (json.length >= chunkBytes) return flush();
         };
-  const factsFn = facts && pkg.source === "folder" ? platformFileFacts(factsRoot) : undefined;
+  const factsFn = facts && pkg.source === "folder" ? platformFileFacts(abs, files === undefined) : undefined;
   await runCheck(
     {
       packages: [pkg],

@@ -45,6 +45,16 @@ function folderTree(): string {
   return root;
 }
 
+/** One top folder holding everything (files and subfolders at each level): the planner cuts it 3 levels down. */
+function narrowTree(): string {
+  const root = path.join(tempDir("parallel-narrow"), "ABC00126");
+  const files: string[] = [];
+  for (const a of ["", "Win10/", "Win10/x64/", "Win10/x64/bin/", "Win10/x86/", "Win10/x86/App_Data/k/"])
+    for (let i = 0; i < 4; i++) files.push(`${a}f${i}-${NAMES[(i + a.length) % NAMES.length]}`);
+  writeTree(root, files);
+  return root;
+}
+
 function libraryTree(): string {
   const root = path.join(tempDir("parallel-lib"), "SCCMContentLib");
   writeLibrary(root, {
@@ -172,8 +182,13 @@ describe("check in shares / with a worker thread == one thread", () => {
     { id: "ABC00123", contentId: "ABC00123", root: folder, source: "folder" },
   ];
 
+  const narrow = narrowTree();
+  const narrowPackages: PackageSpec[] = [
+    { id: "ABC00126", contentId: "ABC00126", root: narrow, source: "folder" },
+  ];
   for (const [name, packages] of [
     ["package folder", folderPackages],
+    ["package with one top folder (cut 3 levels down)", narrowPackages],
     ["content library (3 packages)", libPackages],
   ] as const)
     test(`${name}: JSON (all / only refused), text and SARIF identical`, async () => {
