@@ -449,7 +449,7 @@ function hiddenCheckFrom(p: PathPrefix, rf: RequestFilteringConfig, c: Compiled)
   const canon = p.canon as string;
   if (p.hiddenFor !== c) {
     // pathSlashes starts with the prefix's '/' positions (the current path starts with the prefix)
-    p.hiddenClear = hiddenSegment(rf, c, canon, "/", p.slashCount, 1) === null;
+    p.hiddenClear = hiddenSegment(rf, c, canon, "/", p.slashCount, 1, 0) === null;
     p.hiddenFor = c;
   }
   return p.hiddenClear ? canon.length : 1;
@@ -614,7 +614,15 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     if (rf.hiddenSegments.items.length > 0) {
       if (!(r.isWebDav && !rf.hiddenSegments.applyToWebDAV.value)) {
         const from = r.prefix !== null ? hiddenCheckFrom(r.prefix, rf, c) : 1;
-        const hidden = hiddenSegment(rf, c, scriptPath, r.applicationPath, r.slashCount, from);
+        const hidden = hiddenSegment(
+          rf,
+          c,
+          scriptPath,
+          r.applicationPath,
+          r.slashCount,
+          from,
+          from > 1 ? (r.prefix as PathPrefix).slashCount : 0,
+        );
         if (hidden) (reasons ??= []).push(hidden);
       } else webDavExempt(r, "hiddenSegments");
     }
@@ -765,6 +773,8 @@ function hiddenSegment(
   slashCount: number,
   /** Index before which no segment is hidden (known from a cached prefix), 1 when unknown. */
   from: number,
+  /** How many of the recorded '/' positions lie before `from` (where the walk over them may start). */
+  fromSlashes: number,
 ): Reason | null {
   let start = 1;
   let appExempt = false;
@@ -780,7 +790,7 @@ function hiddenSegment(
   }
   const n = scriptPath.length;
   let segStart = Math.max(from, start);
-  let k = 0;
+  let k = fromSlashes;
   while (segStart <= n) {
     let end: number;
     if (slashCount >= 0) {
