@@ -186,7 +186,7 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
   } else ({ rawPath, query } = splitTarget(target));
 
   // L0 http.sys (§5.2)
-  if (method !== lastValidMethod && !isToken(method))
+  if (method !== lastValidMethod && method !== "GET" && method !== "HEAD" && !isToken(method))
     return refused(
       {
         status: 400,
