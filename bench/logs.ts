@@ -5,9 +5,10 @@
  *   node --import tsx bench/logs.ts [--lines 1500000] [--runs 1] [--skip-goaccess]
  *
  * Inputs go to .bench/ (gitignored). dpdoctor runs from a tsc build in .bench/dist (what users run), not through tsx.
- * Prints wall time, lines/s, MB/s, peak RSS (/usr/bin/time) and the ratio to DuckDB; checks that dpdoctor's
+ * Prints wall time, lines/s, MB/s, peak RSS (/usr/bin/time) and the ratios to DuckDB and mawk; checks that dpdoctor's
  * status counts equal DuckDB's. Also prints each run's CPU seconds (user + sys, all threads) and the 1-minute load
- * average before it: on a shared machine the wall time alone says little. Never asserts a time.
+ * average before it: on a shared machine the wall time alone says little. A last row is the floor of a JS scanner:
+ * a bare Node loop that only counts spaces and LFs over the same file (one thread). Never asserts a time.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -63,6 +64,26 @@ console.log(JSON.stringify(r.getRowObjectsJson()));
 `,
 );
 
+// The floor of any JS scanner: one thread, the same 4 MB readSync chunks, a bare loop over every byte that only counts
+// spaces and LFs (no field bounds, no parsing, no tables). dpdoctor's tokenizer does this plus field bounds and hashing.
+const floorScript = path.join(benchDir, "floor-q.mjs");
+writeFileSync(
+  floorScript,
+  `import { closeSync, openSync, readSync } from "node:fs";
+const fd = openSync(process.argv[2], "r");
+const buf = Buffer.allocUnsafe(4 << 20);
+let pos = 0, spaces = 0, lines = 0;
+for (;;) {
+  const n = readSync(fd, buf, 0, buf.length, pos);
+  if (n === 0) break;
+  pos += n;
+  for (let i = 0; i < n; i++) { const c = buf[i]; if (c === 32) spaces++; else if (c === 10) lines++; }
+}
+closeSync(fd);
+console.log(JSON.stringify({ spaces, lines }));
+`,
+);
+
 const hasTime = existsSync("/usr/bin/time");
 const which = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 
@@ -111,6 +132,7 @@ if (which("mawk"))
       input,
     ]),
   );
+results.push(run("node: bare byte loop, count spaces (1 thread)", process.execPath, [floorScript, input]));
 if (which("goaccess") && !process.argv.includes("--skip-goaccess"))
   results.push(
     run("GoAccess W3C → JSON", "goaccess", [
@@ -135,16 +157,17 @@ const duck = JSON.parse(results.find((r) => r.name.startsWith("DuckDB"))?.out ??
 const a = dp.byStatus.map((s) => `${s.status}.${s.substatus}=${s.count}`).join(" ");
 const b = duck.map((s) => `${s.sc_status}.${s.sc_substatus}=${s.n}`).join(" ");
 const duckWall = results.find((r) => r.name.startsWith("DuckDB"))?.wall ?? Number.NaN;
+const mawkWall = results.find((r) => r.name.startsWith("mawk"))?.wall ?? Number.NaN;
 
 console.log(
   `input: ${input}\n  ${physicalLines.toLocaleString("en-US")} lines, ${(bytes / 1e6).toFixed(1)} MB; best of ${runs} run(s); machine: ${process.platform} ${readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? "?"} cores, load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
 );
 console.log(
-  `${"tool".padEnd(48)} ${"wall s".padStart(8)} ${"M lines/s".padStart(10)} ${"MB/s".padStart(8)} ${"peak RSS MB".padStart(12)} ${"vs DuckDB".padStart(10)} ${"CPU s".padStart(6)} ${"load".padStart(6)}`,
+  `${"tool".padEnd(48)} ${"wall s".padStart(8)} ${"M lines/s".padStart(10)} ${"MB/s".padStart(8)} ${"peak RSS MB".padStart(12)} ${"vs DuckDB".padStart(10)} ${"vs mawk".padStart(8)} ${"CPU s".padStart(6)} ${"load".padStart(6)}`,
 );
 for (const r of results)
   console.log(
-    `${r.name.padEnd(48)} ${r.wall.toFixed(2).padStart(8)} ${(physicalLines / r.wall / 1e6).toFixed(2).padStart(10)} ${(bytes / r.wall / 1e6).toFixed(0).padStart(8)} ${r.rssMB.toFixed(0).padStart(12)} ${(duckWall / r.wall).toFixed(2).padStart(9)}× ${r.cpu.toFixed(2).padStart(6)} ${r.load.padStart(6)}`,
+    `${r.name.padEnd(48)} ${r.wall.toFixed(2).padStart(8)} ${(physicalLines / r.wall / 1e6).toFixed(2).padStart(10)} ${(bytes / r.wall / 1e6).toFixed(0).padStart(8)} ${r.rssMB.toFixed(0).padStart(12)} ${(duckWall / r.wall).toFixed(2).padStart(9)}× ${(mawkWall / r.wall).toFixed(2).padStart(7)}× ${r.cpu.toFixed(2).padStart(6)} ${r.load.padStart(6)}`,
   );
 console.log(`status counts: ${a === b ? "dpdoctor = DuckDB" : `DIFFER\n  dpdoctor ${a}\n  duckdb   ${b}`}`);
 console.log("(ratio > 1 means faster than DuckDB; wall times include process start-up)");
