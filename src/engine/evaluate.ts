@@ -56,6 +56,11 @@ const NO_REASONS: Reason[] = Object.freeze([]) as unknown as Reason[];
 const ORDER_NOTE =
   "several request-filtering checks fired: IIS logs only one substatus; the primary one follows the inferred order of spec §7 (only 'hidden segment before file extension' is observed)";
 
+/**
+ * The verdict of one request. Pure: the same request and server give the same verdict whatever was evaluated before
+ * (the caches below — compiled configurations, directory prefixes of paths — are invisible: differential tests in
+ * test/engine/prefix.test.ts). Never throws. The verdict is read-only (its arrays may be shared, see Verdict).
+ */
 export function evaluate(req: HttpRequest, server: Server): Verdict {
   try {
     return evaluateRequest(req, server);
@@ -208,6 +213,8 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
   const firstDot = pathFacts.firstDot;
   const lastDot = pathFacts.lastDot;
   const slashCount = pathFacts.slashCount;
+  // canon = the canonical form of a cached directory prefix + the file name, when the pass resumed after one
+  const prefix = canonical.pathPrefix;
   if (query !== undefined) {
     // the query is opaque to http.sys (§5.1), but a raw space or control character breaks the request line
     const bad = firstControlOrSpace(query);
@@ -246,8 +253,6 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
         ? headers !== undefined && header(headers, "translate")?.trim().toLowerCase() === "f"
         : WEBDAV_VERBS.has(method);
 
-  // canon = the canonical form of a cached directory prefix + the file name, when the pass resumed after one
-  const prefix = canonical.pathPrefix;
   // §5.4: a "*.ext" mapping (resourceType Unspecified) claiming a non-final segment splits off path info
   const scriptEnd =
     firstDot < 0 || firstDot > lastSlash || c.pathInfoClaimers.size === 0

@@ -59,6 +59,10 @@ export interface Reason {
   inferred?: string;
 }
 
+/**
+ * The engine's answer. Its arrays (`reasons` of a pass, `notes` of a DP content verdict) may be shared between
+ * verdicts and frozen: treat a verdict as read-only and copy an array before adding to it.
+ */
 export interface Verdict {
   status: number;
   substatus: number;
