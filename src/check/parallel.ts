@@ -6,7 +6,9 @@
  *
  * Worker threads start only once the main thread has checked `startAfter` files: a small package is checked before
  * a thread would have loaded. Memory: a thread that has CHUNKS_AHEAD chunks of JSON output not yet written waits
- * until the writer catches up, and no thread takes a share more than 2 × threads ahead of the one being written.
+ * until the writer catches up, and no thread takes a share more than 8 × threads ahead of the one being written
+ * (a finished share waiting holds only its small tally and at most CHUNKS_AHEAD chunks, so the window can be wide:
+ * a thread rarely waits for a slow share ahead of it).
  */
 import { Worker } from "node:worker_threads";
 import type { ServerOptionValues } from "../cli/server-options.js";
@@ -114,7 +116,7 @@ export async function runCheckParallel(
   let next = 0;
   /** The share being merged: no thread takes a share more than `window` ahead of it (bounded buffered output). */
   let head = 0;
-  const window = 2 * p.threads;
+  const window = 8 * p.threads;
   const waiting: (() => void)[] = [];
   const mayTake = () => next - head < window;
   const advance = () => {
