@@ -116,7 +116,7 @@ export function register(program: Command): void {
     .option("--no-progress", "no progress line on stderr")
     .option(
       "--workers <n>",
-      `threads checking files, this one included (default ${DEFAULT_THREADS}: the available cores, at most 4; 1 = no worker thread). Same output whatever the number`,
+      "threads checking files, this one included: by default the available cores, at most 4; 1 = no worker thread. Same output whatever the number",
       positiveInt("--workers", 64),
       DEFAULT_THREADS,
     )
