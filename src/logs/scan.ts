@@ -233,10 +233,12 @@ export class W3CScanner {
     if (e > s && b[e - 1] === 13) e--;
     const lineNo = ++this.p.lines;
     if (e === s) return;
-    if (b[s] === 35 /* # */) {
-      this.directive(b, s, e, lineNo);
-      return;
-    }
+    if (b[s] === 35 /* # */) this.directive(b, s, e, lineNo);
+    else this.data(b, s, e, lineNo);
+  }
+
+  /** A data line (not a directive): the hot path, kept free of directive handling (see directive()). */
+  private data(b: Buffer, s: number, e: number, lineNo: number): void {
     const plan = this.plan;
     const starts = this.starts;
     const ends = this.ends;
