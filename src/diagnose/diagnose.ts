@@ -20,7 +20,15 @@ import {
   parseHresult,
 } from "./catalogue.js";
 import { buildClientModel, type ClientJob, type ClientLine, jobOutcome } from "./client-jobs.js";
-import { CappedValues, DpGroupAgg, hash53, LIMITS, TimelineLane } from "./dp-aggregate.js";
+import {
+  CappedValues,
+  DpGroupAgg,
+  type DpLine,
+  hash53,
+  LIMITS,
+  RecentKeys,
+  TimelineLane,
+} from "./dp-aggregate.js";
 import {
   checkOfSubstatus,
   classifyDpLine,
@@ -156,8 +164,7 @@ export class DiagnoseSession {
   private httperrCount = 0;
   private dpCount = 0;
   private readonly dpGroups = new Map<string, { id: FailureId; value?: string; agg: DpGroupAgg }>();
-  private readonly success = new Set<number>();
-  private successNotKept = 0;
+  private readonly success = new RecentKeys(LIMITS.successKeys);
   private readonly pending = new Map<number, { r: DpRequest; skey: number }>();
   private readonly pendingByKey = new Map<number, number[]>();
   private handshakesDecidedEarly = 0;
@@ -304,8 +311,7 @@ export class DiagnoseSession {
         for (const o of waiting) this.pending.delete(o);
         this.pendingByKey.delete(skey);
       }
-      if (this.success.size < LIMITS.successKeys) this.success.add(skey);
-      else if (!this.success.has(skey)) this.successNotKept++;
+      this.success.add(skey);
     }
     if (r.source === "iis" && r.status === 401 && r.substatus === 2) {
       if (this.success.has(skey)) return;
@@ -713,9 +719,9 @@ export class DiagnoseSession {
       out.push(
         `Limit: ${this.handshakesDecidedEarly} 401.2 lines were counted as refusals without waiting for a later 2xx (more than ${LIMITS.pendingHandshakes} unanswered 401.2 lines at once).`,
       );
-    if (this.successNotKept > 0)
+    if (this.success.forgotten > 0)
       out.push(
-        `Limit: ${this.successNotKept} client|URL pairs answered 2xx were not remembered (more than ${LIMITS.successKeys}); a later 401.2 of one of them counts as a refusal.`,
+        `Limit: ${this.success.forgotten} client|URL pairs answered 2xx long ago were forgotten (the most recent of up to ${LIMITS.successKeys} are remembered); a 401.2 of one of them after that counts as a refusal.`,
       );
     if (timelineLost.length > 0)
       out.push(
@@ -1074,7 +1080,7 @@ function cadenceOf(dp: DpGroupAgg): string | undefined {
   return `The same request was refused ${b.count} times between ${utc(b.first)} and ${utc(b.last)} (${every}).`;
 }
 
-function dpEvidence(r: DpRequest, note: string): Evidence {
+function dpEvidence(r: DpLine, note: string): Evidence {
   return {
     file: r.record.file,
     line: r.record.line,

@@ -20,12 +20,12 @@ export const LIMITS = {
   cadenceSeries: 250,
   /** Times kept per retry series (count, first and last stay exact). */
   cadenceTimes: 1000,
-  /** 401.2 lines waiting to learn whether the same client got the URL with 2xx later. */
-  pendingHandshakes: 20_000,
-  /** client|URL keys answered 2xx remembered (as hashes), to tell a 401.2 handshake from a refusal. */
-  successKeys: 250_000,
+  /** 401.2 lines waiting to learn whether the same client got the URL with 2xx later (the handshake's 2xx follows within a second). */
+  pendingHandshakes: 2048,
+  /** client|URL keys answered 2xx remembered (as hashes, the most recent ones), to tell a 401.2 handshake from a refusal. */
+  successKeys: 65_536,
   /** Content IDs whose DP lines are kept for the timeline. */
-  timelineContentIds: 128,
+  timelineContentIds: 32,
   /** Distinct status.substatus.win32 kinds in the breakdown. */
   statusKinds: 10_000,
   /** Content IDs whose DP line counts are kept (timeline note). */
@@ -43,6 +43,54 @@ export function hash53(s: string): number {
     h2 ^= h2 >>> 15;
   }
   return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
+}
+
+/**
+ * Recent keys, as 53-bit hashes, in a fixed table (2-way set-associative, `cap` entries): a new key takes the slot of
+ * the older of its two neighbours, so the keys a later line most likely asks about (recent ones) are kept. No
+ * allocation per key — a churn of garbage made the heap, and the peak RSS, grow with the log. Evictions are counted.
+ */
+export class RecentKeys {
+  /** hash + 1 per slot (0 = empty); slot 2b is the newer of bucket b, 2b + 1 the older. */
+  private readonly table: Float64Array;
+  private readonly buckets: number;
+  private used = 0;
+  /** Keys pushed out of the table. */
+  forgotten = 0;
+  constructor(cap: number) {
+    this.buckets = Math.max(1, cap >> 1);
+    this.table = new Float64Array(this.buckets * 2);
+  }
+  add(h: number): void {
+    if (!RecentKeys.valid(h)) return;
+    const v = h + 1;
+    const i = (h % this.buckets) * 2;
+    const t = this.table;
+    if (t[i] === v) return;
+    if (t[i + 1] === v) {
+      t[i + 1] = t[i] as number; // seen again: it becomes the newer of the two
+      t[i] = v;
+      return;
+    }
+    if (t[i + 1] !== 0) this.forgotten++;
+    else this.used++;
+    t[i + 1] = t[i] as number;
+    t[i] = v;
+  }
+  /** Keys are hash53 values: integers in [0, 2^53 - 1]. */
+  private static valid(h: number): boolean {
+    return Number.isInteger(h) && h >= 0 && h <= 2 ** 53 - 1;
+  }
+  has(h: number): boolean {
+    if (!RecentKeys.valid(h)) return false;
+    const v = h + 1;
+    const i = (h % this.buckets) * 2;
+    return this.table[i] === v || this.table[i + 1] === v;
+  }
+  /** Keys held. */
+  get size(): number {
+    return this.used;
+  }
 }
 
 /** Distinct values: the first `listCap` listed, the rest counted (exactly, up to `countCap`). */
@@ -75,10 +123,33 @@ export class CappedValues {
   }
 }
 
+/** What the evidence of a DP line needs (a request's last line is kept in this small form, not the whole record). */
+export interface DpLine {
+  source: DpRequest["source"];
+  time: number;
+  method: string;
+  status: number;
+  substatus: number;
+  reason?: string;
+  record: { file: string; line: number; text: string };
+}
+
+function lineOf(r: DpRequest): DpLine {
+  return {
+    source: r.source,
+    time: r.time,
+    method: r.method,
+    status: r.status,
+    substatus: r.substatus,
+    reason: r.reason,
+    record: { file: r.record.file, line: r.record.line, text: r.record.text },
+  };
+}
+
 /** The lines of one distinct request (method, URL, client, server, status.substatus) in a finding. */
 export interface RequestAgg {
   first: DpRequest;
-  last: DpRequest;
+  last: DpLine;
   count: number;
   /** Smallest / largest finite time (NaN when no line has one). */
   minTime: number;
@@ -125,7 +196,7 @@ export class DpGroupAgg {
     const t = r.time;
     if (req) {
       req.count++;
-      req.last = r;
+      req.last = lineOf(r);
       if (Number.isFinite(t)) {
         if (!(t >= req.minTime)) req.minTime = t;
         if (!(t <= req.maxTime)) req.maxTime = t;
@@ -204,7 +275,7 @@ export class EarliestEvents {
     if (b && (time > b.time || (time === b.time && ord > b.ord))) return;
     this.items.push({ e: make(), ord });
     this.sorted = false;
-    if (this.items.length >= 2 * this.cap) this.compact();
+    if (this.items.length >= this.cap + (this.cap >> 1)) this.compact();
   }
 
   private compact(): void {

@@ -105,12 +105,14 @@ function renderFinding(f: Finding, index: number, p: Paint, max: number): string
   const out: string[] = [];
   out.push(p.bold(`[${index}] ${f.id} ${f.title}`) + `  (confidence: ${confidenceLabel(f, p)})`);
   out.push(`    Cause:    ${safeTerminalText(f.cause)}`);
-  if (f.contentIds.length) out.push(`    Content:  ${f.contentIds.join(", ")}`);
-  if (f.files.length)
-    out.push(
-      `    Files:    ${safeTerminalText(f.files.slice(0, 6).join(", "))}${f.files.length > 6 ? ` (+${f.files.length - 6})` : ""}`,
-    );
-  if (f.clients.length) out.push(`    Clients:  ${f.clients.join(", ")}`);
+  if (f.lineCount !== undefined && f.lineCount > 1) out.push(`    DP lines: ${f.lineCount}`);
+  const list = (values: string[], shown: number, more = 0) => {
+    const rest = values.length - Math.min(values.length, shown) + more;
+    return `${safeTerminalText(values.slice(0, shown).join(", "))}${rest > 0 ? ` (+${rest} more)` : ""}`;
+  };
+  if (f.contentIds.length) out.push(`    Content:  ${list(f.contentIds, 20, f.more?.contentIds)}`);
+  if (f.files.length) out.push(`    Files:    ${list(f.files, 6, f.more?.files)}`);
+  if (f.clients.length) out.push(`    Clients:  ${list(f.clients, 10, f.more?.clients)}`);
   const cfg = f.evidence.find((e) => e.source === "config");
   if (cfg) out.push(`    Config:   ${cfg.file}:${cfg.line}  ${p.cyan(safeTerminalText(cfg.text))}`);
   out.push(`    Why stuck: ${safeTerminalText(f.hang)}`);

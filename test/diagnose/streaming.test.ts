@@ -14,7 +14,7 @@ import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { loadServer } from "../../src/config/load.js";
 import { DiagnoseSession, diagnose } from "../../src/diagnose/diagnose.js";
-import { CappedValues, EarliestEvents, LIMITS } from "../../src/diagnose/dp-aggregate.js";
+import { CappedValues, EarliestEvents, LIMITS, RecentKeys } from "../../src/diagnose/dp-aggregate.js";
 import { diagnosePaths, gather } from "../../src/diagnose/ingest.js";
 import type { DiagnoseReport } from "../../src/diagnose/report.js";
 import { evaluate } from "../../src/engine/evaluate.js";
@@ -421,6 +421,32 @@ test("CappedValues lists the first values and counts the rest exactly; EarliestE
       );
     }),
   );
+});
+
+test("RecentKeys: the last key is always remembered, a key never added never is, every key is held or counted as forgotten", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 2 ** 53 - 2 }), { maxLength: 400 }),
+      fc.integer({ min: 2, max: 64 }),
+      (xs, cap) => {
+        const k = new RecentKeys(cap);
+        for (const x of xs) k.add(x);
+        assert.ok(k.size <= cap);
+        const last = xs.at(-1);
+        if (last !== undefined) assert.ok(k.has(last));
+        const distinct = new Set(xs);
+        const held = [...distinct].filter((x) => k.has(x)).length;
+        assert.equal(held, k.size);
+        assert.ok(held + k.forgotten >= distinct.size);
+        for (const probe of [1.5, -1, 2 ** 53]) assert.equal(k.has(probe), false);
+      },
+    ),
+  );
+  // below a bucket's two slots nothing is forgotten: two keys of one bucket are both remembered
+  const k = new RecentKeys(8);
+  k.add(3);
+  k.add(7);
+  assert.ok(k.has(3) && k.has(7) && k.forgotten === 0);
 });
 
 // -- (c) boundedness: 300k lines, 100k refusals over 50k files and 5k clients ---------------------------------------
