@@ -11,7 +11,6 @@ import { createGunzip } from "node:zlib";
 import {
   agentLabel,
   CAPS,
-  type FailingClient,
   fnv1a,
   groupKey,
   HashSlots,
@@ -127,9 +126,19 @@ export class W3CScanner {
   private readonly pairs: RetryStat[] = [];
   private readonly pairGroup: number[] = [];
   private readonly groupClientCount: number[] = [];
+  /**
+   * Per group and per failing client: count, first and last time in flat number arrays (unboxed, contiguous)
+   * instead of fields of 20k group / 100k client objects — a refusal touched three or four objects scattered over
+   * the heap (a cache miss each). finish() writes them into the objects.
+   */
+  private readonly groupCount: number[] = [];
+  private readonly groupFirst: number[] = [];
+  private readonly groupLast: number[] = [];
+  private readonly failFailures: number[] = [];
+  private readonly failFirst: number[] = [];
+  private readonly failLast: number[] = [];
   /** Per group: bit i set = method id i seen (ids < 30; others are looked up in g.methods). */
   private readonly groupMethodBits: number[] = [];
-  private readonly failingByIp: (FailingClient | undefined)[] = [];
   private readonly agentSlots = new HashSlots(10_000);
   private readonly agents: CachedAgent[] = [];
   private readonly agentCounts = new Float64Array(10_000);
@@ -498,40 +507,37 @@ export class W3CScanner {
         gi = this.newGroup(b, plan, status, sub, t, h1, k2, key, hasQuery, sa, sz, qa, qz, info);
         if (gi < 0) return;
       }
-      const g = this.groupList[gi];
-      g.count++;
-      if (t < g.first) g.first = t;
-      if (t > g.last) g.last = t;
+      this.groupCount[gi]++;
+      if (t < this.groupFirst[gi]) this.groupFirst[gi] = t;
+      if (t > this.groupLast[gi]) this.groupLast[gi] = t;
       if (plan.method >= 0) {
         const id = this.method(b, starts[plan.method], ends[plan.method]);
         if (id >= 0 && id < 30) {
           const bit = 1 << id;
           if ((this.groupMethodBits[gi] & bit) === 0) {
             this.groupMethodBits[gi] |= bit;
-            g.methods.push(this.methodNames[id]);
+            this.groupList[gi].methods.push(this.methodNames[id]);
           }
         } else {
+          const methods = this.groupList[gi].methods;
           const name = id >= 0 ? this.methodNames[id] : this.otherMethod;
-          if (!g.methods.includes(name)) g.methods.push(name);
+          if (!methods.includes(name)) methods.push(name);
         }
       }
       const ipi = plan.cip >= 0 ? this.ip(b, starts[plan.cip], ends[plan.cip]) : -2;
       if (ipi === -1) {
         // interning table full: counted, not itemised
-        g.clientsOverflow++;
+        this.groupList[gi].clientsOverflow++;
         this.p.failingOverflow++;
         return;
       }
       const k = this.pairSlots.get(gi, ipi);
       if (k >= 0) touchRetry(this.pairs[k], t);
-      else this.newPair(g, gi, ipi, t);
+      else this.newPair(gi, ipi, t);
       if (ipi >= 0) {
-        const f = this.failingByIp[ipi];
-        if (f) {
-          f.failures++;
-          if (t < f.first) f.first = t;
-          if (t > f.last) f.last = t;
-        } else this.failingByIp[ipi] = { ip: this.ips[ipi], failures: 1, first: t, last: t };
+        this.failFailures[ipi]++;
+        if (t < this.failFirst[ipi]) this.failFirst[ipi] = t;
+        if (t > this.failLast[ipi]) this.failLast[ipi] = t;
       }
     }
   }
@@ -565,6 +571,9 @@ export class W3CScanner {
     this.groupKeys.push(key);
     this.groupClientCount.push(0);
     this.groupMethodBits.push(0);
+    this.groupCount.push(0);
+    this.groupFirst.push(t);
+    this.groupLast.push(t);
     this.groupList.push({
       methods: [],
       stem: plan.stem >= 0 ? utf8(b, sa, sz) : "",
@@ -585,9 +594,9 @@ export class W3CScanner {
   }
 
   /** First refusal of group gi for client ipi: retry statistics start, unless a cap is reached (then counted). */
-  private newPair(g: RefusedGroup, gi: number, ipi: number, t: number): void {
+  private newPair(gi: number, ipi: number, t: number): void {
     if (this.groupClientCount[gi] >= CAPS.clientsPerGroup || this.p.pairs >= CAPS.retryPairs) {
-      g.clientsOverflow++;
+      this.groupList[gi].clientsOverflow++;
       return;
     }
     this.p.pairs++;
@@ -628,6 +637,9 @@ export class W3CScanner {
     const n = this.ips.length;
     if (!this.ipSlots.set(h1, h2, n)) return -1;
     this.ips.push(latin1(b, a, z));
+    this.failFailures.push(0);
+    this.failFirst.push(Number.POSITIVE_INFINITY);
+    this.failLast.push(Number.NEGATIVE_INFINITY);
     return n;
   }
 
@@ -690,7 +702,20 @@ export class W3CScanner {
     for (let k = 0; k < this.pairs.length; k++)
       this.groupList[this.pairGroup[k]].clients.set(this.pairs[k].ip, this.pairs[k]);
     for (let i = 0; i < this.groupList.length; i++) this.p.groups.set(this.groupKeys[i], this.groupList[i]);
-    for (const f of this.failingByIp) if (f) this.p.failing.set(f.ip, f);
+    for (let i = 0; i < this.groupList.length; i++) {
+      const g = this.groupList[i];
+      g.count = this.groupCount[i];
+      g.first = this.groupFirst[i];
+      g.last = this.groupLast[i];
+    }
+    for (let i = 0; i < this.ips.length; i++)
+      if (this.failFailures[i] > 0)
+        this.p.failing.set(this.ips[i], {
+          ip: this.ips[i],
+          failures: this.failFailures[i],
+          first: this.failFirst[i],
+          last: this.failLast[i],
+        });
     this.urls.forEach((u, i) => {
       if (this.urlCounts[i] > 0) inc(this.p.byKind, u.label, this.urlCounts[i]);
     });
