@@ -172,6 +172,8 @@ export class DiagnoseSession {
   private contentCountsCut = 0;
   private readonly timelineAll = new TimelineLane(MAX_TIMELINE);
   private readonly timelineOf = new Map<string, TimelineLane>();
+  /** Content IDs the client logs, BITS events, package folder or --content name: their timeline lanes are always kept. */
+  private readonly knownContent = new Set<string>();
   private timelineContentNotKept = new Set<string>();
   private readonly statusKinds = new Map<string, StatusCount>();
   private statusLinesNotKept = 0;
@@ -208,6 +210,13 @@ export class DiagnoseSession {
       list.push(e);
       this.bitsByJob.set(k, list);
     }
+    for (const c of [
+      input.contentId,
+      ...jobs.map((j) => j.contentId ?? contentOfUrl(j.source)),
+      ...input.bits.map((e) => contentOfUrl(e.url)),
+      ...(input.packages ?? []).map((p) => p.contentId),
+    ])
+      if (c) this.knownContent.add(contentIdKey(c));
     // per job: the DP keys it downloads (§7.2, §7.3, §7.5)
     for (const j of jobs) {
       const keys = new Set<string>();
@@ -281,7 +290,7 @@ export class DiagnoseSession {
       offerTo(this.timelineAll);
       if (cidKey !== undefined) {
         let lane = this.timelineOf.get(cidKey);
-        if (!lane && this.timelineOf.size < LIMITS.timelineContentIds) {
+        if (!lane && (this.timelineOf.size < LIMITS.timelineContentIds || this.knownContent.has(cidKey))) {
           lane = new TimelineLane(MAX_TIMELINE);
           this.timelineOf.set(cidKey, lane);
         }

@@ -24,7 +24,7 @@ export const LIMITS = {
   pendingHandshakes: 2048,
   /** client|URL keys answered 2xx remembered (as hashes, the most recent ones), to tell a 401.2 handshake from a refusal. */
   successKeys: 65_536,
-  /** Content IDs whose DP lines are kept for the timeline. */
+  /** Content IDs whose DP lines are kept for the timeline (first seen; those the client logs, BITS events, package folder or --content name are always kept). */
   timelineContentIds: 32,
   /** Distinct status.substatus.win32 kinds in the breakdown. */
   statusKinds: 10_000,

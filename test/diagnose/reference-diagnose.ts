@@ -11,10 +11,6 @@
  * so the same refusal is explained by the same code as `dpdoctor check`.
  */
 import type { ServerConfig } from "../../src/config/types.js";
-import { buildDpUrl, parseDpUrl } from "../../src/dp/urlforms.js";
-import type { HttpRequest, Server, Verdict } from "../../src/engine/types.js";
-import { describeStatus } from "../../src/iis/status.js";
-import type { BitsEventRecord, CmTraceRecord, HttpErrRecord, UrlForm, W3CRecord } from "../../src/logs/records.js";
 import {
   CATALOGUE,
   CLIENT_CODES,
@@ -24,7 +20,12 @@ import {
   isFatalForBits,
   parseHresult,
 } from "../../src/diagnose/catalogue.js";
-import { buildClientModel, type ClientJob, type ClientLine, jobOutcome } from "../../src/diagnose/client-jobs.js";
+import {
+  buildClientModel,
+  type ClientJob,
+  type ClientLine,
+  jobOutcome,
+} from "../../src/diagnose/client-jobs.js";
 import {
   checkOfSubstatus,
   classifyDpLine,
@@ -48,6 +49,16 @@ import type {
   StatusCount,
   TimelineEvent,
 } from "../../src/diagnose/report.js";
+import { buildDpUrl, parseDpUrl } from "../../src/dp/urlforms.js";
+import type { HttpRequest, Server, Verdict } from "../../src/engine/types.js";
+import { describeStatus } from "../../src/iis/status.js";
+import type {
+  BitsEventRecord,
+  CmTraceRecord,
+  HttpErrRecord,
+  UrlForm,
+  W3CRecord,
+} from "../../src/logs/records.js";
 
 export interface PackageListing {
   /** Folder the admin gave (`--package-dir`). */

@@ -449,6 +449,35 @@ test("RecentKeys: the last key is always remembered, a key never added never is,
   assert.ok(k.has(3) && k.has(7) && k.forgotten === 0);
 });
 
+test("timeline: DP lines of the job's content ID are kept past the content-ID cap; another one past it is said, not hidden", () => {
+  const line = (content: string, file: string, status: number, substatus: number, i: number): W3CRecord => {
+    const [r] = parseW3C(
+      `#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status\n2024-03-05 09:${String(10 + (i % 40)).padStart(2, "0")}:00 10.0.0.5 HEAD /SMS_DP_SMSPKG$/${content}/${file} - 10.0.1.50 Microsoft+BITS/7.8 ${status} ${substatus} 0\n`,
+      "u_ex240305.log",
+    ).records;
+    return { ...(r as W3CRecord), line: i + 2 };
+  };
+  const busy = Array.from({ length: LIMITS.timelineContentIds + 8 }, (_, i) =>
+    line(`PKG${String(i).padStart(5, "0")}`, "setup.exe", 200, 0, i),
+  );
+  const w3c = [
+    ...busy,
+    line("ABC00123", "blah/file.ldf", 404, 7, 100),
+    line("ZZZ00001", "x/y.mdf", 404, 7, 101),
+  ];
+  const input = { w3c, httperr: [], cmtrace: seedClient, bits: [], artifacts: [] };
+  const report = diagnose(input);
+  assert.ok(
+    report.timeline.some((e) => e.lane === "dp" && e.label.includes("blah/file.ldf")),
+    "the job's DP line is on the timeline",
+  );
+  assert.ok(!report.timeline.some((e) => e.lane === "dp" && e.label.includes("x/y.mdf")));
+  assert.ok(report.notes.some((n) => /^Limit: the timeline has no DP lines of zzz00001/.test(n)));
+  // below the cap the reference agrees exactly
+  const small = { ...input, w3c: w3c.slice(LIMITS.timelineContentIds) };
+  assert.deepEqual(comparable(diagnose(small)), comparable(referenceDiagnose(small)));
+});
+
 // -- (c) boundedness: 300k lines, 100k refusals over 50k files and 5k clients ---------------------------------------
 
 test("boundedness: 300k lines (100k refusals, 50k files, 5k clients) → exact counts, capped lists with 'more' counters", async () => {
