@@ -730,11 +730,11 @@ export class DiagnoseSession {
       );
     if (this.success.forgotten > 0)
       out.push(
-        `Limit: ${this.success.forgotten} client|URL pairs answered 2xx long ago were forgotten (the most recent of up to ${LIMITS.successKeys} are remembered); a 401.2 of one of them after that counts as a refusal.`,
+        `Limit: ${this.success.forgotten} client|URL pairs answered 2xx were pushed out of the table of recent ones (${LIMITS.successKeys} slots); a 401.2 of one of them afterwards, with no 2xx after it, counts as a refusal.`,
       );
     if (timelineLost.length > 0)
       out.push(
-        `Limit: the timeline has no DP lines of ${timelineLost.join(", ")} (DP lines are kept for the first ${LIMITS.timelineContentIds} content IDs only).`,
+        `Limit: the timeline has no DP lines of ${timelineLost.slice(0, 10).join(", ")}${timelineLost.length > 10 ? ` and ${timelineLost.length - 10} more content IDs` : ""} (DP lines are kept for the first ${LIMITS.timelineContentIds} content IDs, and those the client logs, BITS events, package folder or --content name).`,
       );
     if (this.statusLinesNotKept > 0)
       out.push(

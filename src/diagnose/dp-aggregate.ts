@@ -22,8 +22,11 @@ export const LIMITS = {
   cadenceTimes: 1000,
   /** 401.2 lines waiting to learn whether the same client got the URL with 2xx later (the handshake's 2xx follows within a second). */
   pendingHandshakes: 2048,
-  /** client|URL keys answered 2xx remembered (as hashes, the most recent ones), to tell a 401.2 handshake from a refusal. */
-  successKeys: 65_536,
+  /**
+   * client|URL keys answered 2xx remembered (53-bit hashes, the most recent ones), to tell a 401.2 handshake from a
+   * refusal: a fixed 4 MiB table (2^19 slots), whatever the log.
+   */
+  successKeys: 1 << 19,
   /** Content IDs whose DP lines are kept for the timeline (first seen; those the client logs, BITS events, package folder or --content name are always kept). */
   timelineContentIds: 32,
   /** Distinct status.substatus.win32 kinds in the breakdown. */
