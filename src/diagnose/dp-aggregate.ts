@@ -49,46 +49,50 @@ export function hash53(s: string): number {
 }
 
 /**
- * Recent keys, as 53-bit hashes, in a fixed table (2-way set-associative, `cap` entries): a new key takes the slot of
- * the older of its two neighbours, so the keys a later line most likely asks about (recent ones) are kept. No
+ * Recent keys, as 53-bit hashes, in a fixed table (4-way set-associative, `cap` slots): a new key takes the slot of the
+ * least recently seen of its bucket, so the keys a later line most likely asks about (recent ones) are kept. No
  * allocation per key — a churn of garbage made the heap, and the peak RSS, grow with the log. Evictions are counted.
  */
 export class RecentKeys {
-  /** hash + 1 per slot (0 = empty); slot 2b is the newer of bucket b, 2b + 1 the older. */
+  private static readonly WAYS = 4;
+  /** hash + 1 per slot (0 = empty); within a bucket, most recently seen first. */
   private readonly table: Float64Array;
   private readonly buckets: number;
   private used = 0;
   /** Keys pushed out of the table. */
   forgotten = 0;
   constructor(cap: number) {
-    this.buckets = Math.max(1, cap >> 1);
-    this.table = new Float64Array(this.buckets * 2);
-  }
-  add(h: number): void {
-    if (!RecentKeys.valid(h)) return;
-    const v = h + 1;
-    const i = (h % this.buckets) * 2;
-    const t = this.table;
-    if (t[i] === v) return;
-    if (t[i + 1] === v) {
-      t[i + 1] = t[i] as number; // seen again: it becomes the newer of the two
-      t[i] = v;
-      return;
-    }
-    if (t[i + 1] !== 0) this.forgotten++;
-    else this.used++;
-    t[i + 1] = t[i] as number;
-    t[i] = v;
+    this.buckets = Math.max(1, Math.floor(cap / RecentKeys.WAYS));
+    this.table = new Float64Array(this.buckets * RecentKeys.WAYS);
   }
   /** Keys are hash53 values: integers in [0, 2^53 - 1]. */
   private static valid(h: number): boolean {
     return Number.isInteger(h) && h >= 0 && h <= 2 ** 53 - 1;
   }
+  add(h: number): void {
+    if (!RecentKeys.valid(h)) return;
+    const v = h + 1;
+    const t = this.table;
+    const base = (h % this.buckets) * RecentKeys.WAYS;
+    let at = RecentKeys.WAYS - 1; // not found: the last (least recent) slot is reused
+    for (let k = 0; k < RecentKeys.WAYS; k++)
+      if (t[base + k] === v) {
+        at = k;
+        break;
+      }
+    if (t[base + at] !== v) {
+      if (t[base + at] !== 0) this.forgotten++;
+      else this.used++;
+    }
+    for (let k = at; k > 0; k--) t[base + k] = t[base + k - 1] as number;
+    t[base] = v;
+  }
   has(h: number): boolean {
     if (!RecentKeys.valid(h)) return false;
     const v = h + 1;
-    const i = (h % this.buckets) * 2;
-    return this.table[i] === v || this.table[i + 1] === v;
+    const base = (h % this.buckets) * RecentKeys.WAYS;
+    for (let k = 0; k < RecentKeys.WAYS; k++) if (this.table[base + k] === v) return true;
+    return false;
   }
   /** Keys held. */
   get size(): number {

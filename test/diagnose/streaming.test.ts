@@ -427,7 +427,7 @@ test("RecentKeys: the last key is always remembered, a key never added never is,
   fc.assert(
     fc.property(
       fc.array(fc.integer({ min: 0, max: 2 ** 53 - 2 }), { maxLength: 400 }),
-      fc.integer({ min: 2, max: 64 }),
+      fc.integer({ min: 4, max: 64 }),
       (xs, cap) => {
         const k = new RecentKeys(cap);
         for (const x of xs) k.add(x);
