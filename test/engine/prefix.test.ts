@@ -15,7 +15,7 @@ import * as canonical from "../../src/engine/canonical.js";
 import { canonicalizePath, pathFacts, pathSlashes, setPrefixCache } from "../../src/engine/canonical.js";
 import { evaluate, evaluateMethods } from "../../src/engine/evaluate.js";
 import type { HttpRequest, Server, Verdict } from "../../src/engine/types.js";
-import { addSegment, addVerb, handler, server } from "./build.js";
+import { addSegment, addVerb, handler, p0Handlers, server } from "./build.js";
 
 const corpus = fileURLToPath(new URL("../../../shared/corpus/iis-config/", import.meta.url));
 
@@ -92,6 +92,11 @@ const names = [
   "web.config",
   "page.aspx",
   "b".repeat(262),
+  // names that are configured folders (web.config / hidden segment below): the effective configuration of the whole
+  // path differs from its prefix's
+  "Deploy",
+  "x64",
+  "app",
 ];
 const dirs = fc
   .array(fc.constantFrom(...folders), { maxLength: 3 })
@@ -186,6 +191,13 @@ const servers: [string, Server][] = [
       { prefix: "/h", handlers: [handler("GetOnly", "*", "GET", "StaticFileModule")] },
     ),
   ],
+  [
+    "P1 where only *.asmx claims path info (§5.4)",
+    server("P1", {
+      prefix: "/",
+      handlers: [handler("ASMX", "*.asmx", "GET,HEAD,POST", "ManagedPipelineHandler"), ...p0Handlers()],
+    }),
+  ],
 ];
 
 /** Verdicts of the requests in order, with the cache on (`sets` sets, warm from `warmup`) or off. */
@@ -219,6 +231,30 @@ describe("prefix cache: evaluate() with the cache warm equals the full pass (§5
         { numRuns: 60 },
       );
     });
+  it("one cache across configurations (fix proves before/after on the same URLs): per-configuration facts stay apart", () => {
+    // aspnet (hidden bin, *.aspx claimers) against the iis profile (neither) and against web.configs that change
+    // them below a content; the same prefixes alternate between the two
+    const pairs: [Server, Server][] = [
+      [servers[0][1], servers[1][1]],
+      [servers[1][1], servers[0][1]],
+      [servers[0][1], servers[2][1]],
+      [servers[1][1], servers[5][1]],
+      [servers[10][1], servers[0][1]], // .asmx claims under the first, .aspx too under the second
+    ];
+    fc.assert(
+      fc.property(requests, fc.constantFrom(1, 2, 512), fc.nat(4), (reqs, sets, k) => {
+        const [a, b] = pairs[k] as [Server, Server];
+        setPrefixCache(false);
+        const want = reqs.flatMap((r) => [evaluate(r, a), evaluate(r, b)]);
+        setPrefixCache(true, sets);
+        assert.deepEqual(
+          reqs.flatMap((r) => [evaluate(r, a), evaluate(r, b)]),
+          want,
+        );
+      }),
+      { numRuns: 150 },
+    );
+  });
   it("evaluateMethods (HEAD then GET, as check sends them) agrees with the cache on and off", () => {
     const srv = servers[0][1];
     const pair = ["HEAD", "GET"];
