@@ -5,6 +5,7 @@
  * same JSON document, text report and SARIF log.
  */
 import assert from "node:assert/strict";
+import { symlinkSync } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { describe, test } from "node:test";
@@ -52,6 +53,9 @@ function narrowTree(): string {
   for (const a of ["", "Win10/", "Win10/x64/", "Win10/x64/bin/", "Win10/x86/", "Win10/x86/App_Data/k/"])
     for (let i = 0; i < 4; i++) files.push(`${a}f${i}-${NAMES[(i + a.length) % NAMES.length]}`);
   writeTree(root, files);
+  // links are not followed, only counted as skipped: in the root (listed by the planner) and below (by a share)
+  symlinkSync(path.join(root, "f0-setup.exe"), path.join(root, "link.exe"));
+  symlinkSync(path.join(root, "Win10"), path.join(root, "Win10", "x64", "loop"));
   return root;
 }
 
@@ -198,6 +202,8 @@ describe("check in shares / with a worker thread == one thread", () => {
         doc.summary.refusedFiles > 0 && doc.summary.files > doc.summary.refusedFiles,
         "tree mixes both",
       );
+      if (name.startsWith("package with one"))
+        assert.equal(doc.summary.skipped, 2, "both links counted once");
       const shares = await runAll([...packages], "shares");
       for (const k of Object.keys(seq)) assert.equal(shares[k], seq[k], `shares: ${k}`);
       for (const mode of ["worker", "worker-small-chunks"] as const) {
