@@ -1472,7 +1472,7 @@ function viaTaskSequence(g: Group): boolean {
 function causeFor(g: Group, r: Refusal | undefined, contentIds: string[], confirmed: boolean): string {
   const pkg =
     contentIds.length > 0
-      ? ` in ${contentIds.length === 1 ? "package" : "packages"} ${contentIds.join(", ")}`
+      ? ` in ${contentIds.length === 1 ? "package" : "packages"} ${contentIds.slice(0, 20).join(", ")}${contentIds.length > 20 ? ` and ${contentIds.length - 20} more (listed in contentIds)` : ""}`
       : "";
   const vdir = r?.vdir ? ` on ${r.vdir}` : "";
   const by =
