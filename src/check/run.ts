@@ -238,7 +238,8 @@ export interface PackageTally {
 }
 
 const SAMPLE_LIMIT = 5;
-const NOTE_LIMIT = 20;
+/** Distinct engine notes a report keeps. */
+export const NOTE_LIMIT = 20;
 const WARNING_LIMIT = 200;
 
 export function reasonKey(r: Reason): string {

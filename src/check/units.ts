@@ -10,7 +10,14 @@
 import path from "node:path";
 import { fileJson } from "../render/check-json.js";
 import { platformFileFacts } from "./facts.js";
-import { type CheckSettings, type FileResult, runCheck, Tally, type TallyPartial } from "./run.js";
+import {
+  type CheckSettings,
+  type FileResult,
+  NOTE_LIMIT,
+  runCheck,
+  Tally,
+  type TallyPartial,
+} from "./run.js";
 import {
   type CheckWarning,
   type PackageSpec,
@@ -112,7 +119,7 @@ export async function runUnit(
   chunkBytes = CHUNK,
 ): Promise<UnitResult> {
   const { pkg } = unit;
-  const tally = new Tally(s, 2 * 20); // see Tally's noteLimit
+  const tally = new Tally(s, 2 * NOTE_LIMIT); // see Tally's noteLimit: merging keeps exactly the first NOTE_LIMIT
   const opts = {
     dataLib: pkg.source === "content-library",
     onWarning: (w: CheckWarning) => tally.warn(w),
