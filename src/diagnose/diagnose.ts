@@ -174,7 +174,9 @@ export class DiagnoseSession {
   private readonly timelineOf = new Map<string, TimelineLane>();
   /** Content IDs the client logs, BITS events, package folder or --content name: their timeline lanes are always kept. */
   private readonly knownContent = new Set<string>();
-  private timelineContentNotKept = new Set<string>();
+  private readonly timelineContentNotKept = new Set<string>();
+  /** DP lines of the content IDs past the lane cap share this lane (earliest events, tagged with their content ID). */
+  private readonly timelineRest = new TimelineLane(MAX_TIMELINE);
   private readonly statusKinds = new Map<string, StatusCount>();
   private statusLinesNotKept = 0;
   private finished = false;
@@ -285,8 +287,8 @@ export class DiagnoseSession {
       else this.contentCountsCut++;
     }
     if (Number.isFinite(r.time)) {
-      const offerTo = (lane: TimelineLane) =>
-        (r.status >= 400 ? lane.notable : lane.ok).offer(r.time, ord, () => dpTimelineEvent(r));
+      const offerTo = (lane: TimelineLane, k?: string) =>
+        (r.status >= 400 ? lane.notable : lane.ok).offer(r.time, ord, () => dpTimelineEvent(r), k);
       offerTo(this.timelineAll);
       if (cidKey !== undefined) {
         let lane = this.timelineOf.get(cidKey);
@@ -295,7 +297,11 @@ export class DiagnoseSession {
           this.timelineOf.set(cidKey, lane);
         }
         if (lane) offerTo(lane);
-        else this.timelineContentNotKept.add(cidKey);
+        else {
+          offerTo(this.timelineRest, cidKey);
+          if (this.timelineContentNotKept.size < LIMITS.contentIdCounts)
+            this.timelineContentNotKept.add(cidKey);
+        }
       }
     }
 
@@ -362,7 +368,7 @@ export class DiagnoseSession {
   retained(): number {
     let n = this.success.size + this.pending.size + this.linesOfContent.size + this.statusKinds.size;
     for (const g of this.dpGroups.values()) n += g.agg.retained;
-    n += this.timelineAll.size;
+    n += this.timelineAll.size + this.timelineRest.size;
     for (const l of this.timelineOf.values()) n += l.size;
     for (const list of this.jobsOfKey.values()) for (const jk of list) n += jk.clients.retained;
     return n;
@@ -654,13 +660,23 @@ export class DiagnoseSession {
             return lane ? [lane] : [];
           })
         : [this.timelineAll];
-    const dpEvents = lanes
-      .flatMap((l) => [...l.notable.list(), ...l.ok.list()])
+    // content IDs past the lane cap: their earliest lines from the shared lane — exact when nothing was left out of it
+    // or when every content ID in it is in focus
+    const inRest = focus.length > 0 ? [...focusKeys].filter((k) => this.timelineContentNotKept.has(k)) : [];
+    const rest = this.timelineRest;
+    const restEvents =
+      inRest.length > 0
+        ? [...rest.notable.list(), ...rest.ok.list()].filter((x) => x.k !== undefined && focusKeys.has(x.k))
+        : [];
+    const restExact =
+      !(rest.notable.dropped || rest.ok.dropped) ||
+      [...this.timelineContentNotKept].every((k) => focusKeys.has(k));
+    const dpEvents = [...lanes.flatMap((l) => [...l.notable.list(), ...l.ok.list()]), ...restEvents]
       .sort((a, b) => a.ord - b.ord)
       .map((x) => x.e);
     const timeline = buildTimeline(dpEvents, model.all, input.bits);
     const statusBreakdown = [...this.statusKinds.values()].sort((a, b) => b.count - a.count);
-    const lost = focus.length > 0 ? [...focusKeys].filter((k) => this.timelineContentNotKept.has(k)) : [];
+    const lost = restExact ? [] : inRest;
     const limits = this.limitNotes(groups, lost);
     for (const l of limits) notes.push(l);
 
@@ -734,7 +750,7 @@ export class DiagnoseSession {
       );
     if (timelineLost.length > 0)
       out.push(
-        `Limit: the timeline has no DP lines of ${timelineLost.slice(0, 10).join(", ")}${timelineLost.length > 10 ? ` and ${timelineLost.length - 10} more content IDs` : ""} (DP lines are kept for the first ${LIMITS.timelineContentIds} content IDs, and those the client logs, BITS events, package folder or --content name).`,
+        `Limit: the timeline may miss DP lines of ${timelineLost.slice(0, 10).join(", ")}${timelineLost.length > 10 ? ` and ${timelineLost.length - 10} more content IDs` : ""}: past the first ${LIMITS.timelineContentIds} content IDs (and those the client logs, BITS events, package folder or --content name), content IDs share one lane of the ${MAX_TIMELINE} earliest lines.`,
       );
     if (this.statusLinesNotKept > 0)
       out.push(

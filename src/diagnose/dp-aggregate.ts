@@ -271,16 +271,22 @@ export class DpGroupAgg {
  * Logs are written in time order, so a later event is usually dropped at once without sorting.
  */
 export class EarliestEvents {
-  private items: { e: TimelineEvent; ord: number }[] = [];
+  private items: { e: TimelineEvent; ord: number; k?: string }[] = [];
+  /** An event was left out (the list was full with earlier ones). */
+  dropped = false;
   private sorted = true;
   /** The largest kept (time, ord) once the list is full and sorted. */
   private bound: { time: number; ord: number } | undefined;
   constructor(private readonly cap: number) {}
 
-  offer(time: number, ord: number, make: () => TimelineEvent): void {
+  /** `k`: the content ID key of the event, for a lane shared by several content IDs. */
+  offer(time: number, ord: number, make: () => TimelineEvent, k?: string): void {
     const b = this.bound;
-    if (b && (time > b.time || (time === b.time && ord > b.ord))) return;
-    this.items.push({ e: make(), ord });
+    if (b && (time > b.time || (time === b.time && ord > b.ord))) {
+      this.dropped = true;
+      return;
+    }
+    this.items.push(k === undefined ? { e: make(), ord } : { e: make(), ord, k });
     this.sorted = false;
     if (this.items.length >= this.cap + (this.cap >> 1)) this.compact();
   }
@@ -289,6 +295,7 @@ export class EarliestEvents {
     this.items.sort((a, b) => a.e.time - b.e.time || a.ord - b.ord);
     this.sorted = true;
     if (this.items.length >= this.cap) {
+      if (this.items.length > this.cap) this.dropped = true;
       this.items.length = this.cap;
       const last = this.items[this.cap - 1];
       if (last) this.bound = { time: last.e.time, ord: last.ord };
@@ -296,7 +303,7 @@ export class EarliestEvents {
   }
 
   /** Kept events with their line order. */
-  list(): { e: TimelineEvent; ord: number }[] {
+  list(): { e: TimelineEvent; ord: number; k?: string }[] {
     if (!this.sorted) this.compact();
     return this.items;
   }

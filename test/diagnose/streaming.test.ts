@@ -449,33 +449,45 @@ test("RecentKeys: the last key is always remembered, a key never added never is,
   assert.ok(k.has(3) && k.has(7) && k.forgotten === 0);
 });
 
-test("timeline: DP lines of the job's content ID are kept past the content-ID cap; another one past it is said, not hidden", () => {
-  const line = (content: string, file: string, status: number, substatus: number, i: number): W3CRecord => {
+test("timeline: content IDs past the lane cap share one lane — exact while it holds them all, said when it could not", () => {
+  const line = (
+    content: string,
+    file: string,
+    status: number,
+    substatus: number,
+    minute: number,
+    i: number,
+  ) => {
     const [r] = parseW3C(
-      `#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status\n2024-03-05 09:${String(10 + (i % 40)).padStart(2, "0")}:00 10.0.0.5 HEAD /SMS_DP_SMSPKG$/${content}/${file} - 10.0.1.50 Microsoft+BITS/7.8 ${status} ${substatus} 0\n`,
+      `#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status\n2024-03-05 ${String(9 + Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}:00 10.0.0.5 HEAD /SMS_DP_SMSPKG$/${content}/${file} - 10.0.1.50 Microsoft+BITS/7.8 ${status} ${substatus} 0\n`,
       "u_ex240305.log",
     ).records;
     return { ...(r as W3CRecord), line: i + 2 };
   };
+  const pkg = (i: number) => `PKG${String(i).padStart(5, "0")}`;
   const busy = Array.from({ length: LIMITS.timelineContentIds + 8 }, (_, i) =>
-    line(`PKG${String(i).padStart(5, "0")}`, "setup.exe", 200, 0, i),
+    line(pkg(i), "setup.exe", 200, 0, i % 60, i),
   );
-  const w3c = [
-    ...busy,
-    line("ABC00123", "blah/file.ldf", 404, 7, 100),
-    line("ZZZ00001", "x/y.mdf", 404, 7, 101),
+  const refused = [
+    line("ABC00123", "blah/file.ldf", 404, 7, 100, 100),
+    line("ZZZ00001", "x/y.mdf", 404, 7, 101, 101),
   ];
-  const input = { w3c, httperr: [], cmtrace: seedClient, bits: [], artifacts: [] };
-  const report = diagnose(input);
-  assert.ok(
-    report.timeline.some((e) => e.lane === "dp" && e.label.includes("blah/file.ldf")),
-    "the job's DP line is on the timeline",
+  // (a) the shared lane holds every line of its content IDs: the timeline is the whole-input one
+  const a = { w3c: [...busy, ...refused], httperr: [], cmtrace: seedClient, bits: [], artifacts: [] };
+  const ra = diagnose(a);
+  assert.ok(ra.timeline.some((e) => e.lane === "dp" && e.label.includes("x/y.mdf")));
+  assert.ok(!ra.notes.some((n) => n.includes("timeline may miss")));
+  assert.deepEqual(comparable(ra), comparable(referenceDiagnose(a)));
+  // (b) 700 earlier error lines (416, no finding) of content IDs past the cap crowd the shared lane: said, not hidden
+  const crowd = Array.from({ length: 700 }, (_, i) =>
+    line(pkg(100 + (i % 50)), "setup.exe", 416, 0, 30 + (i % 60), 200 + i),
   );
-  assert.ok(!report.timeline.some((e) => e.lane === "dp" && e.label.includes("x/y.mdf")));
-  assert.ok(report.notes.some((n) => /^Limit: the timeline has no DP lines of zzz00001/.test(n)));
-  // below the cap the reference agrees exactly
-  const small = { ...input, w3c: w3c.slice(LIMITS.timelineContentIds) };
-  assert.deepEqual(comparable(diagnose(small)), comparable(referenceDiagnose(small)));
+  const rb = diagnose({ ...a, w3c: [...busy, ...crowd, ...refused] });
+  assert.ok(
+    rb.timeline.some((e) => e.lane === "dp" && e.label.includes("blah/file.ldf")),
+    "the job's package has its own lane",
+  );
+  assert.ok(rb.notes.some((n) => /^Limit: the timeline may miss DP lines of zzz00001/.test(n)));
 });
 
 // -- (c) boundedness: 300k lines, 100k refusals over 50k files and 5k clients ---------------------------------------
