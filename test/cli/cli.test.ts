@@ -20,3 +20,38 @@ test("an unknown option is a usage error (exit 2) without a stack trace", () => 
   assert.equal(r.code, 2);
   assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
 });
+
+test("commandOf: the command is the first word after dpdoctor's own options; anything else loads every command", async () => {
+  const { commandOf } = await import("../../src/cli.js");
+  const rows: [string[], string | undefined][] = [
+    [["logs", "x.log"], "logs"],
+    [["--no-color", "check", "dir"], "check"],
+    [["lab", "seed"], "lab"],
+    [["--help"], undefined],
+    [["help", "logs"], undefined], // commander's help command: every command registered, so help can list them
+    [["nosuch"], undefined],
+    [[], undefined],
+  ];
+  for (const [args, want] of rows)
+    assert.equal(commandOf(["node", "dpdoctor", ...args]), want, args.join(" "));
+});
+
+test("a command's help is the same whether it is loaded alone or with every command", async () => {
+  const { buildProgram } = await import("../../src/cli.js");
+  const alone = await buildProgram("logs");
+  const all = await buildProgram();
+  const helpOf = (p: Awaited<ReturnType<typeof buildProgram>>) =>
+    p.commands.find((c) => c.name() === "logs")?.helpInformation();
+  assert.ok(helpOf(alone));
+  assert.equal(helpOf(alone), helpOf(all));
+  assert.deepEqual(
+    all.commands.map((c) => c.name()),
+    ["url", "check", "logs", "diagnose", "fix", "probe", "lab"],
+  );
+});
+
+test("an unknown command is a usage error naming it", () => {
+  const r = runCli(["nosuch"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown command 'nosuch'/);
+});
