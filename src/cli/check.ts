@@ -7,14 +7,7 @@ import { availableParallelism } from "node:os";
 import { type Command, Option } from "commander";
 import { platformFileFacts } from "../check/facts.js";
 import { type ParallelOptions, runCheckParallel } from "../check/parallel.js";
-import {
-  type CheckSettings,
-  type FileResult,
-  formVdir,
-  type PackageCheckResult,
-  runCheck,
-  Tally,
-} from "../check/run.js";
+import { type CheckSettings, formVdir, runCheck, Tally } from "../check/run.js";
 import {
   detectInput,
   folderPackage,
@@ -32,7 +25,7 @@ import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
 import type { UrlForm } from "../logs/records.js";
 import { JsonStream, jsonSink } from "../render/check-json.js";
 import { renderCheckText } from "../render/check-text.js";
-import { SarifBuilder } from "../render/sarif.js";
+import { sarifSink } from "../render/sarif.js";
 import { VERSION } from "../version.js";
 import { addServerOptions, loadServerOptions, parseProfile, parseWebConfigs } from "./server-options.js";
 
@@ -292,17 +285,20 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     else await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, sink, tally);
     await sink.end(tally);
   } else if (o.sarif) {
-    const sarif = new SarifBuilder(VERSION);
-    const sink = {
-      packageStart: (pkg: PackageSpec, checks: PackageCheckResult[]) => {
-        for (const c of checks) sarif.addPackageCheck(pkg, c);
-      },
-      file: (pkg: PackageSpec, r: FileResult) => sarif.addFile(pkg, r),
-    };
+    // streamed like --json: memory holds no result, whatever the number of refusals
+    const stream = new JsonStream(process.stdout);
+    const sink = sarifSink(stream, VERSION);
+    await sink.begin();
     if (threads > 1)
-      await runCheckParallel({ packages, onProgress }, settings, sink, tally, parallel("refused"));
+      await runCheckParallel(
+        { packages, onProgress, stop: () => stream.closed },
+        settings,
+        sink,
+        tally,
+        parallel("refused"),
+      );
     else await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, sink, tally);
-    process.stdout.write(`${JSON.stringify(sarif.toLog(), null, 2)}\n`);
+    await sink.end();
   } else {
     if (threads > 1) await runCheckParallel({ packages, onProgress }, settings, {}, tally, parallel("none"));
     else await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, {}, tally);

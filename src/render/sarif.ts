@@ -9,6 +9,7 @@ import type { FileResult, PackageCheckResult } from "../check/run.js";
 import type { PackageSpec } from "../check/source.js";
 import { URL_FORMS } from "../dp/urlforms.js";
 import type { CheckName, Reason, Verdict } from "../engine/types.js";
+import type { JsonStream } from "./check-json.js";
 
 const RULE_TEXT: Partial<Record<CheckName, string>> = {
   fileExtensions: "Request filtering denies the file extension (404.7)",
@@ -30,8 +31,11 @@ const RULE_TEXT: Partial<Record<CheckName, string>> = {
   "config.invalid": "Configuration error (500.19)",
 };
 
+const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
+
 interface SarifResult {
   ruleId: string;
+  ruleIndex: number;
   level: "error";
   message: { text: string };
   locations: unknown[];
@@ -66,11 +70,19 @@ function sourceLocation(r: Reason, id: number) {
   };
 }
 
-/** Collects refused results; `toLog()` returns the SARIF document. Memory: refused results only. */
+/**
+ * Builds SARIF results for refused files and per-package requests. `toLog()` returns the whole document (results kept
+ * in memory: fine for tests and small runs); `sarifSink` streams the same results to stdout as they come, so
+ * `check --sarif` on a library with millions of refusals does not hold them all.
+ */
 export class SarifBuilder {
   private readonly results: SarifResult[] = [];
   private readonly rules = new Map<string, number>();
-  constructor(private readonly version: string) {}
+  constructor(
+    private readonly version: string,
+    /** When given, each result goes here instead of being kept for `toLog()`. */
+    private readonly onResult?: (r: SarifResult) => void,
+  ) {}
 
   private ruleIndex(check: string): number {
     let i = this.rules.get(check);
@@ -81,6 +93,14 @@ export class SarifBuilder {
     return i;
   }
 
+  private push(r: Omit<SarifResult, "ruleIndex">): void {
+    // rules are numbered in the order first met, so a result's index is final when it is made
+    const { ruleId, ...rest } = r;
+    const full: SarifResult = { ruleId, ruleIndex: this.ruleIndex(ruleId), ...rest };
+    if (this.onResult) this.onResult(full);
+    else this.results.push(full);
+  }
+
   addFile(pkg: PackageSpec, r: FileResult): void {
     if (!r.refused) return;
     for (const form of URL_FORMS) {
@@ -88,9 +108,8 @@ export class SarifBuilder {
       if (!fr || fr.verdict.status < 400) continue;
       const reason = firstReason(fr.verdict);
       const check = reason?.check ?? "config.invalid";
-      this.ruleIndex(check);
       const related = reason ? sourceLocation(reason, 1) : undefined;
-      this.results.push({
+      this.push({
         ruleId: check,
         level: "error",
         message: {
@@ -118,9 +137,8 @@ export class SarifBuilder {
     if (!c.refused) return;
     const reason = firstReason(c.verdict);
     const check = reason?.check ?? "config.invalid";
-    this.ruleIndex(check);
     const related = reason ? sourceLocation(reason, 1) : undefined;
-    this.results.push({
+    this.push({
       ruleId: check,
       level: "error",
       message: {
@@ -139,30 +157,59 @@ export class SarifBuilder {
     });
   }
 
-  toLog(): unknown {
+  /** `tool.driver`: the rules met so far, in index order. */
+  driver() {
     const rules = [...this.rules.keys()].map((id) => ({
       id,
       name: id.replace(/[^A-Za-z0-9]/g, ""),
       shortDescription: { text: RULE_TEXT[id as CheckName] ?? id },
       defaultConfiguration: { level: "error" },
     }));
-    for (const r of this.results)
-      (r as SarifResult & { ruleIndex: number }).ruleIndex = this.rules.get(r.ruleId) as number;
+    return { name: "dpdoctor", version: this.version, rules };
+  }
+
+  toLog(): unknown {
     return {
-      $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+      $schema: SARIF_SCHEMA,
       version: "2.1.0",
-      runs: [
-        {
-          tool: {
-            driver: {
-              name: "dpdoctor",
-              version: this.version,
-              rules,
-            },
-          },
-          results: this.results,
-        },
-      ],
+      runs: [{ tool: { driver: this.driver() }, results: this.results }],
     };
   }
+}
+
+/**
+ * `check --sarif` written as the check runs: results stream out one per line; the rules (known only at the end) come
+ * after them in the run object — JSON members have no order, and the document is the same SARIF as `toLog()`'s.
+ */
+export function sarifSink(stream: JsonStream, version: string) {
+  let first = true;
+  let pending = "";
+  const builder = new SarifBuilder(version, (r) => {
+    pending += `${first ? "" : ","}\n${JSON.stringify(r)}`;
+    first = false;
+  });
+  const drain = async () => {
+    if (pending === "") return;
+    const s = pending;
+    pending = "";
+    await stream.write(s);
+  };
+  return {
+    async begin() {
+      await stream.write(`{"$schema":${JSON.stringify(SARIF_SCHEMA)},"version":"2.1.0","runs":[{"results":[`);
+    },
+    async packageStart(pkg: PackageSpec, checks: PackageCheckResult[]) {
+      for (const c of checks) builder.addPackageCheck(pkg, c);
+      await drain();
+    },
+    async file(pkg: PackageSpec, r: FileResult) {
+      builder.addFile(pkg, r);
+      await drain();
+    },
+    async end() {
+      await drain();
+      await stream.write(`\n],"tool":{"driver":${JSON.stringify(builder.driver())}}}]}\n`);
+      await stream.flush();
+    },
+  };
 }

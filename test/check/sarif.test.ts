@@ -65,3 +65,35 @@ test("a broken SARIF document is rejected by the validator (the test can fail)",
   assert.equal(validate({ version: "2.0.0", runs: [] }), false);
   void path;
 });
+
+test("the streamed SARIF (check --sarif) is the same document as the builder's, and valid", async () => {
+  const { PassThrough } = await import("node:stream");
+  const { JsonStream } = await import("../../src/render/check-json.js");
+  const { sarifSink } = await import("../../src/render/sarif.js");
+  const rels = ["blah/file.ldf", "bin/a.dll", "ok.txt", "C++/x.txt", "db/x.mdb", "bin/y.config"];
+  const { files, tally } = await checkPaths(rels, settings());
+  const pkg = tally.packages[0].pkg;
+  const whole = new SarifBuilder("0.0.0-test");
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on("data", (c: Buffer) => chunks.push(c));
+  const sink = sarifSink(new JsonStream(out), "0.0.0-test");
+  await sink.begin();
+  for (const r of files.values()) {
+    whole.addFile(pkg, r);
+    await sink.file(pkg, r);
+  }
+  await sink.end();
+  const streamed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+    runs: {
+      results: { ruleId: string; ruleIndex: number }[];
+      tool: { driver: { rules: { id: string }[] } };
+    }[];
+  };
+  assert.deepEqual(streamed, whole.toLog());
+  const validate = validator();
+  assert.equal(validate(streamed), true, JSON.stringify(validate.errors?.slice(0, 3)));
+  const run = streamed.runs[0];
+  assert.ok(run.results.length >= 6);
+  for (const r of run.results) assert.equal(run.tool.driver.rules[r.ruleIndex]?.id, r.ruleId);
+});
