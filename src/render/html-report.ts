@@ -62,16 +62,28 @@ function findingsSection(report: DiagnoseReport): string {
   return `<section id="findings"><h2>Findings</h2>${report.findings.map(findingHtml).join("\n")}</section>`;
 }
 
+/** Values shown inline up to LIST_INLINE, the rest folded (no script: `<details>`); counted-only values said. */
+const LIST_INLINE = 30;
+export function valueList(values: readonly string[], countedOnly = 0): string {
+  const shown = `<span class="mono">${esc(values.slice(0, LIST_INLINE).join(", "))}</span>`;
+  const folded =
+    values.length > LIST_INLINE
+      ? `<details><summary>${values.length - LIST_INLINE} more</summary><span class="mono">${esc(values.slice(LIST_INLINE).join(", "))}</span></details>`
+      : "";
+  const counted =
+    countedOnly > 0 ? ` <span class="muted">(+${countedOnly} more counted, not listed)</span>` : "";
+  return shown + folded + counted;
+}
+
 function findingHtml(f: Finding): string {
   const cfg = f.evidence.find((e) => e.source === "config");
   const rows: [string, string][] = [
     ["Cause", esc(f.cause)],
     ["Why stuck", esc(f.hang)],
   ];
-  if (f.contentIds.length)
-    rows.push(["Content", `<span class="mono">${esc(f.contentIds.join(", "))}</span>`]);
-  if (f.files.length) rows.push(["Files", `<span class="mono">${esc(f.files.join(", "))}</span>`]);
-  if (f.clients.length) rows.push(["Clients", `<span class="mono">${esc(f.clients.join(", "))}</span>`]);
+  if (f.contentIds.length) rows.push(["Content", valueList(f.contentIds, f.more?.contentIds)]);
+  if (f.files.length) rows.push(["Files", valueList(f.files, f.more?.files)]);
+  if (f.clients.length) rows.push(["Clients", valueList(f.clients, f.more?.clients)]);
   if (cfg)
     rows.push([
       "Config line",

@@ -128,3 +128,13 @@ test("headless Chromium renders the findings (skipped without /usr/bin/chromium)
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("long value lists fold into <details> and say how many were counted but not listed", async () => {
+  const { valueList } = await import("../../src/render/html-report.js");
+  const values = Array.from({ length: 45 }, (_, i) => `10.0.0.${i}`);
+  const html = valueList(values, 7);
+  assert.ok(html.includes("10.0.0.29"));
+  assert.match(html, /<details><summary>15 more<\/summary><span class="mono">10\.0\.0\.30, /);
+  assert.match(html, /\+7 more counted, not listed/);
+  assert.doesNotMatch(valueList(["a<b"], 0), /details|counted|a<b/);
+});
