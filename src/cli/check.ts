@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import { type Command, Option } from "commander";
 import { platformFileFacts } from "../check/facts.js";
 import { type ParallelOptions, runCheckParallel } from "../check/parallel.js";
-import { type CheckSettings, formVdir, runCheck, Tally } from "../check/run.js";
+import { type CheckSettings, type CheckSink, formVdir, runCheck, Tally } from "../check/run.js";
 import {
   detectInput,
   folderPackage,
@@ -246,19 +246,26 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
     },
   });
   const formVdirs = Object.fromEntries(forms.map((f) => [f, formVdir(f, settings)]));
+  /** One run over every package, on this thread or on `threads` threads (same output either way). */
+  const check = (sink: CheckSink, output: UnitOutput, stop?: () => boolean) =>
+    threads > 1
+      ? runCheckParallel({ packages, onProgress, stop }, settings, sink, tally, parallel(output))
+      : runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, sink, tally);
 
-  if (!o.json)
-    // text and SARIF are written at the end in one piece: a reader that went away (`| more` quit) is not an error
-    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code !== "EPIPE") throw e;
-    });
-  if (o.json) {
-    const stream = new JsonStream(process.stdout);
+  // --json and --sarif stream as the check runs, and stop walking when the reader of stdout has gone (`| head`)
+  const stream = o.json || o.sarif ? new JsonStream(process.stdout) : undefined;
+  if (stream) {
     const walkAll = walk;
-    // stop walking when the reader of stdout has gone (`| head`)
     walk = (pkg: PackageSpec) => stopWhen(walkAll(pkg), () => stream.closed);
     const byFolderAll = byFolder;
     byFolder = (pkg: PackageSpec) => stopWhen(byFolderAll(pkg), () => stream.closed);
+  }
+  // the text report is written at the end in one piece: a reader that went away (`| more` quit) is not an error
+  else
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+    });
+  if (o.json && stream) {
     const sink = jsonSink(
       stream,
       {
@@ -274,34 +281,16 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
       o.onlyRefused === true,
     );
     await sink.begin();
-    if (threads > 1)
-      await runCheckParallel(
-        { packages, onProgress, stop: () => stream.closed },
-        settings,
-        sink,
-        tally,
-        parallel(o.onlyRefused ? "json-refused" : "json"),
-      );
-    else await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, sink, tally);
+    await check(sink, o.onlyRefused ? "json-refused" : "json", () => stream.closed);
     await sink.end(tally);
-  } else if (o.sarif) {
-    // streamed like --json: memory holds no result, whatever the number of refusals
-    const stream = new JsonStream(process.stdout);
+  } else if (o.sarif && stream) {
+    // memory holds no result, whatever the number of refusals
     const sink = sarifSink(stream, VERSION);
     await sink.begin();
-    if (threads > 1)
-      await runCheckParallel(
-        { packages, onProgress, stop: () => stream.closed },
-        settings,
-        sink,
-        tally,
-        parallel("refused"),
-      );
-    else await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, sink, tally);
+    await check(sink, "refused", () => stream.closed);
     await sink.end();
   } else {
-    if (threads > 1) await runCheckParallel({ packages, onProgress }, settings, {}, tally, parallel("none"));
-    else await runCheck({ packages, walk, walkFolders: byFolder, facts, onProgress }, settings, {}, tally);
+    await check({}, "none");
     if (showProgress) process.stderr.write("\r\x1b[K");
     process.stdout.write(
       renderCheckText(tally, {

@@ -185,24 +185,29 @@ test("content library: the 2007 form is off by default (no content library on 20
   ]);
 });
 
-test("--json into a reader that goes away (| head): quiet stop, no internal error", async () => {
-  const { spawn } = await import("node:child_process");
-  const { root } = await import("../helpers/cli.js");
-  const big = path.join(tempDir("cli-epipe"), "ABC00125");
-  writeTree(
-    big,
-    Array.from({ length: 3000 }, (_, i) => `d${i % 10}/file number ${i}.txt`),
-  );
-  const child = spawn(process.execPath, ["--import", "tsx", `${root}src/cli.ts`, "check", big, "--json"], {
-    cwd: root,
-    env: { ...process.env, NO_COLOR: "1" },
+for (const format of ["--json", "--sarif"])
+  test(`${format} into a reader that goes away (| head): quiet stop, no internal error`, async () => {
+    const { spawn } = await import("node:child_process");
+    const { root } = await import("../helpers/cli.js");
+    const big = path.join(tempDir("cli-epipe"), "ABC00125");
+    // every file refused in two forms, so --sarif has results to stream too
+    writeTree(
+      big,
+      Array.from(
+        { length: 3000 },
+        (_, i) => `d${i % 10}/file number ${i}.${format === "--json" ? "txt" : "mdb"}`,
+      ),
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", `${root}src/cli.ts`, "check", big, format], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+    assert.ok(code === 0 || code === 1, `exit ${code}: ${stderr}`);
+    assert.doesNotMatch(stderr, /internal error|EPIPE|\bat .*\.ts:\d+/);
   });
-  let stderr = "";
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  child.stdout.once("data", () => child.stdout.destroy());
-  const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
-  assert.ok(code === 0 || code === 1, `exit ${code}: ${stderr}`);
-  assert.doesNotMatch(stderr, /internal error|EPIPE|\bat .*\.ts:\d+/);
-});
