@@ -13,10 +13,11 @@
  * The generated trees live under the OS temp folder (or --dir) and are removed afterwards unless --keep.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { buildForBench } from "./build.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const args = process.argv.slice(2);
@@ -85,21 +86,7 @@ function generateLibrary(dir: string, n: number): void {
 }
 
 // dpdoctor runs from a tsc build (what users run: `npm run build`, bin dist/src/cli.js), not through tsx.
-const outDir = path.join(root, ".bench", "dist-check");
-console.error("building dpdoctor into .bench/dist-check …");
-spawnSync(
-  process.execPath,
-  [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json", "--outDir", outDir],
-  {
-    cwd: root,
-    stdio: "ignore",
-  },
-);
-const cli = path.join(outDir, "src/cli.js");
-if (!existsSync(cli)) throw new Error("tsc build failed: .bench/dist-check/src/cli.js missing");
-// the embedded profiles are looked up next to the build (src/config/load.ts), as in the npm package
-if (!existsSync(path.join(outDir, "profiles")))
-  symlinkSync(path.join(root, "profiles"), path.join(outDir, "profiles"));
+const cli = buildForBench("dist-check");
 
 interface Run {
   seconds: number;
@@ -127,7 +114,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** The walk alone (src/check/source.ts walkFolders, built), to see what reading the tree costs next to find. */
 function walkOnly(dir: string, dataLib: boolean): Run {
-  const code = `import(${JSON.stringify(pathToFileURL(path.join(outDir, "src/check/source.js")).href)}).then(async (m) => {
+  const code = `import(${JSON.stringify(pathToFileURL(path.join(path.dirname(cli), "check/source.js")).href)}).then(async (m) => {
     let n = 0;
     for await (const d of m.walkFolders(${JSON.stringify(dir)}, { dataLib: ${dataLib}, onWarning() {} })) n += d.names.length;
     console.log(n);

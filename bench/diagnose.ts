@@ -14,6 +14,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildForBench } from "./build.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const arg = (name: string, dflt: string) => {
@@ -22,24 +23,9 @@ const arg = (name: string, dflt: string) => {
 };
 const sizes = arg("sizes", "200000,2000000").split(",").map(Number);
 const benchDir = path.join(root, ".bench");
-const dist = path.join(benchDir, "dist-diagnose");
 mkdirSync(benchDir, { recursive: true });
 
-console.error("building dpdoctor into .bench/dist-diagnose …");
-spawnSync(
-  process.execPath,
-  [
-    path.join(root, "node_modules/typescript/bin/tsc"),
-    "-p",
-    path.join(root, "tsconfig.json"),
-    "--outDir",
-    dist,
-  ],
-  { stdio: "ignore" },
-);
-const cli = path.join(dist, "src/cli.js");
-if (!existsSync(cli)) throw new Error("tsc build failed: .bench/dist-diagnose/src/cli.js missing");
-cpSync(path.join(root, "profiles"), path.join(dist, "profiles"), { recursive: true }); // the embedded aspnet profile
+const cli = buildForBench("dist-diagnose");
 
 const seed = path.join(root, "examples", "seed");
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
