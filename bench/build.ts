@@ -4,7 +4,7 @@
  * (src/config/load.ts looks them up there). Returns the path of the built cli.js.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,6 +28,8 @@ export function buildForBench(name: string): string {
   const cli = path.join(outDir, "src/cli.js");
   if (r.status !== 0 || !existsSync(cli))
     throw new Error(`tsc build failed (exit ${r.status}): ${cli} missing`);
-  cpSync(path.join(root, "profiles"), path.join(outDir, "profiles"), { recursive: true });
+  const profiles = path.join(outDir, "profiles");
+  rmSync(profiles, { recursive: true, force: true }); // an earlier bench may have left a symlink there
+  cpSync(path.join(root, "profiles"), profiles, { recursive: true });
   return cli;
 }
