@@ -168,6 +168,36 @@ function deepestRelevant(root: TrieNode, p: string): TrieNode {
   return best;
 }
 
+/**
+ * The deepest relevant trie node for every path `folder` + name, where `folder` ends with a separator and the name
+ * has none: null when a relevant node lies strictly below the folder (a location, web.config, application or virtual
+ * directory whose path is the folder + one more segment or deeper), whose node a name could reach. Same walk as
+ * deepestRelevant; a folder whose segments leave the trie has nothing below it.
+ */
+function folderRelevant(root: TrieNode, folder: string): TrieNode | null {
+  const n = folder.length;
+  if (n === 0 || !isSeparator(folder.charCodeAt(n - 1))) return null;
+  let node = root;
+  let best = root;
+  let i = 0;
+  while (node.labels.length > 0) {
+    while (i < n && isSeparator(folder.charCodeAt(i))) i++;
+    if (i >= n) return null; // the folder's own node has children: a name may be one of them
+    const labels = node.labels;
+    let k = 0;
+    let end = i;
+    for (; k < labels.length; k++) {
+      end = matchSegment(folder, i, labels[k] as string, node.written[k] as string);
+      if (end >= 0) break;
+    }
+    if (k === labels.length) return best; // the folder leaves the trie: nothing relevant below it
+    node = node.kids[k] as TrieNode;
+    if (node.relevant) best = node;
+    i = end;
+  }
+  return best;
+}
+
 function isSeparator(c: number): boolean {
   return c === 47 || c === 92;
 }
@@ -400,6 +430,12 @@ function buildServer(
     return best.cached ?? computeFor(idx, best);
   };
 
+  const forFolder = (siteName: string, folder: string): EffectiveConfig | null => {
+    const idx = siteIndexes.get(siteName) ?? siteIndex(siteName);
+    const best = folderRelevant(idx.root, folder);
+    return best === null ? null : (best.cached ?? computeFor(idx, best));
+  };
+
   const computeFor = (idx: SiteIndex, node: TrieNode): EffectiveConfig => {
     node.cached = computeEffective(
       idx,
@@ -413,7 +449,7 @@ function buildServer(
     return node.cached;
   };
 
-  return {
+  const server: ServerConfig = {
     files: [appHost.file, ...webs.map((w) => w.doc.file)],
     origin,
     sites,
@@ -421,6 +457,29 @@ function buildServer(
     warnings,
     effective,
   };
+  folderLookups.set(server, forFolder);
+  return server;
+}
+
+/** effectiveForFolder's answer for each ServerConfig built here (a config built elsewhere has none). */
+const folderLookups = new WeakMap<
+  ServerConfig,
+  (siteName: string, folder: string) => EffectiveConfig | null
+>();
+
+/**
+ * The effective configuration shared by every URL path `folder` + name on the site, where `folder` is a canonical
+ * path ending with '/' and the name contains no '/' or '\\' — i.e. when no location path, web.config, application or
+ * virtual directory applies strictly below the folder (§2, §3, §8.1) — else null (one might: ask effective() per
+ * path). Also null for a ServerConfig not built by this module. Lets a caller keep one configuration per folder.
+ */
+export function effectiveForFolder(
+  config: ServerConfig,
+  siteName: string,
+  folder: string,
+): EffectiveConfig | null {
+  const lookup = folderLookups.get(config);
+  return lookup === undefined ? null : lookup(siteName, folder);
 }
 
 function deepest<T extends { segments: string[] }>(list: T[], segs: string[]): T | undefined {

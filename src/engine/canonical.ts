@@ -11,6 +11,7 @@
  * - Raw (unescaped) non-ASCII characters are taken as already-decoded characters (§13.23: BITS/WinHTTP always escape).
  * - The path keeps its case and a trailing `/` (a directory URL, §9.2).
  */
+import type { EffectiveConfig, ServerConfig } from "../config/types.js";
 import type { Compiled } from "./compiled.js";
 import type { DpPathKind } from "./dp.js";
 import type { Reason } from "./types.js";
@@ -175,6 +176,11 @@ export interface PathPrefix {
   claimsFor: Compiled | null;
   /** evaluate.ts: no segment of the prefix ends with an extension a path-info claimer maps (§5.4). */
   claimsFree: boolean;
+  /** evaluate.ts: the configuration and site cfg was looked up for (null: not yet). */
+  cfgOf: ServerConfig | null;
+  cfgSite: string;
+  /** evaluate.ts: the effective configuration of every file in the folder (§8.1), null when one may differ. */
+  cfg: EffectiveConfig | null;
 }
 
 /** The prefix of the path the last canonicalizePath() returned, when that result was built from it; else null. */
@@ -269,6 +275,9 @@ function newPrefix(raw: string, ps: number, set: number): PathPrefix | null {
     hiddenClear: false,
     claimsFor: null,
     claimsFree: false,
+    cfgOf: null,
+    cfgSite: "",
+    cfg: null,
   };
   prefixB[set] = prefixA[set];
   prefixA[set] = e;

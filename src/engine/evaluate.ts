@@ -6,6 +6,7 @@
  * Layers, in order: http.sys (§5.2) → configuration errors (500.19, §8.3) → request filtering (§6, every check, in
  * the §7 table order, all triggered reasons kept) → handler selection and the static file handler (§9).
  */
+import { effectiveForFolder } from "../config/load.js";
 import type { EffectiveConfig, RequestFilteringConfig, SourceRef } from "../config/types.js";
 import * as canonical from "./canonical.js";
 import {
@@ -232,7 +233,7 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
   }
 
   // L1 configuration (§8.3, §8.4): errors of sections every request reads → 500.19
-  const cfg = server.config.effective(server.siteName, canon);
+  const cfg = prefix !== null ? folderEffective(prefix, server, canon) : server.config.effective(server.siteName, canon);
   if (cfg.errors.length > 0) {
     // consumption-scoped (§8.4): staticContent errors hit only requests reaching StaticFile; requestFiltering errors
     // only matter when RequestFilteringModule (its only reader) is loaded [INF]
@@ -328,6 +329,22 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
     scriptEnd === canon.length && !highBit ? lastDot : -2,
     prefix,
   );
+}
+
+/**
+ * The effective configuration of `canon` (= the prefix + a file name): the one kept on the prefix when no location,
+ * web.config, application or virtual directory applies below its folder (§8.1; looked up once per prefix and
+ * (configuration, site)), else the per-path lookup.
+ */
+function folderEffective(p: PathPrefix, server: Server, canon: string): EffectiveConfig {
+  const config = server.config;
+  const site = server.siteName;
+  if (p.cfgOf !== config || p.cfgSite !== site) {
+    p.cfg = effectiveForFolder(config, site, p.canon as string);
+    p.cfgOf = config;
+    p.cfgSite = site;
+  }
+  return p.cfg ?? config.effective(site, canon);
 }
 
 function configVerdict(errors: EffectiveConfig["errors"], canon: string): Verdict {

@@ -6,10 +6,11 @@
  * canonical path and its facts), §5.4, §6.9, §10.1 (the three DP URL forms), §10.3.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { loadServer } from "../../src/config/load.js";
+import { loadServer, loadServerFromText } from "../../src/config/load.js";
 import type { ServerConfig } from "../../src/config/types.js";
 import * as canonical from "../../src/engine/canonical.js";
 import { canonicalizePath, pathFacts, pathSlashes, setPrefixCache } from "../../src/engine/canonical.js";
@@ -18,6 +19,7 @@ import type { HttpRequest, Server, Verdict } from "../../src/engine/types.js";
 import { addSegment, addVerb, handler, p0Handlers, server } from "./build.js";
 
 const corpus = fileURLToPath(new URL("../../../shared/corpus/iis-config/", import.meta.url));
+const aspnetProfile = fileURLToPath(new URL("../../profiles/aspnet/applicationHost.config", import.meta.url));
 
 after(() => setPrefixCache(true));
 
@@ -253,6 +255,52 @@ describe("prefix cache: evaluate() with the cache warm equals the full pass (§5
         );
       }),
       { numRuns: 150 },
+    );
+  });
+  it("a web.config or location at a file's own path: that file's configuration is not its folder's (§2, §3, §8.1)", () => {
+    const appHost = { file: "applicationHost.config", text: readFileSync(aspnetProfile, "utf8") };
+    const dir = "/SMS_DP_SMSPKG$/Content_0a1b2c3d-0000-4000-8000-000000000001.1/x64/";
+    const denyExe = `<configuration><system.webServer><security><requestFiltering><fileExtensions>
+<add fileExtension=".exe" allowed="false" /></fileExtensions></requestFiltering></security></system.webServer></configuration>`;
+    const config = loadServerFromText(appHost, [
+      { urlPath: `${dir}setup.exe`, text: denyExe, file: "web.config" },
+    ]);
+    const srv = serverOf(config);
+    const reqs = ["a.exe", "setup.exe", "SETUP.EXE", "b.exe", "setup.exe"].map((n) => ({
+      method: "GET",
+      target: `${dir}${n}`,
+    }));
+    setPrefixCache(false);
+    const want = reqs.map((r) => evaluate(r, srv));
+    assert.notDeepEqual(want[0], want[1]);
+    setPrefixCache(true);
+    assert.deepEqual(
+      reqs.map((r) => evaluate(r, srv)),
+      want,
+    );
+  });
+  it("one configuration, two sites whose configurations differ (a location per site): the folder's configuration is kept per site (§8.1)", () => {
+    const config = loadCorpus("apphost-iis10-aspnet-asp-verbdeny.config");
+    const a: Server = { config, siteName: "Default Web Site" };
+    const b: Server = { config, siteName: "deneme.com" };
+    const php = "/SMS_DP_SMSPKGC$/PKG00001/x64/lib.php";
+    setPrefixCache(false);
+    assert.notDeepEqual(
+      evaluate({ method: "GET", target: php }, a),
+      evaluate({ method: "GET", target: php }, b),
+    );
+    fc.assert(
+      fc.property(requests, fc.constantFrom(1, 2, 512), (reqs, sets) => {
+        const all = reqs.flatMap((r) => [r, { ...r, target: r.target.replace(/[^/?]*(\?.*)?$/, "lib.php") }]);
+        setPrefixCache(false);
+        const want = all.flatMap((r) => [evaluate(r, a), evaluate(r, b)]);
+        setPrefixCache(true, sets);
+        assert.deepEqual(
+          all.flatMap((r) => [evaluate(r, a), evaluate(r, b)]),
+          want,
+        );
+      }),
+      { numRuns: 100 },
     );
   });
   it("evaluateMethods (HEAD then GET, as check sends them) agrees with the cache on and off", () => {
