@@ -21,7 +21,10 @@ export interface CompiledHandler {
   kind: PatternKind;
   /** lower-cased extension with its dot for "ext" ("*.aspx" → ".aspx"), lower-cased name for "exact". */
   key: string;
-  /** The extension a "glob" pattern ends with (".axd" for "*ScriptResource.axd"), "" when unknown. */
+  /**
+   * The extension a "glob" pattern ends with (".axd" for "*ScriptResource.axd"), "" when unknown; for "exact", the
+   * key's extension as the static file handler defines it (last dot, "." for none or a trailing dot).
+   */
   globExt: string;
   re: RegExp | null;
   /** null = every verb ("*"). Verbs compare case-sensitively (HTTP methods). */
@@ -248,6 +251,9 @@ function compileHandler(m: HandlerMapping): CompiledHandler {
   } else if (!path.includes("*")) {
     kind = "exact";
     key = path;
+    // the name's extension when it is the key (§9.2's definition: last dot, "." for none or a trailing one)
+    const dot = path.lastIndexOf(".");
+    globExt = dot < 0 || dot === path.length - 1 ? "." : path.slice(dot);
   } else {
     kind = "glob";
     const dot = path.lastIndexOf(".");
@@ -306,6 +312,9 @@ export function couldServe(h: CompiledHandler, lowerExt: string, directory: bool
       return !directory && lowerExt === "."; // directories stay with DefaultDocument/DirectoryListing [INF]
     case "glob":
       return !h.globExt || h.globExt === lowerExt;
+    case "exact":
+      // a file name equal to the key has the key's extension (a folder's name is not matched by extension)
+      return directory || h.globExt === lowerExt;
     default:
       return true;
   }

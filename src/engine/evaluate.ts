@@ -233,7 +233,10 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
   }
 
   // L1 configuration (§8.3, §8.4): errors of sections every request reads → 500.19
-  const cfg = prefix !== null ? folderEffective(prefix, server, canon) : server.config.effective(server.siteName, canon);
+  const cfg =
+    prefix !== null
+      ? folderEffective(prefix, server, canon)
+      : server.config.effective(server.siteName, canon);
   if (cfg.errors.length > 0) {
     // consumption-scoped (§8.4): staticContent errors hit only requests reaching StaticFile; requestFiltering errors
     // only matter when RequestFilteringModule (its only reader) is loaded [INF]
@@ -955,20 +958,23 @@ function handlerLayer(
   const file = req.file;
   const trailing = scriptPath.length > 1 && scriptPath.charCodeAt(scriptPath.length - 1) === 47;
   const directory = file?.isDirectory === true || (trailing && file?.isDirectory !== false);
-  const name = scriptPath.slice(
-    (lastSlash >= 0 && !trailing
-      ? lastSlash
-      : scriptPath.lastIndexOf("/", trailing ? scriptPath.length - 2 : undefined)) + 1,
-  );
-  const lowerName = (trailing ? name.slice(0, -1) : name).toLowerCase();
-  // the name's last dot (§6.10, §9.2): from the pass when known (no lastIndexOf, a slow runtime call in V8)
-  const nameDot =
-    lastSlash >= 0 && lastDot !== -2 && !trailing
-      ? lastDot > lastSlash
-        ? lastDot - lastSlash - 1
-        : -1
-      : lowerName.lastIndexOf(".");
-  const lowerExt = nameDot < 0 || nameDot === lowerName.length - 1 ? "." : lowerName.slice(nameDot);
+  // the name's last dot and extension (§6.10, §9.2): from the pass when known — an ASCII script path (lower-casing
+  // keeps positions), no trailing '/' — and the lower-cased name only when a rule or message needs it (it is the
+  // costliest string of a static file verdict); else from the lower-cased name (lastIndexOf, a slow runtime call)
+  const known = nameFromPass && lastSlash >= 0 && lastDot !== -2 && !trailing;
+  let lowerName = known ? undefined : lowerNameOf(scriptPath, lastSlash, trailing);
+  const nameDot = known
+    ? lastDot > lastSlash
+      ? lastDot - lastSlash - 1
+      : -1
+    : (lowerName as string).lastIndexOf(".");
+  const lowerExt = known
+    ? lastDot <= lastSlash || lastDot === scriptPath.length - 1
+      ? "."
+      : scriptPath.slice(lastDot).toLowerCase()
+    : nameDot < 0 || nameDot === (lowerName as string).length - 1
+      ? "."
+      : (lowerName as string).slice(nameDot);
 
   let handler: CompiledHandler | null = null;
   if (c.handlers.length === 0 && (cfg.handlers?.items?.length ?? 0) === 0) {
@@ -978,9 +984,17 @@ function handlerLayer(
   } else {
     const ext = directory ? "" : lowerExt;
     for (const h of c.headGetDiffering)
-      if (couldServe(h, ext, directory) && patternMatches(h, lowerName)) methodMatters = true;
+      if (
+        couldServe(h, ext, directory) &&
+        patternMatches(h, (lowerName ??= lowerNameOf(scriptPath, lastSlash, trailing)))
+      )
+        methodMatters = true;
     for (const h of candidatesFor(c, method, ext, directory)) {
-      if (h.kind === "exact" || h.kind === "glob" ? patternMatches(h, lowerName) : true) {
+      if (
+        h.kind === "exact" || h.kind === "glob"
+          ? patternMatches(h, (lowerName ??= lowerNameOf(scriptPath, lastSlash, trailing)))
+          : true
+      ) {
         handler = h;
         break;
       }
@@ -991,7 +1005,7 @@ function handlerLayer(
           status: 404,
           substatus: 4,
           check: "handler.none",
-          message: `No handler mapping matches ${method} ${lowerName || "/"} (after accessPolicy filtering)`,
+          message: `No handler mapping matches ${method} ${lowerNameOf(scriptPath, lastSlash, trailing) || "/"} (after accessPolicy filtering)`,
           source: null,
         },
         "handler",
@@ -1041,8 +1055,10 @@ function handlerLayer(
     scriptPath,
     trailing,
     directory,
-    lowerName,
-    nameDot,
+    nameDot >= 0 &&
+      (known
+        ? scriptPath.indexOf(".", lastSlash + 1) !== lastDot
+        : (lowerName ??= lowerNameOf(scriptPath, lastSlash, trailing)).indexOf(".") !== nameDot),
     lowerExt,
     req,
     cfg,
@@ -1051,6 +1067,24 @@ function handlerLayer(
     notes,
   );
 }
+
+/** The lower-cased last segment of a script path (without its trailing '/'); lastSlash from the pass, else -1. */
+function lowerNameOf(scriptPath: string, lastSlash: number, trailing: boolean): string {
+  const start =
+    (lastSlash >= 0 && !trailing
+      ? lastSlash
+      : scriptPath.lastIndexOf("/", trailing ? scriptPath.length - 2 : undefined)) + 1;
+  return scriptPath.slice(start, trailing ? scriptPath.length - 1 : scriptPath.length).toLowerCase();
+}
+
+/**
+ * For tests (test/engine/fastpath.test.ts): false takes the static file handler's name, last dot and extension from
+ * the lower-cased name (the definition) instead of the canonicalization pass's positions. Same verdicts either way.
+ */
+export function setNameFromPass(on: boolean): void {
+  nameFromPass = on;
+}
+let nameFromPass = true;
 
 /** Does the path end with "/sccm" (any case)? The client's sccm? URL form (§10.1). */
 function endsWithSccm(p: string): boolean {
@@ -1085,9 +1119,9 @@ function staticFile(
   scriptPath: string,
   trailing: boolean,
   directory: boolean,
-  lowerName: string,
-  /** lowerName's last '.', -1 when none; its extension (§9.2: "." for none or a trailing dot). */
-  nameDot: number,
+  /** The name has a '.' before its last one (§13.16: its mimeMap is still the last dot's). */
+  multiDot: boolean,
+  /** The name's extension from its last '.' (§9.2: "." for none or a trailing dot). */
   ext: string,
   req: HttpRequest,
   cfg: EffectiveConfig,
@@ -1167,7 +1201,6 @@ function staticFile(
     );
   // mimeMap: last-dot extension, then the ".*" fallback (§9.2, §13.16 inferred)
   const mime = cfg.staticContent.index.get(ext);
-  const multiDot = nameDot >= 0 && lowerName.indexOf(".") !== nameDot;
   if (!mime) {
     const star = cfg.staticContent.index.get(".*");
     if (!star)

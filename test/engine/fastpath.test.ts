@@ -14,10 +14,17 @@ import {
   pathFacts,
   pathSlashes,
 } from "../../src/engine/canonical.js";
-import { compile, keyFilter, mayBeKey } from "../../src/engine/compiled.js";
-import { evaluate, evaluateMethods } from "../../src/engine/evaluate.js";
+import {
+  candidatesFor,
+  compile,
+  couldServe,
+  keyFilter,
+  mayBeKey,
+  patternMatches,
+} from "../../src/engine/compiled.js";
+import { evaluate, evaluateMethods, setNameFromPass } from "../../src/engine/evaluate.js";
 import type { Server, Verdict } from "../../src/engine/types.js";
-import { addVerb, handler, server } from "./build.js";
+import { addVerb, handler, p1Handlers, server } from "./build.js";
 
 // characters that exercise every branch of the scan: separators, dots, escapes, '+', non-ASCII, refused ones
 const pieces = [
@@ -346,5 +353,143 @@ describe("static file handler: the name's extension from the pass's last '.' equ
       { numRuns: 1500 },
     );
     assert.ok(seen.refused > 0 && seen.served > 0, JSON.stringify(seen));
+  });
+});
+
+describe("static file handler: the name taken from the pass's positions (lower-cased only when needed) equals the definition (§9.1, §9.2, §13.16)", () => {
+  const aspnet = loadServer({ profile: "aspnet" });
+  // exact and glob handler patterns (they need the lower-cased name), a GET-only one (HEAD/GET differ), extensions
+  const servers: [string, Server][] = [
+    ["aspnet profile", { config: aspnet, siteName: aspnet.defaultSiteName }],
+    [
+      "P1 + exact, glob and GET-only mappings",
+      server("P1", {
+        prefix: "/",
+        handlers: [
+          handler("Exact", "Setup.EXE", "GET,HEAD", "ManagedPipelineHandler"),
+          handler("Glob", "a*.t?t", "GET,HEAD", "ManagedPipelineHandler"),
+          handler("GetOnlyExt", "*.msi", "GET", "StaticFileModule"),
+          ...p1Handlers(),
+        ],
+      }),
+    ],
+    ["P0 (no mimeMap fallback)", server("P0")],
+  ];
+  const part = fc.constantFrom(
+    "setup",
+    "Setup",
+    ".",
+    "EXE",
+    ".exe",
+    ".Msi",
+    "a",
+    "A",
+    "t",
+    "x",
+    ".txt",
+    ".TXT",
+    "é",
+  );
+  const name = fc.oneof(
+    fc.constantFrom("Setup.EXE", "setup.exe", "SETUP.exe", "abc.TXT", "A.b.Msi", "x.MSI", "Setup.EXE.config"),
+    fc.array(part, { minLength: 0, maxLength: 4 }).map((xs) => xs.join("")),
+  );
+  const folder = fc.constantFrom("", "x64/", "a.b/", "A%20B/", "é/", "Deploy.aspx/");
+  const root = fc.constantFrom("/SMS_DP_SMSPKGC$/PKG00001/", "/", "/SMS_DP_SMSPKG$/Content_1.1/");
+  const file = fc.option(
+    fc.record({ exists: fc.boolean(), isDirectory: fc.boolean() }, { requiredKeys: [] }),
+    { nil: undefined },
+  );
+  for (const [label, srv] of servers)
+    it(`${label}: same verdicts (and HEAD/GET sharing) with the name from the pass and from lastIndexOf`, () => {
+      fc.assert(
+        fc.property(
+          root,
+          folder,
+          name,
+          fc.boolean(),
+          file,
+          fc.constantFrom("GET", "HEAD", "PUT"),
+          (r, d, n, slash, f, method) => {
+            const req = { method, target: `${r}${d}${n}${slash ? "/" : ""}`, file: f };
+            const pair = ["HEAD", "GET"];
+            try {
+              setNameFromPass(false);
+              const want = [evaluate(req, srv), evaluateMethods(req, pair, srv)];
+              setNameFromPass(true);
+              assert.deepEqual([evaluate(req, srv), evaluateMethods(req, pair, srv)], want);
+            } finally {
+              setNameFromPass(true);
+            }
+          },
+        ),
+        { numRuns: 800 },
+      );
+    });
+});
+
+describe("handler candidates (§9.1): an exact mapping is kept only for names with its extension, and that loses no match", () => {
+  const seg = fc.constantFrom("trace", "Trace", "web", "a", "É", "é", "x", "");
+  const dotExt = fc.constantFrom("", ".", ".axd", ".AXD", ".exe", ".a.b", ".É");
+  const word = fc.tuple(seg, dotExt, fc.constantFrom("", "", ".")).map(([a, b, c]) => `${a}${b}${c}`);
+  const mapping = fc.tuple(
+    fc.constantFrom("exact", "exact", "glob", "ext", "any", "noext"),
+    word,
+    fc.constantFrom("GET,HEAD", "GET", "*"),
+    fc.constantFrom("File", "Directory", "Either", "Unspecified"),
+  );
+  it("the first matching handler equals the first over every mapping (exact patterns tested whatever the extension)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(mapping, { minLength: 1, maxLength: 6 }),
+        word,
+        fc.boolean(),
+        (ms, name, directory) => {
+          const srv = server("P1", {
+            prefix: "/",
+            handlers: ms.map(([kind, w, verb, rt], i) =>
+              handler(
+                `H${i}`,
+                kind === "exact"
+                  ? w || "x"
+                  : kind === "glob"
+                    ? `*${w}*`
+                    : kind === "ext"
+                      ? `*${w.replace(/\./g, "") ? `.${w.replace(/\./g, "")}` : ".x"}`
+                      : kind === "any"
+                        ? "*"
+                        : "*.",
+                verb,
+                "StaticFileModule",
+                rt,
+              ),
+            ),
+          });
+          const c = compile(srv.config.effective(srv.siteName, `/${name}`));
+          const lowerName = name.toLowerCase();
+          const dot = lowerName.lastIndexOf(".");
+          const lowerExt = dot < 0 || dot === lowerName.length - 1 ? "." : lowerName.slice(dot);
+          const ext = directory ? "" : lowerExt;
+          const matches = (h: (typeof c.handlers)[number]) =>
+            h.kind === "exact" || h.kind === "glob" ? patternMatches(h, lowerName) : true;
+          for (const verb of ["GET", "HEAD", "PUT"]) {
+            const got = candidatesFor(c, verb, ext, directory).find(matches);
+            // the definition: every mapping for the verb and resource type, exact ones whatever their extension
+            const want = c.handlers.find(
+              (h) =>
+                (h.verbs === null || h.verbs.has(verb)) &&
+                (h.kind === "exact"
+                  ? directory
+                    ? h.resourceType !== "file"
+                    : h.resourceType !== "directory"
+                  : couldServe(h, ext, directory)) &&
+                matches(h),
+            );
+            assert.equal(got, want, `${verb} ${name} ${directory}`);
+          }
+        },
+      ),
+      { numRuns: 1500 },
+    );
   });
 });
