@@ -34,11 +34,15 @@ export interface LogsOptions {
   kind?: ArtifactKind;
   /** Worker threads (default: available cores, max 8; 1 = scan in the main thread). */
   workers?: number;
-  /** Files smaller than this are scanned in one piece (default 32 MiB). */
+  /** Files smaller than this are scanned in one piece (default 32 MiB; without workers, and rangeBytes not given,
+   * every file is). */
   rangeBytes?: number;
   /** W3C field list for files without a "#Fields:" header (`--fields`); such files are then read as W3C. */
   fields?: string;
-  /** Below this much W3C data no worker thread is started (default 8 MiB). */
+  /**
+   * Below this much W3C data no worker thread is started and each file is scanned in one piece (default
+   * MIN_WORKER_BYTES).
+   */
   minWorkerBytes?: number;
 }
 
@@ -317,6 +321,16 @@ class WorkerPool {
   }
 }
 
+/**
+ * Default of LogsOptions.minWorkerBytes: 128 MiB. A worker thread costs ~0.3-0.45 CPU-s whatever the input (isolate
+ * start, module load, a second JIT warm-up, the partial posted back) and only pays that back in wall time once the
+ * scan is long: on the 2-core bench machine (load 1.5-2, bench/gen-w3c.mjs logs, `logs --json`), default vs
+ * --workers 1 was 40 MB 0.51 vs 0.38 s wall (0.78 vs 0.47 CPU-s), 96 MB 0.63-1.08 vs 0.56-0.64 s (1.06 vs 0.68),
+ * 160 MB 0.75-0.79 vs 0.74-0.76 s (1.30 vs 0.86), 241 MB 0.90-0.97 vs 0.98-1.07 s (1.65 vs 1.14). On a production DP
+ * the CPU is IIS's: below this size one thread scans.
+ */
+export const MIN_WORKER_BYTES = 128 << 20;
+
 interface Plan {
   file: FileSummary;
   /** Scanner jobs for W3C files, in file order. */
@@ -479,7 +493,12 @@ export async function summarizeLogs(paths: string[], opts: LogsOptions = {}): Pr
     maxWorkers > 1 &&
     jobs.length > 0 &&
     (scanBytes > rangeBytes || jobs.length > 1) &&
-    scanBytes >= (opts.minWorkerBytes ?? 8 << 20);
+    scanBytes >= (opts.minWorkerBytes ?? MIN_WORKER_BYTES);
+  // Without workers a file's byte ranges would be scanned one after the other: scanned in one piece instead (one
+  // scanner, no "#Fields:" search backwards, no merge) — the same as --workers 1. An explicit rangeBytes keeps the
+  // split (test/logs/summary.test.ts checks ranges of any size in one thread against the whole file).
+  if (!useWorkers && opts.rangeBytes === undefined)
+    for (const plan of plans) if (plan.jobs.length > 1) plan.jobs = [{ ...plan.jobs[0], start: 0, end: -1 }];
   // n-way parallelism = the main thread + n - 1 workers (see WorkerPool.helpLocally)
   const poolSize = useWorkers ? Math.min(maxWorkers, jobs.length) - 1 : 0;
   const pool = poolSize > 0 ? new WorkerPool(poolSize) : undefined;
