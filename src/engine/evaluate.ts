@@ -120,6 +120,35 @@ export function evaluateMethods(
   return out;
 }
 
+/**
+ * A refusal by the handler layer (§9, §10.3): built field by field (an object spread of the extras cost more than
+ * the rest of a static file verdict), with the same keys in the same order as refused(reason, "handler",
+ * { canonicalPath, handler, notes }) — notes present even when undefined.
+ */
+function handlerRefusal(
+  reason: Reason,
+  canonicalPath: string,
+  handler: string,
+  notes: string[] | undefined,
+): Verdict {
+  return {
+    status: reason.status,
+    substatus: reason.substatus,
+    layer: "handler",
+    reasons: [reason],
+    orderInferred: false,
+    canonicalPath,
+    handler,
+    notes,
+  };
+}
+
+/** The reason with `inferred` set last when there is one (no key otherwise), without an object spread. */
+function inferredIf(reason: Reason, inferred: string | undefined): Reason {
+  if (inferred !== undefined) reason.inferred = inferred;
+  return reason;
+}
+
 function refused(reason: Reason, layer: Layer, extra?: Partial<Verdict>): Verdict {
   return {
     status: reason.status,
@@ -680,27 +709,35 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
         if (e) {
           const odd = e.allowed ? undefined : oddName(scriptPath);
           if (!e.allowed)
-            (reasons ??= []).push({
-              status: 404,
-              substatus: 7,
-              check: "fileExtensions",
-              message: `File extension ${ext} is denied${where(e.source) || ` (<add fileExtension="${e.fileExtension}" allowed="false" />)`}`,
-              source: e.source,
-              ...(odd ? { inferred: odd } : {}),
-            });
+            (reasons ??= []).push(
+              inferredIf(
+                {
+                  status: 404,
+                  substatus: 7,
+                  check: "fileExtensions",
+                  message: `File extension ${ext} is denied${where(e.source) || ` (<add fileExtension="${e.fileExtension}" allowed="false" />)`}`,
+                  source: e.source,
+                },
+                odd,
+              ),
+            );
         } else if (!rf.fileExtensions.allowUnlisted.value) {
           const odd = oddName(scriptPath);
-          (reasons ??= []).push({
-            status: 404,
-            substatus: 7,
-            check: "fileExtensions",
-            message:
-              ext === "."
-                ? `The name has no extension and fileExtensions allowUnlisted="false" has no <add fileExtension="." allowed="true" />`
-                : `File extension ${ext} is not in the fileExtensions allow-list (allowUnlisted="false")`,
-            source: rf.fileExtensions.allowUnlisted.source,
-            ...(odd ? { inferred: odd } : {}),
-          });
+          (reasons ??= []).push(
+            inferredIf(
+              {
+                status: 404,
+                substatus: 7,
+                check: "fileExtensions",
+                message:
+                  ext === "."
+                    ? `The name has no extension and fileExtensions allowUnlisted="false" has no <add fileExtension="." allowed="true" />`
+                    : `File extension ${ext} is not in the fileExtensions allow-list (allowUnlisted="false")`,
+                source: rf.fileExtensions.allowUnlisted.source,
+              },
+              odd,
+            ),
+          );
         }
       }
     } else webDavExempt(r, "fileExtensions");
@@ -835,14 +872,16 @@ function hiddenSegment(
       const seg = scriptPath.slice(segStart, end);
       const rule = rf.hiddenSegments.index.get(seg.toLowerCase());
       if (rule)
-        return {
-          status: 404,
-          substatus: 8,
-          check: "hiddenSegments",
-          message: `Path segment "${seg}" is a hidden segment${where(rule.source) || ` (<add segment="${rule.segment}" />)`}`,
-          source: rule.source,
-          ...(appExempt ? { inferred: "§13.4 hidden segments evaluated below the application root" } : {}),
-        };
+        return inferredIf(
+          {
+            status: 404,
+            substatus: 8,
+            check: "hiddenSegments",
+            message: `Path segment "${seg}" is a hidden segment${where(rule.source) || ` (<add segment="${rule.segment}" />)`}`,
+            source: rule.source,
+          },
+          appExempt ? "§13.4 hidden segments evaluated below the application root" : undefined,
+        );
     }
     segStart = end + 1;
   }
@@ -937,7 +976,7 @@ function handlerLayer(
     prefix !== null ? (prefix.dpKind ??= classifyDpPath(prefix.canon as string)) : classifyDpPath(canon);
   if (dp === "content") {
     if (req.file?.exists === false)
-      return refused(
+      return handlerRefusal(
         {
           status: 404,
           substatus: 0,
@@ -946,8 +985,9 @@ function handlerLayer(
           source: null,
           inferred: "§13.3 DP content handler",
         },
-        "handler",
-        { canonicalPath: canon, handler: "configmgr-content", notes },
+        canon,
+        "configmgr-content",
+        notes,
       );
     const dpNotes = query !== undefined && endsWithSccm(scriptPath) ? DP_SCCM_FORM_NOTE : DP_CONTENT_NOTE;
     // the shared frozen note arrays (dp.ts) when there is nothing to add: verdict notes are never mutated
@@ -1018,7 +1058,7 @@ function handlerLayer(
       case "webdav":
         return pass(handler.mapping.name, canon, notes);
       case "execute":
-        return refused(
+        return handlerRefusal(
           {
             status: 404,
             substatus: 2,
@@ -1027,12 +1067,13 @@ function handlerLayer(
             source: handler.mapping.source,
             inferred: "§9.1 exact status for Execute-mapped files",
           },
-          "handler",
-          { canonicalPath: canon, handler: handler.mapping.name, notes },
+          canon,
+          handler.mapping.name,
+          notes,
         );
       default: {
         const extensionless = handler.kind === "noext";
-        return refused(
+        return handlerRefusal(
           {
             status: extensionless ? 404 : 500,
             substatus: 0,
@@ -1043,8 +1084,9 @@ function handlerLayer(
             source: handler.mapping.source,
             inferred: "§9.3 dynamic handlers intercept package files",
           },
-          "handler",
-          { canonicalPath: canon, handler: handler.mapping.name, notes },
+          canon,
+          handler.mapping.name,
+          notes,
         );
       }
     }
@@ -1137,7 +1179,7 @@ function staticFile(
       canon,
     );
   if (file?.exists === false)
-    return refused(
+    return handlerRefusal(
       {
         status: 404,
         substatus: 0,
@@ -1145,11 +1187,12 @@ function staticFile(
         message: "The file does not exist",
         source: null,
       },
-      "handler",
-      { canonicalPath: canon, handler: name, notes },
+      canon,
+      name,
+      notes,
     );
   if (trailing && file?.isDirectory === false)
-    return refused(
+    return handlerRefusal(
       {
         status: 500,
         substatus: 0,
@@ -1157,12 +1200,13 @@ function staticFile(
         message: "A trailing '/' after a file name: the static file handler answers 500.0 (spec §5.3)",
         source: null,
       },
-      "handler",
-      { canonicalPath: canon, handler: name, notes },
+      canon,
+      name,
+      notes,
     );
   if (directory) {
     if (!trailing)
-      return refused(
+      return handlerRefusal(
         {
           status: 301,
           substatus: 0,
@@ -1170,10 +1214,11 @@ function staticFile(
           message: `${scriptPath} is a folder: IIS redirects to ${scriptPath}/ (spec §9.2)`,
           source: null,
         },
-        "handler",
-        { canonicalPath: canon, handler: name, notes },
+        canon,
+        name,
+        notes,
       );
-    return refused(
+    return handlerRefusal(
       {
         status: 403,
         substatus: 14,
@@ -1182,12 +1227,13 @@ function staticFile(
         source: null,
         inferred: "§9.2 assumes no default document and directoryBrowse disabled (not modelled)",
       },
-      "handler",
-      { canonicalPath: canon, handler: name, notes },
+      canon,
+      name,
+      notes,
     );
   }
   if (file?.hidden === true)
-    return refused(
+    return handlerRefusal(
       {
         status: 404,
         substatus: 9,
@@ -1196,33 +1242,34 @@ function staticFile(
         source: null,
         inferred: "§9.2 substatus .9 (KB943891); the 404 itself is documented (KB216803)",
       },
-      "handler",
-      { canonicalPath: canon, handler: name, notes },
+      canon,
+      name,
+      notes,
     );
   // mimeMap: last-dot extension, then the ".*" fallback (§9.2, §13.16 inferred)
   const mime = cfg.staticContent.index.get(ext);
   if (!mime) {
     const star = cfg.staticContent.index.get(".*");
     if (!star)
-      return refused(
-        {
-          status: 404,
-          substatus: 3,
-          check: "static.mimeMap",
-          message:
-            ext === "."
-              ? `The name has no extension and there is no <mimeMap fileExtension="." …>: the static file handler refuses it`
-              : `There is no mimeMap for ${ext}: the static file handler refuses to serve it`,
-          source: null,
-          ...(multiDot
-            ? {
-                inferred:
-                  "§13.16 mimeMap looked up by the last dot only (multi-dot keys like .exe.config ignored)",
-              }
-            : {}),
-        },
-        "handler",
-        { canonicalPath: canon, handler: name, notes },
+      return handlerRefusal(
+        inferredIf(
+          {
+            status: 404,
+            substatus: 3,
+            check: "static.mimeMap",
+            message:
+              ext === "."
+                ? `The name has no extension and there is no <mimeMap fileExtension="." …>: the static file handler refuses it`
+                : `There is no mimeMap for ${ext}: the static file handler refuses to serve it`,
+            source: null,
+          },
+          multiDot
+            ? "§13.16 mimeMap looked up by the last dot only (multi-dot keys like .exe.config ignored)"
+            : undefined,
+        ),
+        canon,
+        name,
+        notes,
       );
     (notes ??= []).push(
       `no mimeMap for ${ext}; the ".*" mimeMap (${star.mimeType}) serves it (spec §13.16 inferred: last dot, then ".*")`,
@@ -1232,7 +1279,7 @@ function staticFile(
       `mimeMap chosen by the last dot (${ext} → ${mime.mimeType}); multi-dot keys are not consulted (spec §13.16 inferred)`,
     );
   if (!STATIC_VERBS.has(method))
-    return refused(
+    return handlerRefusal(
       {
         status: 405,
         substatus: 0,
@@ -1240,8 +1287,9 @@ function staticFile(
         message: `The static file handler answers ${method} with 405 (it allows GET, HEAD, OPTIONS, TRACE)`,
         source: null,
       },
-      "handler",
-      { canonicalPath: canon, handler: name, notes },
+      canon,
+      name,
+      notes,
     );
   return pass(name, canon, notes);
 }

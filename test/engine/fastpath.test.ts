@@ -493,3 +493,73 @@ describe("handler candidates (§9.1): an exact mapping is kept only for names wi
     );
   });
 });
+
+describe("verdicts built field by field keep the keys (and their order) of the object spreads they replace", () => {
+  const aspnet = loadServer({ profile: "aspnet" });
+  const servers: Server[] = [
+    { config: aspnet, siteName: aspnet.defaultSiteName },
+    server("P0"),
+    server("P1", {
+      prefix: "/",
+      handlers: [
+        handler("Exec", "*.exe", "GET,HEAD", "IsapiModule", "File", "Execute"),
+        handler("Dyn", "*.aspx", "*", "ManagedPipelineHandler"),
+        handler("NoExt", "*.", "GET", "ManagedPipelineHandler"),
+        ...p1Handlers(),
+      ],
+    }),
+  ];
+  const name = fc.constantFrom(
+    "a.exe",
+    "a.txt",
+    "a.msu",
+    "b.x.msu",
+    "noext",
+    "a.aspx",
+    "a.mdb",
+    "x.b.mdb",
+    "",
+    "bin/a.txt",
+  );
+  const root = fc.constantFrom("/SMS_DP_SMSPKGC$/PKG00001/", "/", "/SMS_DP_SMSPKG$/Content_1.1/", "/app/");
+  const file = fc.option(
+    fc.record(
+      { exists: fc.boolean(), hidden: fc.boolean(), isDirectory: fc.boolean() },
+      { requiredKeys: [] },
+    ),
+    { nil: undefined },
+  );
+  const verdictKeys = ["status", "substatus", "layer", "reasons", "orderInferred"];
+  it("handler-layer refusals: status … orderInferred, canonicalPath, handler (not for handler.none), notes; reasons: inferred last, only when set", () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...servers),
+        root,
+        name,
+        fc.boolean(),
+        file,
+        fc.constantFrom("GET", "HEAD", "PUT", "DELETE"),
+        (srv, r, n, slash, f, method) => {
+          const v = evaluate({ method, target: `${r}${n}${slash ? "/" : ""}`, file: f }, srv);
+          for (const reason of v.reasons) {
+            const keys = Object.keys(reason);
+            assert.ok(!("inferred" in reason) || reason.inferred !== undefined, JSON.stringify(reason));
+            assert.ok(!keys.includes("inferred") || keys.at(-1) === "inferred", keys.join());
+          }
+          if (v.layer !== "handler" || v.status < 300) return;
+          seen.add(v.reasons[0]?.check ?? "");
+          const want =
+            v.reasons[0]?.check === "handler.none"
+              ? [...verdictKeys, "canonicalPath", "notes"]
+              : [...verdictKeys, "canonicalPath", "handler", "notes"];
+          assert.deepEqual(Object.keys(v), want, JSON.stringify(v));
+        },
+      ),
+      { numRuns: 1500 },
+    );
+    // the refusals of §9.1, §9.2 and §10.3 all came up
+    for (const check of ["static.notFound", "static.mimeMap", "static.directory", "handler.dynamic"])
+      assert.ok(seen.has(check), `${check} not seen: ${[...seen].join(", ")}`);
+  });
+});
