@@ -288,7 +288,6 @@ export class W3CScanner {
     // bytes stay inside their field, as in the typed reader. A lone CR inside the line (mixed line endings) sends it
     // to the general loop below, which splits it in two.
     let n = 0;
-    let i = s;
     let h1 = 0x811c9dc5;
     let h2 = 0x2545f491;
     let ah = 0x811c9dc5;
@@ -300,45 +299,46 @@ export class W3CScanner {
     }
     const hashed = this.nextCr >= e;
     if (hashed)
-      for (;;) {
-        if (n < MAXF) starts[n] = i;
+      // j: its own variable, not the `i` of the general loop below (one shared variable was kept tagged here)
+      for (let j = s; ; ) {
+        if (n < MAXF) starts[n] = j;
         if (n === stemField) {
-          for (; i < e; i = (i + 1) | 0) {
-            const c = b[i];
+          for (; j < e; j = (j + 1) | 0) {
+            const c = b[j];
             if (c === 32) break;
             h1 = Math.imul(h1 ^ c, 0x01000193);
             h2 = ((h2 << 5) - h2 + c) | 0; // djb2-style second hash: independent of FNV, no multiply
           }
         } else if (n === uaField) {
           // classifyAgent looks at the product token only: the agent key hashes the first 32 bytes (+ the length)
-          const lim = Math.min((i + 32) | 0, e);
-          for (; i < lim; i = (i + 1) | 0) {
-            const c = b[i];
+          const lim = Math.min((j + 32) | 0, e);
+          for (; j < lim; j = (j + 1) | 0) {
+            const c = b[j];
             if (c === 32) break;
             ah = Math.imul(ah ^ c, 0x01000193);
           }
-          if (i === lim) i = nextSpace(b, i, e);
+          if (j === lim) j = nextSpace(b, j, e);
         } else if (n === cipField || n === sipField) {
-          const a = i;
+          const a = j;
           let ok = 1;
-          for (; i < e; i = (i + 1) | 0) {
-            const c = b[i];
+          for (; j < e; j = (j + 1) | 0) {
+            const c = b[j];
             if (c === 32) break;
             ok &= IP_BYTE[c];
           }
-          const valid = (i - a === 1 && b[a] === 45) || (ok === 1 && i > a && i - a <= 64);
+          const valid = (j - a === 1 && b[a] === 45) || (ok === 1 && j > a && j - a <= 64);
           if (n === cipField) cipOk = valid;
           else sipOk = valid;
-        } else i = nextSpace(b, i, e);
-        if (n < MAXF) ends[n] = i;
+        } else j = nextSpace(b, j, e);
+        if (n < MAXF) ends[n] = j;
         n++;
-        if (i >= e) break;
-        i = (i + 1) | 0;
+        if (j >= e) break;
+        j = (j + 1) | 0;
       }
     if (!hashed) {
       n = 0;
       starts[0] = s;
-      for (i = s; i < e; i++) {
+      for (let i = s; i < e; i++) {
         const c = b[i];
         if (c > 32) continue;
         if (c === 32) {
