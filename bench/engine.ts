@@ -11,6 +11,7 @@
  *
  * For each: verdicts per CPU-second of evaluate() (HEAD/GET alternating), and of check's HEAD→GET pair through
  * evaluateMethods. CPU time (user+sys of this process) is the figure to compare: the machine is shared.
+ * DPDOCTOR_BENCH_GROUPS=1 adds the CPU time per verdict of each (URL form, verdict) group of the realistic mix.
  */
 import { cpus, loadavg } from "node:os";
 import { loadServer } from "../src/config/load.js";
@@ -232,6 +233,35 @@ const { checkOrder, trafficOrder } = realisticMix();
 describeMix("realistic mix", checkOrder);
 measure("realistic mix, check order", checkOrder);
 measure("realistic mix, traffic order", trafficOrder);
+// DPDOCTOR_BENCH_GROUPS=1: CPU time per verdict of each (URL form, verdict) group of the realistic mix in check order —
+// where the mix's time goes (the static-file form and refusals cost more than a content-handler pass)
+if (process.env.DPDOCTOR_BENCH_GROUPS) {
+  const groups = new Map<string, HttpRequest[]>();
+  for (const r of checkOrder) {
+    const v = evaluate(r, server);
+    const form = r.target.includes("sccm?")
+      ? "client (sccm?)"
+      : r.target.includes("SMSPKGC$")
+        ? "direct2007"
+        : "direct";
+    const k = `${form} ${v.status}.${v.substatus}`;
+    const list = groups.get(k) ?? [];
+    list.push(r);
+    groups.set(k, list);
+  }
+  for (const [k, reqs] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (let i = 0; i < 50_000; i++) sink += evaluate(reqs[i % reqs.length] as HttpRequest, server).status;
+    const c0 = process.cpuUsage();
+    let n = 0;
+    while (n < 300_000) {
+      for (const r of reqs) sink += evaluate(r, server).status;
+      n += reqs.length;
+    }
+    console.log(
+      `  group ${k.padEnd(22)} ${String(reqs.length).padStart(5)} URLs: ${((cpuSeconds(c0) * 1e9) / n).toFixed(0)} ns CPU per verdict`,
+    );
+  }
+}
 // Calibration: the cheapest possible per-request work (one charCodeAt pass over the target), to compare machines.
 {
   const targets = checkOrder.map((r) => r.target);
