@@ -218,12 +218,21 @@ export class W3CScanner {
     const u = urlInfo(utf8(b, sa, sz), hasQuery ? utf8(b, qa, qz) : "");
     // Root-listing hrefs (`/SMS_DP_SMSPKG$/sccm?/<id>/…`) carry the content ID in the query: never cached by stem.
     const rootListing = hasQuery && /^\/[^/]+\/sccm$/i.test(utf8(b, sa, sz));
-    const info: CachedUrl = { ...u, count: 0, cached: false, index: -1 };
-    if (!rootListing && this.urlSlots.set(h1, k2, this.urls.length)) {
-      info.cached = true;
-      info.index = this.urls.length;
-      this.urls.push(info);
-    }
+    const cached = !rootListing && this.urlSlots.set(h1, k2, this.urls.length);
+    // One object literal with its final values: a spread object whose fields were then assigned made V8 turn those
+    // fields from constant to mutable at each new URL, which threw away the optimised data() that read them.
+    const info: CachedUrl = {
+      kind: u.kind,
+      label: u.label,
+      form: u.form,
+      contentId: u.contentId,
+      contentIdLower: u.contentIdLower,
+      path: u.path,
+      count: 0,
+      cached,
+      index: cached ? this.urls.length : -1,
+    };
+    if (cached) this.urls.push(info);
     return info;
   }
 
