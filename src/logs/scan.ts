@@ -54,7 +54,9 @@ interface Plan {
 }
 
 const MAXF = 128;
-const MAX_INT32 = 0x7fffffff;
+/** Longest line scanRange reads (its buffer doubles up to this): positions stay int32 (see data()), and a longer
+ * line is skipped and counted. */
+const MAX_LINE_BYTES = 1 << 30;
 const latin1 = (b: Buffer, s: number, e: number) => b.toString("latin1", s, e);
 const utf8 = (b: Buffer, s: number, e: number) => b.toString("utf8", s, e);
 
@@ -181,6 +183,11 @@ export class W3CScanner {
     };
   }
 
+  /** A line longer than scanRange reads (its bytes are dropped up to the LF). */
+  skipLongLine(maxBytes: number): void {
+    this.skip(++this.p.lines, 1, `line longer than ${maxBytes} bytes: skipped`);
+  }
+
   private skip(line: number, column: number, reason: string): void {
     this.p.skipped++;
     if (this.p.skippedSamples.length < CAPS.skippedSamples)
@@ -252,31 +259,13 @@ export class W3CScanner {
     if (e > s && b[e - 1] === 13) e--;
     const lineNo = ++this.p.lines;
     if (e === s) return;
-    if (e > MAX_INT32) {
-      this.farLine(b, s, e, lineNo);
-      return;
-    }
     if (b[s] === 35 /* # */) this.directive(b, s, e, lineNo);
     else this.data(b, s, e, lineNo);
   }
 
-  /**
-   * A line that ends past 2 GiB into its buffer (scanRange grew the buffer for a huge line): the tokenizer counts
-   * positions in int32, so the line is scanned from a copy of its own bytes; a line longer than that is skipped.
-   */
-  private farLine(b: Buffer, s: number, e: number, lineNo: number): void {
-    if (e - s > MAX_INT32) {
-      this.skip(lineNo, 1, "line longer than 2 GiB");
-      return;
-    }
-    const copy = Buffer.from(b.subarray(s, e));
-    if (copy[0] === 35 /* # */) this.directive(copy, 0, copy.length, lineNo);
-    else this.data(copy, 0, copy.length, lineNo);
-  }
-
   /** A data line (not a directive): the hot path, kept free of directive handling (see directive()). */
   private data(b: Buffer, s0: number, e0: number, lineNo: number): void {
-    // Positions are int32 (line() sends lines past 2 GiB to farLine()): the bounds `| 0` here and every step of the
+    // Positions are int32 (scanRange's buffer stays within MAX_LINE_BYTES): the bounds `| 0` here and every step of the
     // tokenizer `i = (i + 1) | 0`. With `i++` V8 typed the field position as a possibly unbounded number, kept it as a
     // double or tagged value through the whole loop and converted/checked it at every use: ~220 M of the 3.26 G
     // instructions of a 300k-line scan (valgrind --tool=cachegrind, node --single-threaded), scan CPU -6%.
@@ -843,6 +832,8 @@ export interface RangeJob {
   filters: ScanFilters;
   /** Field list for logs without a "#Fields:" header (pasted excerpts): `--fields`. A header in the file wins. */
   fields?: string;
+  /** Longest line read (default 1 GiB); a longer one is skipped and counted. */
+  maxLineBytes?: number;
 }
 
 function defaultFields(job: RangeJob): { text: string; line: number } | undefined {
@@ -877,9 +868,25 @@ export function scanRange(job: RangeJob): Partial {
     let kept = 0; // bytes of a partial line at buf2[0..kept)
     let first = pos === 0;
     const endAt = job.end < 0 ? Number.POSITIVE_INFINITY : job.end;
+    const maxLine = job.maxLineBytes ?? MAX_LINE_BYTES;
     for (;;) {
+      if (kept === buf2.length && kept >= maxLine) {
+        // a line longer than maxLine: counted and sampled as skipped, its bytes read and dropped up to its LF
+        scanner.skipLongLine(maxLine);
+        kept = 0;
+        let nl = -1;
+        while (nl < 0) {
+          const n = readSync(fd, buf2, 0, buf2.length, pos);
+          if (n === 0) return scanner.finish();
+          nl = buf2.subarray(0, n).indexOf(10);
+          pos += nl >= 0 ? nl + 1 : n;
+        }
+        first = false;
+        if (pos >= endAt) return scanner.finish();
+        continue;
+      }
       if (kept === buf2.length) {
-        const bigger = Buffer.allocUnsafe(buf2.length * 2);
+        const bigger = Buffer.allocUnsafe(Math.min(buf2.length * 2, Math.max(maxLine, buf2.length)));
         buf2.copy(bigger, 0, 0, kept);
         buf2 = bigger;
       }

@@ -5,12 +5,14 @@
  * refusals from several clients (retry statistics) and URL forms whose meaning depends on the query.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { newPartial, type Partial } from "../../src/logs/aggregate.js";
-import { W3CScanner } from "../../src/logs/scan.js";
+import { scanRange, W3CScanner } from "../../src/logs/scan.js";
 import { addW3CRecords } from "../../src/logs/summary.js";
 
 const corpus = (rel: string) =>
@@ -200,5 +202,38 @@ describe("logs aggregate: byte scanner == typed reader path (times, groups, retr
     const s = view(scan(b));
     assert.ok(s.skipped > 0 && s.records > 0);
     assert.deepEqual(s, view(typed(b)));
+  });
+});
+
+describe("scanRange: a line longer than maxLineBytes", () => {
+  it("is skipped and counted with its line number; the lines around it are read as without it", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "dpdoctor-longline-"));
+    try {
+      const rows = [
+        "2024-05-01 10:00:00 10.1.0.20 GET /SMS_DP_SMSPKG$/PS100013/x.mdf - 80 - 10.8.0.1 Microsoft+BITS/7.8 - 404 7 0 1",
+        "2024-05-01 10:00:01 10.1.0.20 HEAD /a - 80 - 10.8.0.2 UA - 200 0 0 1",
+        "2024-05-01 10:00:02 10.1.0.20 GET /b - 80 - 10.8.0.3 UA - 404 0 0 1",
+      ];
+      // 9 MiB: longer than the 4 MiB read buffer and than the 6 MiB limit (the buffer grows once, to the limit)
+      const long = `2024-05-01 10:00:03 10.1.0.20 GET /${"x".repeat(9 << 20)} - 80 - 10.8.0.4 UA - 404 0 0 1`;
+      const text = (lines: string[], eol: string) => `${[FIELDS, ...lines].join(eol)}${eol}`;
+      for (const eol of ["\n", "\r\n"]) {
+        const f = path.join(dir, "u_ex_long.log");
+        writeFileSync(f, text([rows[0], long, rows[1], rows[2]], eol), "latin1");
+        const p = scanRange({ file: f, start: 0, end: -1, filters: {}, maxLineBytes: 6 << 20 });
+        assert.equal(p.skipped, 1);
+        assert.deepEqual(
+          p.skippedSamples.map((x) => x.line),
+          [3],
+        );
+        assert.equal(p.lines, 5);
+        const without = scan(Buffer.from(text(rows, eol), "latin1"));
+        assert.deepEqual({ ...view(p), skipped: 0 }, view(without));
+        // the default limit (1 GiB) reads the same file whole
+        assert.equal(scanRange({ file: f, start: 0, end: -1, filters: {} }).records, 4);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
