@@ -7,6 +7,7 @@ import type {
   EffectiveConfig,
   HandlerMapping,
   HeaderLimitRule,
+  MimeMapEntry,
   QueryStringRule,
   SequenceRule,
   UrlRule,
@@ -59,6 +60,10 @@ export interface Compiled {
   pathInfoClaimers: Map<string, CompiledHandler[]>;
   /** Candidate handlers by verb, then by ext ("" = directory) — bounded cache, no key concatenation. */
   candidates: Map<string, Map<string, CompiledHandler[]>>;
+  /** What the static layer derives from a file name's extension alone, by the extension as spelled in the URL. */
+  extRecords: Map<string, ExtRecord>;
+  /** The effective config's mimeMap index (§9.2), for the extension records. */
+  mimeIndex: Map<string, MimeMapEntry>;
   /** Do the verbs rules (§6.6) treat GET and HEAD differently? */
   verbsHeadGetDiffer: boolean;
   /** The verbs rules for GET and HEAD (the methods BITS sends), looked up once (§6.6, case-sensitive keys). */
@@ -144,6 +149,8 @@ function build(cfg: EffectiveConfig): Compiled {
     skippedByAccessPolicy: skipped,
     pathInfoClaimers,
     candidates: new Map(),
+    extRecords: new Map(),
+    mimeIndex: cfg.staticContent.index,
     verbsHeadGetDiffer: verbAllowed(rf, "GET") !== verbAllowed(rf, "HEAD"),
     verbGet: rf.verbs.index.get("GET"),
     verbHead: rf.verbs.index.get("HEAD"),
@@ -347,4 +354,43 @@ export function candidatesFor(
   if (byExt.size >= MAX_CANDIDATE_KEYS) byExt.clear();
   byExt.set(key, list);
   return list;
+}
+
+/**
+ * Everything the handler layer and the static file handler derive from a file name's extension alone (§9.1, §9.2),
+ * for one compiled configuration: a static-form verdict does one lookup, keyed by the extension as the URL spells it
+ * (no lower-casing). Names only — folders (directory requests) take candidatesFor.
+ */
+export interface ExtRecord {
+  /** The lower-cased extension from the last '.' ("." for none or a trailing dot, §9.2). */
+  lowerExt: string;
+  /** candidatesFor(c, "GET" / "HEAD", lowerExt, false). */
+  get: CompiledHandler[];
+  head: CompiledHandler[];
+  /** The mappings of c.headGetDiffering that could serve a name with this extension (§9.1). */
+  headGetDiffering: CompiledHandler[];
+  /** The mimeMap of lowerExt, and the ".*" fallback (§9.2, §13.16 inferred). */
+  mime: MimeMapEntry | undefined;
+  star: MimeMapEntry | undefined;
+}
+
+/**
+ * The extension record of a file name whose extension is spelled `ext` in the URL (any case; "." for none or a
+ * trailing dot). Bounded: the map is cleared past MAX_CANDIDATE_KEYS spellings.
+ */
+export function extRecordFor(c: Compiled, ext: string): ExtRecord {
+  let r = c.extRecords.get(ext);
+  if (r !== undefined) return r;
+  const lowerExt = ext.toLowerCase();
+  r = {
+    lowerExt,
+    get: candidatesFor(c, "GET", lowerExt, false),
+    head: candidatesFor(c, "HEAD", lowerExt, false),
+    headGetDiffering: c.headGetDiffering.filter((h) => couldServe(h, lowerExt, false)),
+    mime: c.mimeIndex.get(lowerExt),
+    star: c.mimeIndex.get(".*"),
+  };
+  if (c.extRecords.size >= MAX_CANDIDATE_KEYS) c.extRecords.clear();
+  c.extRecords.set(ext, r);
+  return r;
 }

@@ -25,6 +25,8 @@ import {
   candidatesFor,
   compile,
   couldServe,
+  type ExtRecord,
+  extRecordFor,
   hiddenKey,
   isStaticContentSection,
   mayBeKey,
@@ -1008,13 +1010,23 @@ function handlerLayer(
       ? lastDot - lastSlash - 1
       : -1
     : (lowerName as string).lastIndexOf(".");
-  const lowerExt = known
-    ? lastDot <= lastSlash || lastDot === scriptPath.length - 1
-      ? "."
-      : scriptPath.slice(lastDot).toLowerCase()
-    : nameDot < 0 || nameDot === (lowerName as string).length - 1
-      ? "."
-      : (lowerName as string).slice(nameDot);
+  // a file name's extension record (handler candidates, mimeMap): one lookup by the extension as spelled (§9.1, §9.2)
+  let rec: ExtRecord | null = null;
+  let lowerExt: string;
+  if (known) {
+    const spelled =
+      lastDot <= lastSlash || lastDot === scriptPath.length - 1 ? "." : scriptPath.slice(lastDot);
+    if (extRecords && !directory) {
+      rec = extRecordFor(c, spelled);
+      lowerExt = rec.lowerExt;
+    } else lowerExt = spelled.toLowerCase();
+  } else {
+    lowerExt =
+      nameDot < 0 || nameDot === (lowerName as string).length - 1
+        ? "."
+        : (lowerName as string).slice(nameDot);
+    if (extRecords && !directory) rec = extRecordFor(c, lowerExt);
+  }
 
   let handler: CompiledHandler | null = null;
   if (c.handlers.length === 0 && (cfg.handlers?.items?.length ?? 0) === 0) {
@@ -1023,13 +1035,26 @@ function handlerLayer(
     );
   } else {
     const ext = directory ? "" : lowerExt;
-    for (const h of c.headGetDiffering)
-      if (
-        couldServe(h, ext, directory) &&
-        patternMatches(h, (lowerName ??= lowerNameOf(scriptPath, lastSlash, trailing)))
-      )
-        methodMatters = true;
-    for (const h of candidatesFor(c, method, ext, directory)) {
+    if (rec !== null) {
+      for (const h of rec.headGetDiffering)
+        if (patternMatches(h, (lowerName ??= lowerNameOf(scriptPath, lastSlash, trailing))))
+          methodMatters = true;
+    } else
+      for (const h of c.headGetDiffering)
+        if (
+          couldServe(h, ext, directory) &&
+          patternMatches(h, (lowerName ??= lowerNameOf(scriptPath, lastSlash, trailing)))
+        )
+          methodMatters = true;
+    const candidates =
+      rec === null
+        ? candidatesFor(c, method, ext, directory)
+        : method === "GET"
+          ? rec.get
+          : method === "HEAD"
+            ? rec.head
+            : candidatesFor(c, method, ext, directory);
+    for (const h of candidates) {
       if (
         h.kind === "exact" || h.kind === "glob"
           ? patternMatches(h, (lowerName ??= lowerNameOf(scriptPath, lastSlash, trailing)))
@@ -1106,6 +1131,7 @@ function handlerLayer(
     cfg,
     c,
     handler,
+    rec,
     notes,
   );
 }
@@ -1127,6 +1153,16 @@ export function setNameFromPass(on: boolean): void {
   nameFromPass = on;
 }
 let nameFromPass = true;
+
+/**
+ * For tests (test/engine/fastpath.test.ts): false makes the handler layer and the static file handler take handler
+ * candidates and mimeMaps from candidatesFor and the mimeMap index (the definition) instead of the per-extension
+ * record (compiled.ts extRecordFor). Same verdicts either way.
+ */
+export function setExtRecords(on: boolean): void {
+  extRecords = on;
+}
+let extRecords = true;
 
 /** Does the path end with "/sccm" (any case)? The client's sccm? URL form (§10.1). */
 function endsWithSccm(p: string): boolean {
@@ -1169,6 +1205,8 @@ function staticFile(
   cfg: EffectiveConfig,
   c: Compiled,
   handler: CompiledHandler | null,
+  /** The name's extension record, when the handler layer took one (null: look the mimeMap up here). */
+  rec: ExtRecord | null,
   notes: string[] | undefined,
 ): Verdict {
   const name = handler?.mapping.name ?? "StaticFile";
@@ -1247,9 +1285,9 @@ function staticFile(
       notes,
     );
   // mimeMap: last-dot extension, then the ".*" fallback (§9.2, §13.16 inferred)
-  const mime = cfg.staticContent.index.get(ext);
+  const mime = rec !== null ? rec.mime : cfg.staticContent.index.get(ext);
   if (!mime) {
-    const star = cfg.staticContent.index.get(".*");
+    const star = rec !== null ? rec.star : cfg.staticContent.index.get(".*");
     if (!star)
       return handlerRefusal(
         inferredIf(
