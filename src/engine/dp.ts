@@ -22,6 +22,9 @@ export const DP_SCCM_FORM_NOTE: readonly string[] = Object.freeze([
 export const DP_STATIC_2007_NOTE =
   "ConfigMgr 2007 package share URL (SMS_DP_SMSPKG<drive>$): a plain folder, not the ConfigMgr content handler, so the site's handler mappings decide (normally StaticFile, where mimeMap 404.3 and Hidden-attribute 404.9 apply) (spec §10.1)";
 
+/** The 2007 note alone, shared like DP_CONTENT_NOTE by every 2007-form verdict without other notes. */
+export const DP_STATIC_2007_NOTES: readonly string[] = Object.freeze([DP_STATIC_2007_NOTE]);
+
 /** Case-insensitive match of ASCII upper-case `word` at `at` in `s`. */
 function matchAt(s: string, at: number, word: string): boolean {
   if (at + word.length > s.length) return false;

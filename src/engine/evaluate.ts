@@ -37,6 +37,7 @@ import {
   DP_CONTENT_NOTE,
   DP_SCCM_FORM_NOTE,
   DP_STATIC_2007_NOTE,
+  DP_STATIC_2007_NOTES,
   type DpPathKind,
 } from "./dp.js";
 import type { HttpRequest, Layer, Reason, Server, Verdict } from "./types.js";
@@ -995,7 +996,10 @@ function handlerLayer(
     // the shared frozen note arrays (dp.ts) when there is nothing to add: verdict notes are never mutated
     return pass("configmgr-content", canon, notes ? notes.concat(dpNotes) : (dpNotes as string[]));
   }
-  if (dp === "static2007") (notes ??= []).push(DP_STATIC_2007_NOTE);
+  // the shared frozen 2007 note when there is no other: later notes go through withNote (copy on write)
+  if (dp === "static2007")
+    if (notes === undefined) notes = DP_STATIC_2007_NOTES as string[];
+    else notes.push(DP_STATIC_2007_NOTE);
 
   const file = req.file;
   const trailing = scriptPath.length > 1 && scriptPath.charCodeAt(scriptPath.length - 1) === 47;
@@ -1030,7 +1034,8 @@ function handlerLayer(
 
   let handler: CompiledHandler | null = null;
   if (c.handlers.length === 0 && (cfg.handlers?.items?.length ?? 0) === 0) {
-    (notes ??= []).push(
+    notes = withNote(
+      notes,
       "the configuration declares no handler mappings: assuming the StaticFile handler serves this URL",
     );
   } else {
@@ -1163,6 +1168,14 @@ export function setExtRecords(on: boolean): void {
   extRecords = on;
 }
 let extRecords = true;
+
+/** notes plus n: appended in place, or copied when notes is a shared frozen array (verdict notes are never mutated). */
+function withNote(notes: string[] | undefined, n: string): string[] {
+  if (notes === undefined) return [n];
+  if (Object.isFrozen(notes)) return notes.concat(n);
+  notes.push(n);
+  return notes;
+}
 
 /** Does the path end with "/sccm" (any case)? The client's sccm? URL form (§10.1). */
 function endsWithSccm(p: string): boolean {
@@ -1309,11 +1322,13 @@ function staticFile(
         name,
         notes,
       );
-    (notes ??= []).push(
+    notes = withNote(
+      notes,
       `no mimeMap for ${ext}; the ".*" mimeMap (${star.mimeType}) serves it (spec §13.16 inferred: last dot, then ".*")`,
     );
   } else if (multiDot)
-    (notes ??= []).push(
+    notes = withNote(
+      notes,
       `mimeMap chosen by the last dot (${ext} → ${mime.mimeType}); multi-dot keys are not consulted (spec §13.16 inferred)`,
     );
   if (!STATIC_VERBS.has(method))
