@@ -317,12 +317,66 @@ export function mergePartial(a: Partial, b: Partial): Partial {
 // FNV-1a (32-bit) and a second multiplicative hash over the same bytes: together a 53-bit key.
 export function fnv1a(b: Uint8Array, s: number, e: number, h = 0x811c9dc5): number {
   for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  return h >>> 0;
+  return h | 0; // int32: stays a small integer when passed on (a uint32 ≥ 2^31 would be a heap number)
 }
 
 export function hash2(b: Uint8Array, s: number, e: number, h = 0x2545f491): number {
   for (let i = s; i < e; i++) h = Math.imul(h + b[i], 0x5bd1e995) ^ (h >>> 15);
-  return h >>> 0;
+  return h | 0;
+}
+
+/** murmur3's 32-bit finaliser: every input bit reaches every output bit. */
+function fmix32(x: number): number {
+  let h = x | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * Two 32-bit hashes of the bytes b[a, z), written to out[0] and out[1]: four 32-bit lanes, lane i fed the i-th
+ * little-endian word of each 16-byte block (the last block zero-padded), multiplied and shifted — four independent
+ * chains, which the WebAssembly tokenizer (wasm/w3c-tokenizer.ts laneHash) runs as one SIMD step per 16 bytes —
+ * then both results mix all four lanes and the length (so zero padding cannot collide with a longer input). The URL
+ * and user-agent cache keys of the scanner and the refused-group keys (groupKey); groupKeyOf uses it for the typed
+ * path, so both paths key a URL alike. test/logs/scan-wasm.test.ts checks the two implementations agree.
+ */
+export function laneHash(b: Uint8Array, a0: number, z0: number, out: Int32Array): void {
+  const a = a0 | 0;
+  const z = z0 | 0;
+  let l0 = 0x811c9dc5 | 0;
+  let l1 = 0x2545f491 | 0;
+  let l2 = 0x9e3779b9 | 0;
+  let l3 = 0x7f4a7c15 | 0;
+  for (let i = a; i < z; i = (i + 16) | 0) {
+    const w0 = word(b, i, z);
+    const w1 = word(b, i + 4, z);
+    const w2 = word(b, i + 8, z);
+    const w3 = word(b, i + 12, z);
+    l0 = Math.imul(l0 ^ w0, 0x01000193);
+    l0 ^= l0 >>> 15;
+    l1 = Math.imul(l1 ^ w1, 0x01000193);
+    l1 ^= l1 >>> 15;
+    l2 = Math.imul(l2 ^ w2, 0x01000193);
+    l2 ^= l2 >>> 15;
+    l3 = Math.imul(l3 ^ w3, 0x01000193);
+    l3 ^= l3 >>> 15;
+  }
+  const n = z - a;
+  out[0] = fmix32(l0 ^ rotl(l1, 11) ^ rotl(l2, 22) ^ rotl(l3, 5) ^ n);
+  out[1] = fmix32(l1 ^ rotl(l2, 11) ^ rotl(l3, 22) ^ rotl(l0, 5) ^ Math.imul(n, 0x9e3779b1));
+}
+
+const rotl = (x: number, r: number) => (x << r) | (x >>> (32 - r));
+
+/** Little-endian 32-bit word of b at i, bytes at or past z read as 0. */
+function word(b: Uint8Array, i: number, z: number): number {
+  if (i + 4 <= z) return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+  let w = 0;
+  for (let k = 0; k < 4 && i + k < z; k++) w |= b[i + k] << (8 * k);
+  return w;
 }
 
 /** 53-bit group key of a refused request: stem + query bytes, status and substatus. */
@@ -335,7 +389,7 @@ export function groupKey(
 ): number {
   const lo =
     (Math.imul(stemH2 ^ queryH, 0x9e3779b1) ^ Math.imul(status * 1000 + substatus, 0x85ebca6b)) >>> 11;
-  return stemH1 * 2097152 + (lo & 0x1fffff);
+  return (stemH1 >>> 0) * 2097152 + (lo & 0x1fffff);
 }
 
 const enc = new TextEncoder();
@@ -344,13 +398,9 @@ const enc = new TextEncoder();
 export function groupKeyOf(stem: string, query: string, status: number, substatus: number): number {
   const sb = enc.encode(stem);
   const qb = enc.encode(query);
-  return groupKey(
-    fnv1a(sb, 0, sb.length),
-    hash2(sb, 0, sb.length),
-    fnv1a(qb, 0, qb.length),
-    status,
-    substatus,
-  );
+  const h = new Int32Array(2);
+  laneHash(sb, 0, sb.length, h);
+  return groupKey(h[0], h[1], fnv1a(qb, 0, qb.length), status, substatus);
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
  * The fast path of `dpdoctor logs`: IIS W3C bytes → partial aggregate, without a string or object per line.
- * Lines are split with Buffer.indexOf; fields are located by byte index; numbers and times are parsed from bytes;
- * strings are decoded only for refused requests (and once per distinct URL / user agent, through bounded caches).
+ * File bytes are read straight into the memory of a WebAssembly tokenizer (w3c-tokenizer.ts; source
+ * wasm/w3c-tokenizer.ts), which splits lines and fields 16 bytes at a time, validates and decodes the fields the
+ * summary reads and hashes the URL and user agent: one record per line. W3CScanner gives the records their meaning
+ * (accept); strings are decoded only for refused requests (and once per distinct URL / user agent, through bounded
+ * caches). Lines the tokenizer cannot take whole — and everything when WebAssembly SIMD is missing — go through the
+ * JavaScript reader here (parseLine), which skips a malformed line with line:column and why.
  * Rules as in the typed reader (w3c.ts): `#Fields:` may change mid-file (§4.4), times are UTC, a line whose field
  * count does not match its `#Fields:`, or whose sc-status / c-ip / s-ip / date / time is malformed, is skipped and
- * sampled with line:column.
- */
+ * sampled with line:column. */
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import {
@@ -17,6 +20,7 @@ import {
   hash2,
   inc,
   isRefusal,
+  laneHash,
   newPartial,
   newRetry,
   type Partial,
@@ -27,6 +31,17 @@ import {
   urlInfo,
 } from "./aggregate.js";
 import { compileFields } from "./w3c.js";
+import {
+  K_DIRECTIVE,
+  K_OK,
+  K_SLOW,
+  newTokenizer,
+  R,
+  RECW,
+  STOP_AT,
+  STOP_NEED_BYTES,
+  type Tokenizer,
+} from "./w3c-tokenizer.js";
 
 export interface ScanFilters {
   since?: number;
@@ -96,15 +111,6 @@ function isIpBytes(b: Buffer, s: number, e: number): boolean {
   return true;
 }
 
-/**
- * Index of the next space in [i, e), or e. A JS loop: W3C fields average ~10 bytes, and a Buffer.indexOf (memchr)
- * call per field measured no faster (bench/logs.ts, in-process A/B of the scan only).
- */
-function nextSpace(b: Buffer, i: number, e: number): number {
-  while (i < e && b[i] !== 32) i = (i + 1) | 0;
-  return i;
-}
-
 export class W3CScanner {
   readonly p: Partial = newPartial();
   private plan: Plan | undefined;
@@ -146,9 +152,14 @@ export class W3CScanner {
   private readonly agents: CachedAgent[] = [];
   private readonly agentCounts = new Float64Array(10_000);
   private readonly statusTable = new Float64Array(600 * 64);
-  /** Position of the next CR byte in `crBuf` (b.length: none). */
-  private crBuf: Buffer | undefined;
-  private nextCr = 0;
+  /** The WebAssembly tokenizer chunk() last read with (its plan follows this.plan). */
+  private tok: Tokenizer | undefined;
+  /** Lower-cased field names of the "#Fields:" in force (for the tokenizer's plan). */
+  private planNames: string[] | undefined;
+  /** The record slowLine() builds (the tokenizer's layout). */
+  private readonly jrec = new Int32Array(RECW);
+  /** laneHash output (two 32-bit hashes). */
+  private readonly hash = new Int32Array(2);
   private dayKey = -1;
   private dayMs = 0;
   private readonly contentFilter: string | undefined;
@@ -165,6 +176,8 @@ export class W3CScanner {
 
   private compile(text: string, line: number): void {
     const names = compileFields(text, line).names.map((x) => x.toLowerCase());
+    this.planNames = names;
+    this.tok?.setPlan(names);
     const at = (n: string) => names.indexOf(n);
     this.plan = {
       n: names.length,
@@ -188,6 +201,10 @@ export class W3CScanner {
     this.skip(++this.p.lines, 1, `line longer than ${maxBytes} bytes: skipped`);
   }
 
+  private skipIf(report: boolean, line: number, column: number, reason: string): void {
+    if (report) this.skip(line, column, reason);
+  }
+
   private skip(line: number, column: number, reason: string): void {
     this.p.skipped++;
     if (this.p.skippedSamples.length < CAPS.skippedSamples)
@@ -201,13 +218,6 @@ export class W3CScanner {
    * (measured: line() compiled 3×, refusal() 5× per thread, ~45 ms and ~30 ms each).
    */
   private directive(b: Buffer, s: number, e: number, lineNo: number): void {
-    const cr = b.indexOf(13, s);
-    if (cr >= 0 && cr < e) {
-      this.p.lines--;
-      this.line(b, s, cr);
-      this.line(b, cr + 1, e);
-      return;
-    }
     if (e - s >= 8 && latin1(b, s, s + 8).toLowerCase() === "#fields:") this.compile(utf8(b, s, e), lineNo);
   }
 
@@ -254,120 +264,120 @@ export class W3CScanner {
     return -1;
   }
 
-  /** One physical line [s, e) without its LF (a trailing CR is stripped here; a lone CR also ends a line). */
+  /**
+   * Every whole line of tok.buf[s, end) through the WebAssembly tokenizer (w3c-tokenizer.ts): records come back
+   * 4096 at a time; K_OK records go straight to accept(), directives and K_SLOW lines through the JavaScript path.
+   * Returns where the unprocessed rest starts: a partial last line, a CR whose next byte is not read yet, or the
+   * first line that starts after an LF at or past `stopAt` (the next byte range's).
+   */
+  chunk(tok: Tokenizer, s0: number, end: number, stopAt: number): number {
+    if (this.tok !== tok) {
+      this.tok = tok;
+      tok.setPlan(this.planNames);
+    }
+    const b = tok.buf;
+    const rec = tok.rec;
+    let s = s0;
+    for (;;) {
+      const n = tok.scan(s, end, stopAt);
+      for (let i = 0; i < n; i++) {
+        const o = i * RECW;
+        const kind = rec[o + R.kind];
+        if (kind === K_OK) {
+          this.p.lines++;
+          this.accept(b, rec, o);
+        } else {
+          const lineNo = ++this.p.lines;
+          if (kind === K_DIRECTIVE) this.directive(b, rec[o + R.start], rec[o + R.end], lineNo);
+          else if (kind === K_SLOW) this.slowLine(b, rec[o + R.start], rec[o + R.end], lineNo);
+          // K_EMPTY: counted only
+        }
+      }
+      s = tok.resume();
+      const why = tok.reason();
+      if (why === STOP_NEED_BYTES || why === STOP_AT) return s;
+    }
+  }
+
+  /** chunk() without WebAssembly: LF-split lines through line() (the same rules, one byte at a time). */
+  jsChunk(b: Buffer, s: number, end: number, stopAt: number): number {
+    for (let nl = b.indexOf(10, s); nl !== -1 && nl < end; nl = b.indexOf(10, s)) {
+      if (s >= stopAt) return s;
+      this.line(b, s, nl);
+      s = nl + 1;
+    }
+    return s;
+  }
+
+  /**
+   * One physical line [s, e) without its LF, in JavaScript (the last line of a file without a final LF, overlong
+   * lines, tests): a trailing CR is stripped, a lone CR inside ends a line (mixed line endings) — the rules of the
+   * WebAssembly tokenizer.
+   */
   line(b: Buffer, s: number, e: number): void {
     if (e > s && b[e - 1] === 13) e--;
+    let from = s;
+    for (let cr = b.indexOf(13, from); cr >= 0 && cr < e; cr = b.indexOf(13, from)) {
+      this.oneLine(b, from, cr);
+      from = cr + 1;
+    }
+    this.oneLine(b, from, e);
+  }
+
+  private oneLine(b: Buffer, s: number, e: number): void {
     const lineNo = ++this.p.lines;
     if (e === s) return;
     if (b[s] === 35 /* # */) this.directive(b, s, e, lineNo);
-    else this.data(b, s, e, lineNo);
+    else this.slowLine(b, s, e, lineNo);
   }
 
-  /** A data line (not a directive): the hot path, kept free of directive handling (see directive()). */
-  private data(b: Buffer, s0: number, e0: number, lineNo: number): void {
-    // Positions are int32 (scanRange's buffer stays within MAX_LINE_BYTES): the bounds `| 0` here and every step of the
-    // tokenizer `i = (i + 1) | 0`. With `i++` V8 typed the field position as a possibly unbounded number, kept it as a
-    // double or tagged value through the whole loop and converted/checked it at every use: ~220 M of the 3.26 G
-    // instructions of a 300k-line scan (valgrind --tool=cachegrind, node --single-threaded), scan CPU -6%.
-    const s = s0 | 0;
-    const e = e0 | 0;
-    const plan = this.plan;
+  /**
+   * A data line [s, e) (no CR or LF) in JavaScript, byte by byte: split at spaces, every field the summary reads
+   * checked in order, a malformed one skipped with its line:column and why; a good line becomes the same record the
+   * WebAssembly tokenizer writes, for accept().
+   */
+  private slowLine(b: Buffer, s: number, e: number, lineNo: number): void {
+    if (this.parseLine(b, s, e, lineNo, true)) this.accept(b, this.jrec, 0);
+  }
+
+  /**
+   * The record the JavaScript path makes of a data line [s, e) (no CR or LF), or undefined when it would be skipped
+   * or ignored — what test/logs/scan-wasm.test.ts compares with the WebAssembly tokenizer's records. Counts nothing.
+   */
+  jsRecord(b: Buffer, s: number, e: number): Int32Array | undefined {
+    return this.parseLine(b, s, e, 0, false) ? this.jrec.slice() : undefined;
+  }
+
+  /** slowLine's reading: this.jrec filled (true), or the line skipped (with a sample when `report`) or ignored. */
+  private parseLine(b: Buffer, s: number, e: number, lineNo: number, report: boolean): boolean {
     const starts = this.starts;
     const ends = this.ends;
-    const stemField = plan ? plan.stem : -1;
-    const uaField = plan ? plan.ua : -1;
-    const cipField = plan ? plan.cip : -1;
-    const sipField = plan ? plan.sip : -1;
-    // c-ip / s-ip checked on the way (fast tokenizer) — the isDash / isIpBytes rule, in the same pass
-    let cipOk = false;
-    let sipOk = false;
-    // Fast path: field by field, a tight loop to the next space (nextSpace); the
-    // cs-uri-stem and cs(User-Agent) fields are hashed on the way (one pass over their bytes). Tabs and other control
-    // bytes stay inside their field, as in the typed reader. A lone CR inside the line (mixed line endings) sends it
-    // to the general loop below, which splits it in two.
     let n = 0;
-    let h1 = 0x811c9dc5;
-    let h2 = 0x2545f491;
-    let ah = 0x811c9dc5;
-    if (this.crBuf !== b || this.nextCr < s) {
-      // next CR in this buffer, found once per buffer for LF files and once per line for CRLF files
-      const r = b.indexOf(13, s);
-      this.crBuf = b;
-      this.nextCr = r < 0 ? b.length : r;
-    }
-    const hashed = this.nextCr >= e;
-    if (hashed)
-      // j: its own variable, not the `i` of the general loop below (one shared variable was kept tagged here)
-      for (let j = s; ; ) {
-        if (n < MAXF) starts[n] = j;
-        if (n === stemField) {
-          for (; j < e; j = (j + 1) | 0) {
-            const c = b[j];
-            if (c === 32) break;
-            h1 = Math.imul(h1 ^ c, 0x01000193);
-            h2 = ((h2 << 5) - h2 + c) | 0; // djb2-style second hash: independent of FNV, no multiply
-          }
-        } else if (n === uaField) {
-          // classifyAgent looks at the product token only: the agent key hashes the first 32 bytes (+ the length)
-          const lim = Math.min((j + 32) | 0, e);
-          for (; j < lim; j = (j + 1) | 0) {
-            const c = b[j];
-            if (c === 32) break;
-            ah = Math.imul(ah ^ c, 0x01000193);
-          }
-          if (j === lim) j = nextSpace(b, j, e);
-        } else if (n === cipField || n === sipField) {
-          const a = j;
-          let ok = 1;
-          for (; j < e; j = (j + 1) | 0) {
-            const c = b[j];
-            if (c === 32) break;
-            ok &= IP_BYTE[c];
-          }
-          const valid = (j - a === 1 && b[a] === 45) || (ok === 1 && j > a && j - a <= 64);
-          if (n === cipField) cipOk = valid;
-          else sipOk = valid;
-        } else j = nextSpace(b, j, e);
-        if (n < MAXF) ends[n] = j;
-        n++;
-        if (j >= e) break;
-        j = (j + 1) | 0;
+    starts[0] = s;
+    for (let i = s; i < e; i++) {
+      if (b[i] !== 32) continue;
+      if (n < MAXF) {
+        ends[n] = i;
+        starts[n + 1] = i + 1;
       }
-    if (!hashed) {
-      n = 0;
-      starts[0] = s;
-      for (let i = s; i < e; i++) {
-        const c = b[i];
-        if (c > 32) continue;
-        if (c === 32) {
-          if (n < MAXF) {
-            ends[n] = i;
-            starts[n + 1] = i + 1;
-          }
-          n++;
-        } else if (c === 13) {
-          // lone CR inside: two lines (mixed line endings)
-          this.p.lines--;
-          this.line(b, s, i);
-          this.line(b, i + 1, e);
-          return;
-        }
-      }
-      if (n < MAXF) ends[n] = e;
       n++;
     }
-    if ((!plan || n !== plan.n) && isBlank(b, s, e)) return; // spaces/tabs only: ignored (as the typed reader)
+    if (n < MAXF) ends[n] = e;
+    n++;
+    const plan = this.plan;
+    if ((!plan || n !== plan.n) && isBlank(b, s, e)) return false; // spaces/tabs only: ignored (as the typed reader)
     if (!plan) {
-      this.skip(lineNo, 1, 'data line before any "#Fields:" directive');
-      return;
+      this.skipIf(report, lineNo, 1, 'data line before any "#Fields:" directive');
+      return false;
     }
     if (n !== plan.n) {
-      this.skip(
+      this.skipIf(
+        report,
         lineNo,
         1,
         `expected ${plan.n} space-separated fields (per ${plan.line > 0 ? `"#Fields:" on line ${plan.line}` : plan.line < 0 ? "--fields" : '"#Fields:" in force'}), found ${n}`,
       );
-      return;
+      return false;
     }
     // sc-status (3 digits)
     let status = 0;
@@ -381,34 +391,45 @@ export class W3CScanner {
         else status = status * 10 + d;
       }
       if (!ok || status < 100) {
-        this.skip(
+        this.skipIf(
+          report,
           lineNo,
           a - s + 1,
           `sc-status is not a 3-digit HTTP status: "${utf8(b, a, Math.min(z, a + 40))}"`,
         );
-        return;
+        return false;
       }
     }
     if (plan.cip >= 0) {
       const a = starts[plan.cip];
       const z = ends[plan.cip];
-      if (!(hashed ? cipOk : isDash(b, a, z) || isIpBytes(b, a, z))) {
-        this.skip(lineNo, a - s + 1, `c-ip is not an IP address: "${utf8(b, a, Math.min(z, a + 60))}"`);
-        return;
+      if (!(isDash(b, a, z) || isIpBytes(b, a, z))) {
+        this.skipIf(
+          report,
+          lineNo,
+          a - s + 1,
+          `c-ip is not an IP address: "${utf8(b, a, Math.min(z, a + 60))}"`,
+        );
+        return false;
       }
     }
     if (plan.sip >= 0) {
       const a = starts[plan.sip];
       const z = ends[plan.sip];
-      if (!(hashed ? sipOk : isDash(b, a, z) || isIpBytes(b, a, z))) {
-        this.skip(lineNo, a - s + 1, `s-ip is not an IP address: "${utf8(b, a, Math.min(z, a + 60))}"`);
-        return;
+      if (!(isDash(b, a, z) || isIpBytes(b, a, z))) {
+        this.skipIf(
+          report,
+          lineNo,
+          a - s + 1,
+          `s-ip is not an IP address: "${utf8(b, a, Math.min(z, a + 60))}"`,
+        );
+        return false;
       }
     }
     // date + time → UTC ms
-    let t = Number.NaN;
+    let tod = -2;
     if (plan.date >= 0) {
-      const tod = this.timeOfDay(
+      tod = this.timeOfDay(
         b,
         starts[plan.date],
         ends[plan.date],
@@ -416,26 +437,13 @@ export class W3CScanner {
         plan.time >= 0 ? ends[plan.time] : -1,
       );
       if (tod < 0) {
-        this.skip(lineNo, 1, `date/time is not "YYYY-MM-DD HH:MM:SS": "${utf8(b, s, Math.min(e, s + 30))}"`);
-        return;
-      }
-      t = this.dayMs + tod;
-    }
-    const f = this.filters;
-    if ((f.since !== undefined && !(t >= f.since)) || (f.until !== undefined && !(t <= f.until))) {
-      this.p.filtered++;
-      return;
-    }
-    if (this.clientFilter) {
-      const a = starts[plan.cip];
-      const cf = this.clientFilter;
-      if (
-        plan.cip < 0 ||
-        ends[plan.cip] - a !== cf.length ||
-        b.compare(cf, 0, cf.length, a, ends[plan.cip]) !== 0
-      ) {
-        this.p.filtered++;
-        return;
+        this.skipIf(
+          report,
+          lineNo,
+          1,
+          `date/time is not "YYYY-MM-DD HH:MM:SS": "${utf8(b, s, Math.min(e, s + 30))}"`,
+        );
+        return false;
       }
     }
     let sub = 0;
@@ -446,23 +454,77 @@ export class W3CScanner {
         sub = sub * 10 + d;
       }
     }
-    // URL meaning through the cache (53-bit key over the stem bytes + "has a query")
+    const r = this.jrec;
+    const hh = this.hash;
+    r[R.status] = status;
+    r[R.sub] = sub;
+    r[R.tod] = tod;
+    r[R.dayKey] = this.dayKey;
+    const at = (f: number, a: number, z: number) => {
+      r[a] = f >= 0 ? starts[f] : -1;
+      r[z] = f >= 0 ? ends[f] : -1;
+    };
+    at(plan.stem, R.stemA, R.stemZ);
+    at(plan.query, R.queryA, R.queryZ);
+    at(plan.ua, R.agentA, R.agentZ);
+    at(plan.cip, R.cipA, R.cipZ);
+    at(plan.method, R.methodA, R.methodZ);
+    at(plan.win32, R.win32A, R.win32Z);
+    if (plan.stem >= 0) {
+      laneHash(b, r[R.stemA], r[R.stemZ], hh);
+      r[R.h1] = hh[0];
+      r[R.h2] = hh[1];
+    }
+    if (plan.ua >= 0) {
+      const a = r[R.agentA];
+      const z = r[R.agentZ];
+      laneHash(b, a, Math.min(z, a + 32), hh);
+      r[R.agentHash] = hh[0];
+      r[R.agentLen] = z - a;
+    }
+    return true;
+  }
+
+  /**
+   * A good data line as a record (from the WebAssembly tokenizer or slowLine): filters, then counted — status,
+   * URL kind (through the URL cache, keyed by the stem's hash), user agent, time range — and a refusal grouped.
+   */
+  private accept(b: Buffer, r: Int32Array, o: number): void {
+    const plan = this.plan as Plan;
+    const status = r[o + R.status];
+    const tod = r[o + R.tod];
+    let t = Number.NaN;
+    if (tod !== -2) {
+      const key = r[o + R.dayKey];
+      if (key !== this.dayKey) this.setDay(key);
+      t = this.dayMs + tod;
+    }
+    const f = this.filters;
+    if ((f.since !== undefined && !(t >= f.since)) || (f.until !== undefined && !(t <= f.until))) {
+      this.p.filtered++;
+      return;
+    }
+    if (this.clientFilter) {
+      const a = r[o + R.cipA];
+      const z = r[o + R.cipZ];
+      const cf = this.clientFilter;
+      if (plan.cip < 0 || z - a !== cf.length || b.compare(cf, 0, cf.length, a, z) !== 0) {
+        this.p.filtered++;
+        return;
+      }
+    }
+    const sub = r[o + R.sub];
+    // URL meaning through the cache (64-bit key over the stem bytes + "has a query")
     let info: CachedUrl | undefined;
     let slot = -1;
-    const sa = plan.stem >= 0 ? starts[plan.stem] : 0;
-    const sz = plan.stem >= 0 ? ends[plan.stem] : 0;
-    const qa = plan.query >= 0 ? starts[plan.query] : 0;
-    const qz = plan.query >= 0 ? ends[plan.query] : 0;
+    const h1 = r[o + R.h1];
+    const h2 = r[o + R.h2];
+    const sa = r[o + R.stemA];
+    const sz = r[o + R.stemZ];
+    const qa = r[o + R.queryA];
+    const qz = r[o + R.queryZ];
     const hasQuery = plan.query >= 0 && !isDash(b, qa, qz);
     if (plan.stem >= 0) {
-      if (!hashed)
-        for (let i = sa; i < sz; i++) {
-          const c = b[i];
-          h1 = Math.imul(h1 ^ c, 0x01000193);
-          h2 = ((h2 << 5) - h2 + c) | 0;
-        }
-      h1 >>>= 0;
-      h2 >>>= 0;
       const k2 = hasQuery ? h2 ^ 0x5a5a5a5a : h2;
       slot = this.urlSlots.get(h1, k2);
       if (slot >= 0) {
@@ -487,21 +549,27 @@ export class W3CScanner {
     if (slot >= 0) this.urlCounts[slot]++;
     else inc(this.p.byKind, info ? info.label : "unknown");
     if (plan.ua >= 0) {
-      const a = starts[plan.ua];
-      const z = ends[plan.ua];
-      // key = hash of the first 32 bytes + the length (computed by the fast tokenizer, or here)
-      if (!hashed) ah = fnv1a(b, a, Math.min(z, a + 32));
-      let ai = this.agentSlots.get(ah >>> 0, z - a);
-      if (ai < 0) ai = this.newAgent(b, a, z, ah);
+      // key = hash of the first 32 bytes (classifyAgent reads the product token only) + the length
+      const ah = r[o + R.agentHash];
+      let ai = this.agentSlots.get(ah, r[o + R.agentLen]);
+      if (ai < 0) ai = this.newAgent(b, r[o + R.agentA], r[o + R.agentZ], ah);
       if (ai >= 0) this.agentCounts[ai]++;
     }
-    if (status >= 400) this.refusal(b, plan, status, sub, t, h1, h2, hasQuery, sa, sz, qa, qz, info);
+    if (status >= 400) this.refusal(b, r, o, plan, status, sub, t, h1, h2, hasQuery, sa, sz, qa, qz, info);
+  }
+
+  /** The UTC midnight of a YYYYMMDD day key (validated by the tokenizer or timeOfDay). */
+  private setDay(key: number): void {
+    this.dayKey = key;
+    this.dayMs = Date.UTC(Math.floor(key / 10000), (Math.floor(key / 100) % 100) - 1, key % 100);
   }
 
   /** A 4xx/5xx line: group it by (stem, query, status) and track the client's retry cadence (kept out of line() so
    * the hot per-line function stays small enough for the optimiser). */
   private refusal(
     b: Buffer,
+    r: Int32Array,
+    o: number,
     plan: Plan,
     status: number,
     sub: number,
@@ -515,16 +583,14 @@ export class W3CScanner {
     qz: number,
     info: CachedUrl | undefined,
   ): void {
-    const starts = this.starts;
-    const ends = this.ends;
     {
       let win32 = 0;
       if (status === 401 && plan.win32 >= 0)
-        for (let i = starts[plan.win32], z = ends[plan.win32]; i < z; i++) win32 = win32 * 10 + (b[i] - 48);
+        for (let i = r[o + R.win32A], z = r[o + R.win32Z]; i < z; i++) win32 = win32 * 10 + (b[i] - 48);
       if (!isRefusal(status, sub, win32)) return;
       const qh = hasQuery ? fnv1a(b, qa, qz) : 0;
       const key = groupKey(h1, h2, qh, status, sub);
-      const k2 = (Math.imul(h2 ^ qh, 0x9e3779b1) ^ Math.imul(status * 1000 + sub, 0x85ebca6b)) >>> 0;
+      const k2 = (Math.imul(h2 ^ qh, 0x9e3779b1) ^ Math.imul(status * 1000 + sub, 0x85ebca6b)) | 0;
       let gi = this.groupSlots.get(h1, k2);
       if (gi < 0) {
         gi = this.newGroup(b, plan, status, sub, t, h1, k2, key, hasQuery, sa, sz, qa, qz, info);
@@ -534,7 +600,7 @@ export class W3CScanner {
       if (t < this.groupFirst[gi]) this.groupFirst[gi] = t;
       if (t > this.groupLast[gi]) this.groupLast[gi] = t;
       if (plan.method >= 0) {
-        const id = this.method(b, starts[plan.method], ends[plan.method]);
+        const id = this.method(b, r[o + R.methodA], r[o + R.methodZ]);
         if (id >= 0 && id < 30) {
           const bit = 1 << id;
           if ((this.groupMethodBits[gi] & bit) === 0) {
@@ -547,7 +613,7 @@ export class W3CScanner {
           if (!methods.includes(name)) methods.push(name);
         }
       }
-      const ipi = plan.cip >= 0 ? this.ip(b, starts[plan.cip], ends[plan.cip]) : -2;
+      const ipi = plan.cip >= 0 ? this.ip(b, r[o + R.cipA], r[o + R.cipZ]) : -2;
       if (ipi === -1) {
         // interning table full: counted, not itemised
         this.groupList[gi].clientsOverflow++;
@@ -757,25 +823,69 @@ export class W3CScanner {
   }
 }
 
-/** Splits chunks into lines (LF; CR handled by the scanner) with a carry-over for the partial last line. */
+/**
+ * Feeds a stream's chunks (gzip) to a scanner: copied into the tokenizer's chunk buffer, whole lines through
+ * chunk(), the partial last line kept for the next chunk; a line longer than the buffer is gathered and read by the
+ * JavaScript path. Without WebAssembly SIMD: LF-split lines through line().
+ */
 export class LineFeeder {
+  private kept = 0;
+  private long: Buffer[] | undefined;
   private carry: Buffer | undefined;
-  constructor(private readonly onLine: (b: Buffer, s: number, e: number) => void) {}
+  constructor(
+    private readonly scanner: W3CScanner,
+    private readonly tok = newTokenizer(1 << 20),
+  ) {}
   push(chunk: Buffer): void {
-    let buf = chunk;
-    if (this.carry) {
-      buf = Buffer.concat([this.carry, chunk]);
-      this.carry = undefined;
+    const tok = this.tok;
+    if (!tok) {
+      let buf = chunk;
+      if (this.carry) {
+        buf = Buffer.concat([this.carry, chunk]);
+        this.carry = undefined;
+      }
+      const s = this.scanner.jsChunk(buf, 0, buf.length, buf.length + 1);
+      if (s < buf.length) this.carry = Buffer.from(buf.subarray(s));
+      return;
     }
-    let s = 0;
-    for (let nl = buf.indexOf(10, s); nl !== -1; nl = buf.indexOf(10, s)) {
-      this.onLine(buf, s, nl);
-      s = nl + 1;
+    let c = chunk;
+    while (c.length > 0) {
+      if (this.long) {
+        const nl = c.indexOf(10);
+        if (nl < 0) {
+          this.long.push(Buffer.from(c));
+          return;
+        }
+        this.long.push(c.subarray(0, nl));
+        const line = Buffer.concat(this.long);
+        this.long = undefined;
+        this.scanner.line(line, 0, line.length);
+        c = c.subarray(nl + 1);
+        continue;
+      }
+      const take = Math.min(tok.capacity - this.kept, c.length);
+      c.copy(tok.buf, this.kept, 0, take);
+      c = c.subarray(take);
+      const end = this.kept + take;
+      const s = this.scanner.chunk(tok, 0, end, end + 1);
+      if (s === 0 && end === tok.capacity) {
+        this.long = [Buffer.from(tok.buf.subarray(0, end))];
+        this.kept = 0;
+        continue;
+      }
+      this.kept = end - s;
+      if (this.kept > 0) tok.buf.copyWithin(0, s, end);
     }
-    if (s < buf.length) this.carry = Buffer.from(buf.subarray(s));
   }
   end(): void {
-    if (this.carry) this.onLine(this.carry, 0, this.carry.length);
+    if (this.long) {
+      const line = Buffer.concat(this.long);
+      this.long = undefined;
+      this.scanner.line(line, 0, line.length);
+    } else if (this.tok && this.kept > 0) {
+      this.scanner.line(this.tok.buf, 0, this.kept);
+    } else if (this.carry) this.scanner.line(this.carry, 0, this.carry.length);
+    this.kept = 0;
     this.carry = undefined;
   }
 }
@@ -847,9 +957,12 @@ export function scanRange(job: RangeJob): Partial {
     let pos = job.start;
     const fields = (pos > 0 ? fieldsBefore(fd, pos) : undefined) ?? defaultFields(job);
     const scanner = new W3CScanner(job.filters, fields);
-    const buf = Buffer.allocUnsafe(CHUNK);
+    // the chunk buffer lives in the WebAssembly tokenizer's memory (file bytes are read straight into it); without
+    // WebAssembly SIMD a plain buffer and the JavaScript path
+    const tok = newTokenizer(CHUNK);
+    const buf = tok ? tok.buf : Buffer.allocUnsafe(CHUNK);
     // Start at a line boundary: a line that straddles `start` belongs to the previous range.
-    // Only LF delimits ranges (a lone CR is split inside scanner.line, by the range that owns the LF-terminated run).
+    // Only LF delimits ranges (a lone CR ends a line inside the LF-terminated run of the range that owns it).
     if (pos > 0 && !isLf(fd, pos - 1)) {
       for (;;) {
         const n = readSync(fd, buf, 0, 64 * 1024, pos);
@@ -862,57 +975,81 @@ export function scanRange(job: RangeJob): Partial {
         pos += n;
       }
     }
-    // The partial last line of a chunk moves to the front of the same buffer and the next read appends to it:
-    // no allocation per chunk. A line longer than the buffer grows it (once per such line).
-    let buf2 = buf;
-    let kept = 0; // bytes of a partial line at buf2[0..kept)
+    // The partial last line of a chunk moves to the front of the buffer and the next read appends to it: no
+    // allocation per chunk. A line longer than the buffer is read on its own (longLine).
+    let kept = 0; // bytes of a partial line at buf[0..kept)
     let first = pos === 0;
     const endAt = job.end < 0 ? Number.POSITIVE_INFINITY : job.end;
     const maxLine = job.maxLineBytes ?? MAX_LINE_BYTES;
     for (;;) {
-      if (kept === buf2.length && kept >= maxLine) {
-        // a line longer than maxLine: counted and sampled as skipped, its bytes read and dropped up to its LF
-        scanner.skipLongLine(maxLine);
+      if (kept === buf.length) {
+        pos = longLine(fd, buf, pos, maxLine, scanner);
         kept = 0;
-        let nl = -1;
-        while (nl < 0) {
-          const n = readSync(fd, buf2, 0, buf2.length, pos);
-          if (n === 0) return scanner.finish();
-          nl = buf2.subarray(0, n).indexOf(10);
-          pos += nl >= 0 ? nl + 1 : n;
-        }
         first = false;
-        if (pos >= endAt) return scanner.finish();
+        if (pos < 0 || pos >= endAt) return scanner.finish();
         continue;
       }
-      if (kept === buf2.length) {
-        const bigger = Buffer.allocUnsafe(Math.min(buf2.length * 2, Math.max(maxLine, buf2.length)));
-        buf2.copy(bigger, 0, 0, kept);
-        buf2 = bigger;
-      }
-      const n = readSync(fd, buf2, kept, buf2.length - kept, pos);
+      const n = readSync(fd, buf, kept, buf.length - kept, pos);
       if (n === 0) break;
       const base = pos - kept;
-      const b = buf2.subarray(0, kept + n);
+      const end = kept + n;
       pos += n;
       let s = 0;
       if (first) {
         first = false;
-        if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) s = 3;
+        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) s = 3;
       }
-      for (let nl = b.indexOf(10, s); nl !== -1; nl = b.indexOf(10, s)) {
-        if (base + s >= endAt) return scanner.finish();
-        scanner.line(b, s, nl);
-        s = nl + 1;
-      }
+      // lines starting after an LF at or past endAt are the next range's (stopAt relative to buf, within int32)
+      const stopAt = endAt - base > end ? end + 1 : Math.max(0, endAt - base);
+      s = tok ? scanner.chunk(tok, s, end, stopAt) : scanner.jsChunk(buf, s, end, stopAt);
       if (base + s >= endAt) return scanner.finish();
-      kept = b.length - s;
-      if (kept > 0) b.copy(buf2, 0, s, b.length);
+      kept = end - s;
+      if (kept > 0) buf.copyWithin(0, s, end);
     }
-    if (kept > 0) scanner.line(buf2, 0, kept);
+    if (kept > 0) scanner.line(buf, 0, kept);
     return scanner.finish();
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * A line that does not fit the chunk buffer: its first bytes fill `head`, the rest is read from `pos`. Read whole
+ * (JavaScript path) when shorter than maxLine, else counted and sampled as skipped and dropped up to its LF. Returns
+ * the file position after its LF, or -1 at the end of the file.
+ */
+function longLine(fd: number, head: Buffer, pos: number, maxLine: number, scanner: W3CScanner): number {
+  let big = Buffer.allocUnsafe(Math.min(head.length * 2, Math.max(maxLine, head.length)));
+  head.copy(big);
+  let have = head.length;
+  for (;;) {
+    if (have === big.length) {
+      if (have >= maxLine) {
+        scanner.skipLongLine(maxLine);
+        for (;;) {
+          const n = readSync(fd, big, 0, big.length, pos);
+          if (n === 0) return -1;
+          const nl = big.subarray(0, n).indexOf(10);
+          if (nl >= 0) return pos + nl + 1;
+          pos += n;
+        }
+      }
+      const bigger = Buffer.allocUnsafe(Math.min(big.length * 2, Math.max(maxLine, big.length)));
+      big.copy(bigger, 0, 0, have);
+      big = bigger;
+    }
+    const n = readSync(fd, big, have, big.length - have, pos);
+    if (n === 0) {
+      scanner.line(big, 0, have); // the file's last line, without an LF
+      return -1;
+    }
+    const nl = big.subarray(0, have + n).indexOf(10, have);
+    if (nl >= 0) {
+      scanner.line(big, 0, nl);
+      return pos + (nl - have) + 1;
+    }
+    pos += n;
+    have += n;
   }
 }
 
@@ -920,7 +1057,7 @@ export function scanRange(job: RangeJob): Partial {
 export async function scanGzip(job: RangeJob): Promise<Partial> {
   const scanner = new W3CScanner(job.filters, defaultFields(job));
   let first = true;
-  const feeder = new LineFeeder((b, s, e) => scanner.line(b, s, e));
+  const feeder = new LineFeeder(scanner);
   const stream = createReadStream(job.file, { highWaterMark: 1 << 20 }).pipe(
     createGunzip({ finishFlush: 2 }),
   );

@@ -1,0 +1,368 @@
+// AssemblyScript (https://www.assemblyscript.org), compiled to WebAssembly by scripts/build-wasm.mjs into
+// src/logs/w3c-tokenizer-wasm.ts. Not TypeScript: i32/u32/usize are WebAssembly value types, load/store read linear
+// memory. Run `npm run build:wasm` after any change (test/logs/wasm-build.test.ts checks the embedded bytes are this
+// file's).
+//
+// The byte work of `dpdoctor logs` on IIS W3C lines, 16 bytes at a time with WebAssembly SIMD: split a chunk into
+// lines and fields, validate and decode the fields the summary needs (sc-status, sc-substatus, c-ip, s-ip, date,
+// time) and hash cs-uri-stem and cs(User-Agent). One fixed-size record per line goes back to JavaScript
+// (src/logs/scan.ts), which gives the record its ConfigMgr meaning. A line this code cannot take whole (no
+// "#Fields:" yet, a field count that does not match, a malformed field) is marked SLOW: the JavaScript reader reads it
+// again byte by byte and says exactly what is wrong (file:line:column). So this file decides nothing the JavaScript
+// reader does not decide too; test/logs/scan-wasm.test.ts compares the two record by record.
+//
+// Line rules (as W3CScanner.line): an LF ends a line and a CR just before it is dropped; a CR not followed by an LF
+// ends a line too (mixed line endings); only spaces separate fields (a tab stays inside its field).
+
+// Memory layout, chosen by JavaScript (init): the chunk buffer (16 bytes of slack after it), the records, the role
+// of each field index, the positions of the fields that have a role, the table of bytes allowed in a logged IP.
+let BUF: usize = 0;
+let REC: usize = 0;
+let ROLE: usize = 0;
+let POS: usize = 0;
+let IPT: usize = 0;
+
+/** Fields per line of the "#Fields:" in force (0: none yet: every data line is SLOW). */
+let nPlan: i32 = 0;
+/** Bit r set: the field set has role r. */
+let present: i32 = 0;
+
+let resumeAt: i32 = 0;
+/** The last good date field's bytes and its YYYYMMDD key (0: none yet). */
+let lastDate8: u64 = 0;
+let lastDate2: u16 = 0;
+let lastDayKey: i32 = 0;
+let stopReason: i32 = 0;
+
+// Roles (also in scan.ts: ROLE_*)
+const R_DATE = 1;
+const R_TIME = 2;
+const R_STATUS = 3;
+const R_SUB = 4;
+const R_CIP = 6;
+const R_SIP = 7;
+const R_STEM = 8;
+const R_UA = 11;
+
+// Record: RECW int32 per line (also in scan.ts: REC_*)
+const RECW: i32 = 24;
+const K_OK = 0;
+const K_DIRECTIVE = 1;
+const K_SLOW = 2;
+const K_EMPTY = 3;
+
+// Why scan() returned (also in scan.ts: STOP_*)
+const STOP_NEED_BYTES = 0; // the rest of the chunk is a partial line (or a CR whose next byte is not read yet)
+const STOP_DIRECTIVE = 1; // the last record is a directive: JavaScript applies it before the next lines
+const STOP_FULL = 2; // the record area is full
+const STOP_AT = 3; // the next line starts after an LF at or past stopAt (the next byte range's)
+
+export function init(buf: usize, rec: usize, role: usize, pos: usize, ipt: usize): void {
+  BUF = buf;
+  REC = rec;
+  ROLE = role;
+  POS = pos;
+  IPT = ipt;
+}
+
+export function setPlan(n: i32, rolesPresent: i32): void {
+  nPlan = n;
+  present = rolesPresent;
+}
+
+export function resume(): i32 {
+  return resumeAt;
+}
+
+export function reason(): i32 {
+  return stopReason;
+}
+
+@inline
+function fmix32(x: u32): u32 {
+  let h = x;
+  h ^= h >> 16;
+  h *= 0x85ebca6b;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35;
+  return h ^ (h >> 16);
+}
+
+/**
+ * laneHash of aggregate.ts: four 32-bit lanes, each fed every 4th little-endian word of 16-byte blocks (the last block
+ * zero-padded), multiplied and shifted (independent chains, one SIMD step per 16 bytes); two 32-bit results mixing all
+ * four lanes and the length. The second result is left in hashB.
+ */
+let hashB: u32 = 0;
+function laneHash(a: usize, z: usize): u32 {
+  let v = i32x4(0x811c9dc5, 0x2545f491, 0x9e3779b9, 0x7f4a7c15);
+  const mul = i32x4.splat(0x01000193);
+  let i = a;
+  while (i + 16 <= z) {
+    v = v128.xor(v, v128.load(i));
+    v = i32x4.mul(v, mul);
+    v = v128.xor(v, i32x4.shr_u(v, 15));
+    i += 16;
+  }
+  if (i < z) {
+    // bytes past z are zero: lane index < length
+    const keep = i8x16.lt_u(v128(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), i8x16.splat(<u8>(z - i)));
+    v = v128.xor(v, v128.and(v128.load(i), keep));
+    v = i32x4.mul(v, mul);
+    v = v128.xor(v, i32x4.shr_u(v, 15));
+  }
+  const l0 = i32x4.extract_lane(v, 0);
+  const l1 = i32x4.extract_lane(v, 1);
+  const l2 = i32x4.extract_lane(v, 2);
+  const l3 = i32x4.extract_lane(v, 3);
+  const n = <u32>(z - a);
+  hashB = fmix32(<u32>(l1 ^ rotl<i32>(l2, 11) ^ rotl<i32>(l3, 22) ^ rotl<i32>(l0, 5)) ^ (n * 0x9e3779b1));
+  return fmix32(<u32>(l0 ^ rotl<i32>(l1, 11) ^ rotl<i32>(l2, 22) ^ rotl<i32>(l3, 5)) ^ n);
+}
+
+@inline
+function posA(role: i32): i32 {
+  return load<i32>(POS + (<usize>role << 3));
+}
+@inline
+function posZ(role: i32): i32 {
+  return load<i32>(POS + (<usize>role << 3) + 4);
+}
+@inline
+function has(role: i32): bool {
+  return (present & (1 << role)) != 0;
+}
+@inline
+function digit(p: i32): i32 {
+  return <i32>load<u8>(BUF + <usize>p) - 48;
+}
+
+/** "-" or 1..64 bytes that may appear in a logged IP (isLoggedIp of w3c.ts): 0-9 a-f A-F . : % */
+function ipOk(a: i32, z: i32): bool {
+  const len = z - a;
+  if (len == 1 && load<u8>(BUF + <usize>a) == 45) return true;
+  if (len <= 0 || len > 64) return false;
+  if (len <= 16) {
+    // 16 bytes at once (BUF has readable bytes past any field): every byte of the field in the set
+    const v = v128.load(BUF + <usize>a);
+    const digit = i8x16.lt_u(i8x16.sub(v, i8x16.splat(0x30)), i8x16.splat(10));
+    const hex = i8x16.lt_u(i8x16.sub(v128.or(v, i8x16.splat(0x20)), i8x16.splat(0x61)), i8x16.splat(6));
+    const punct = v128.or(
+      v128.or(i8x16.eq(v, i8x16.splat(0x2e)), i8x16.eq(v, i8x16.splat(0x3a))),
+      i8x16.eq(v, i8x16.splat(0x25)),
+    );
+    const want = (1 << len) - 1;
+    return (i8x16.bitmask(v128.or(v128.or(digit, hex), punct)) & want) == want;
+  }
+  for (let i = a; i < z; i++) if (load<u8>(IPT + <usize>load<u8>(BUF + <usize>i)) == 0) return false;
+  return true;
+}
+
+/**
+ * The fields of a data line with as many fields as the plan: record values, or K_SLOW when a field the summary
+ * reads is malformed (the JavaScript reader then says which and where).
+ */
+function decode(o: usize): i32 {
+  // sc-status: exactly 3 digits, ≥ 100
+  let status = 0;
+  if (has(R_STATUS)) {
+    const a = posA(R_STATUS);
+    if (posZ(R_STATUS) - a != 3) return K_SLOW;
+    for (let i = a; i < a + 3; i++) {
+      const d = digit(i);
+      if (d < 0 || d > 9) return K_SLOW;
+      status = status * 10 + d;
+    }
+    if (status < 100) return K_SLOW;
+  }
+  if (has(R_CIP) && !ipOk(posA(R_CIP), posZ(R_CIP))) return K_SLOW;
+  if (has(R_SIP) && !ipOk(posA(R_SIP), posZ(R_SIP))) return K_SLOW;
+  // date YYYY-MM-DD + time HH:MM:SS(.f{1,3}) → day key + ms of the day (-2: no date field)
+  let tod = -2;
+  let dayKey = 0;
+  if (has(R_DATE)) {
+    const ds = posA(R_DATE);
+    if (posZ(R_DATE) - ds != 10) return K_SLOW;
+    // the same 10 bytes as the last good date (a log holds one or two days): its day key
+    const d8 = load<u64>(BUF + <usize>ds);
+    const d2 = load<u16>(BUF + <usize>ds + 8);
+    if (d8 == lastDate8 && d2 == lastDate2 && lastDayKey != 0) dayKey = lastDayKey;
+    else {
+      if (load<u8>(BUF + <usize>(ds + 4)) != 45 || load<u8>(BUF + <usize>(ds + 7)) != 45) return K_SLOW;
+      for (let i = 0; i < 10; i++) {
+        if (i == 4 || i == 7) continue;
+        const d = digit(ds + i);
+        if (d < 0 || d > 9) return K_SLOW;
+        dayKey = dayKey * 10 + d;
+      }
+      const m = (dayKey / 100) % 100;
+      const dd = dayKey % 100;
+      if (m < 1 || m > 12 || dd < 1 || dd > 31) return K_SLOW;
+      lastDate8 = d8;
+      lastDate2 = d2;
+      lastDayKey = dayKey;
+    }
+    if (!has(R_TIME)) return K_SLOW;
+    const ts = posA(R_TIME);
+    const len = posZ(R_TIME) - ts;
+    if (len < 8 || load<u8>(BUF + <usize>(ts + 2)) != 58 || load<u8>(BUF + <usize>(ts + 5)) != 58) return K_SLOW;
+    const h0 = digit(ts);
+    const h1 = digit(ts + 1);
+    const m0 = digit(ts + 3);
+    const m1 = digit(ts + 4);
+    const s0 = digit(ts + 6);
+    const s1 = digit(ts + 7);
+    if (
+      <u32>h0 > 9 ||
+      <u32>h1 > 9 ||
+      <u32>m0 > 9 ||
+      <u32>m1 > 9 ||
+      <u32>s0 > 9 ||
+      <u32>s1 > 9
+    )
+      return K_SLOW;
+    const hh = h0 * 10 + h1;
+    const mi = m0 * 10 + m1;
+    const se = s0 * 10 + s1;
+    if (hh > 23 || mi > 59 || se > 60) return K_SLOW;
+    let ms = 0;
+    if (len > 8) {
+      if (load<u8>(BUF + <usize>(ts + 8)) != 46 || len > 12) return K_SLOW;
+      let scale = 100;
+      for (let i = ts + 9; i < ts + len; i++) {
+        const d = digit(i);
+        if (d < 0 || d > 9) return K_SLOW;
+        ms += d * scale;
+        scale /= 10;
+      }
+    }
+    tod = hh * 3600000 + mi * 60000 + se * 1000 + ms;
+  }
+  // sc-substatus: the leading digits
+  let sub = 0;
+  if (has(R_SUB)) {
+    const z = posZ(R_SUB);
+    for (let i = posA(R_SUB); i < z; i++) {
+      const d = digit(i);
+      if (d < 0 || d > 9) break;
+      sub = sub * 10 + d;
+    }
+  }
+  store<i32>(o + 16, status);
+  store<i32>(o + 20, sub);
+  store<i32>(o + 24, tod);
+  store<i32>(o + 28, dayKey);
+  if (has(R_STEM)) {
+    const a = posA(R_STEM);
+    const z = posZ(R_STEM);
+    store<u32>(o + 32, laneHash(BUF + <usize>a, BUF + <usize>z));
+    store<u32>(o + 36, hashB);
+  }
+  if (has(R_UA)) {
+    const a = posA(R_UA);
+    const z = posZ(R_UA);
+    // the agent cache key: the first 32 bytes (classifyAgent reads the product token) + the length
+    store<u32>(o + 40, laneHash(BUF + <usize>a, BUF + <usize>min(z, a + 32)));
+    store<i32>(o + 44, z - a);
+  }
+  // positions JavaScript reads: stem, query, user agent, c-ip, method, win32 status (roles 8, 9, 11, 6, 10, 5)
+  store<i32>(o + 48, posA(R_STEM));
+  store<i32>(o + 52, posZ(R_STEM));
+  store<i32>(o + 56, posA(9));
+  store<i32>(o + 60, posZ(9));
+  store<i32>(o + 64, posA(R_UA));
+  store<i32>(o + 68, posZ(R_UA));
+  store<i32>(o + 72, posA(R_CIP));
+  store<i32>(o + 76, posZ(R_CIP));
+  store<i32>(o + 80, posA(10));
+  store<i32>(o + 84, posZ(10));
+  store<i32>(o + 88, posA(5));
+  store<i32>(o + 92, posZ(5));
+  return K_OK;
+}
+
+function emit(r: i32, s: i32, e: i32, nf: i32): i32 {
+  const o = REC + (<usize>(r * RECW) << 2);
+  store<i32>(o, s);
+  store<i32>(o + 4, e);
+  store<i32>(o + 8, nf);
+  let kind = K_OK;
+  if (e == s) kind = K_EMPTY;
+  else if (load<u8>(BUF + <usize>s) == 35) kind = K_DIRECTIVE;
+  else if (nPlan == 0 || nf != nPlan) kind = K_SLOW;
+  else kind = decode(o);
+  store<i32>(o + 12, kind);
+  return kind;
+}
+
+@inline
+function fieldEnd(n: i32, a: i32, z: i32): void {
+  if (n < 128) {
+    const role = <usize>load<u8>(ROLE + <usize>n);
+    if (role != 0) {
+      store<i32>(POS + (role << 3), a);
+      store<i32>(POS + (role << 3) + 4, z);
+    }
+  }
+}
+
+/**
+ * Records for the lines of BUF[start, end), at most maxRec; `start` is a line start. Returns how many; resume() is
+ * where the next call starts and reason() why this one stopped (STOP_*). BUF has 16 readable bytes after `end`.
+ */
+export function scan(start: i32, end: i32, stopAt: i32, maxRec: i32): i32 {
+  let nrec = 0;
+  let lineStart = start;
+  let fieldStart = start;
+  let n = 0;
+  resumeAt = start;
+  const lt = i8x16.splat(33);
+  let p = start;
+  while (p < end) {
+    let m = i8x16.bitmask(i8x16.lt_u(v128.load(BUF + <usize>p), lt));
+    if (end - p < 16) m &= (1 << (end - p)) - 1;
+    while (m != 0) {
+      const q = p + ctz(m);
+      m &= m - 1;
+      const c = load<u8>(BUF + <usize>q);
+      if (c == 32) {
+        fieldEnd(n, fieldStart, q);
+        n++;
+        fieldStart = q + 1;
+      } else if (c == 10 || c == 13) {
+        let e = q;
+        if (c == 13) {
+          if (q + 1 >= end) {
+            resumeAt = lineStart;
+            stopReason = STOP_NEED_BYTES;
+            return nrec;
+          }
+          if (load<u8>(BUF + <usize>(q + 1)) == 10) continue;
+        } else if (e > lineStart && load<u8>(BUF + <usize>(e - 1)) == 13) e--;
+        fieldEnd(n, fieldStart, e);
+        const kind = emit(nrec, lineStart, e, n + 1);
+        nrec++;
+        lineStart = q + 1;
+        fieldStart = lineStart;
+        n = 0;
+        resumeAt = lineStart;
+        // a line after an LF at or past stopAt is the next range's; after a lone CR it is still this run's
+        if (c == 10 && lineStart >= stopAt) {
+          stopReason = STOP_AT;
+          return nrec;
+        }
+        if (kind == K_DIRECTIVE) {
+          stopReason = STOP_DIRECTIVE;
+          return nrec;
+        }
+        if (nrec >= maxRec) {
+          stopReason = STOP_FULL;
+          return nrec;
+        }
+      }
+    }
+    p += 16;
+  }
+  stopReason = STOP_NEED_BYTES;
+  return nrec;
+}
