@@ -28,6 +28,29 @@ let nPlan: i32 = 0;
 let present: i32 = 0;
 
 let resumeAt: i32 = 0;
+/** Lines counted here (K_COUNTED) since the last record written, at the end of scan(): tail(). */
+let countedTail: i32 = 0;
+
+// Counting ordinary lines here (setFast(1): no filter): a line with status < 400 whose URL and user agent JavaScript
+// has already classified (their keys mirrored here by urlInsert/agentInsert) is counted in these tables and never
+// becomes a record. JavaScript adds the tables to its own at the end (W3CScanner.harvest).
+let FAST: i32 = 0;
+let UT: usize = 0; // URL table in use: slots of (k1, k2, value + 1), 12 bytes
+let UT2: usize = 0; // the other area (rehash target when the table grows)
+let umask: i32 = 0;
+let uused: i32 = 0;
+let ulimit: i32 = 0; // most entries (slots / 2 of the largest table)
+let AT: usize = 0; // agent table: 4096 slots of (k1, length, value + 1)
+let aused: i32 = 0;
+let UCOUNT: usize = 0; // f64 per URL value
+let ACOUNT: usize = 0; // f64 per agent value
+let STATUS: usize = 0; // f64 per status * 64 + substatus
+let records: f64 = 0;
+let first: f64 = Infinity;
+let last: f64 = -Infinity;
+let dayKeyMs: i32 = 0; // day key of dayMs
+let dayMs: f64 = 0;
+const AGENT_SLOTS: i32 = 4096;
 /** The last good date field's bytes and its YYYYMMDD key (0: none yet). */
 let lastDate8: u64 = 0;
 let lastDate2: u16 = 0;
@@ -42,14 +65,17 @@ const R_SUB = 4;
 const R_CIP = 6;
 const R_SIP = 7;
 const R_STEM = 8;
+const R_QUERY = 9;
 const R_UA = 11;
 
-// Record: RECW int32 per line (also in scan.ts: REC_*)
-const RECW: i32 = 24;
+// Record: RECW int32 per line (also in w3c-tokenizer.ts: R)
+const RECW: i32 = 26;
 const K_OK = 0;
 const K_DIRECTIVE = 1;
 const K_SLOW = 2;
 const K_EMPTY = 3;
+/** Counted here (countHere): no record. */
+const K_COUNTED = 4;
 
 // Why scan() returned (also in scan.ts: STOP_*)
 const STOP_NEED_BYTES = 0; // the rest of the chunk is a partial line (or a CR whose next byte is not read yet)
@@ -63,6 +89,188 @@ export function init(buf: usize, rec: usize, role: usize, pos: usize, ipt: usize
   ROLE = role;
   POS = pos;
   IPT = ipt;
+}
+
+export function initTables(
+  ut: usize,
+  ut2: usize,
+  maxSlots: i32,
+  at: usize,
+  ucount: usize,
+  acount: usize,
+  status: usize,
+): void {
+  UT = ut;
+  UT2 = ut2;
+  ulimit = maxSlots >> 1;
+  AT = at;
+  UCOUNT = ucount;
+  ACOUNT = acount;
+  STATUS = status;
+}
+
+/** Empty tables and counters (a tokenizer taken by another scanner); JavaScript sizes and zeroes the count areas. */
+export function reset(fast: i32): void {
+  FAST = fast;
+  umask = 1023;
+  uused = 0;
+  memory.fill(UT, 0, 1024 * 12);
+  aused = 0;
+  memory.fill(AT, 0, <usize>AGENT_SLOTS * 12);
+  records = 0;
+  first = Infinity;
+  last = -Infinity;
+}
+
+export function counted(): f64 {
+  return records;
+}
+export function firstTime(): f64 {
+  return first;
+}
+export function lastTime(): f64 {
+  return last;
+}
+export function tail(): i32 {
+  return countedTail;
+}
+
+@inline
+function slotOf(k1: i32, k2: i32, mask: i32): i32 {
+  return (k1 ^ (k2 * 0x9e3779b1)) & mask;
+}
+
+function urlFind(k1: i32, k2: i32): i32 {
+  let i = slotOf(k1, k2, umask);
+  for (;;) {
+    const o = UT + <usize>i * 12;
+    const v = load<i32>(o, 8);
+    if (v == 0) return -1;
+    if (load<i32>(o) == k1 && load<i32>(o, 4) == k2) return v - 1;
+    i = (i + 1) & umask;
+  }
+  return -1; // not reached: the table is never full
+}
+
+function urlPut(t: usize, mask: i32, k1: i32, k2: i32, v1: i32): void {
+  let i = slotOf(k1, k2, mask);
+  for (;;) {
+    const o = t + <usize>i * 12;
+    if (load<i32>(o, 8) == 0) {
+      store<i32>(o, k1);
+      store<i32>(o, k2, 4);
+      store<i32>(o, v1, 8);
+      return;
+    }
+    if (load<i32>(o) == k1 && load<i32>(o, 4) == k2) return;
+    i = (i + 1) & mask;
+  }
+}
+
+/** URL key → JavaScript's URL index, mirrored (false: full; the URL's lines stay records). */
+export function urlInsert(k1: i32, k2: i32, v: i32): bool {
+  if (uused >= ulimit) return false;
+  if ((uused + 1) * 2 > umask + 1) {
+    // double: rehash into the other area
+    const mask = umask * 2 + 1;
+    memory.fill(UT2, 0, <usize>(mask + 1) * 12);
+    for (let i = 0; i <= umask; i++) {
+      const o = UT + <usize>i * 12;
+      const v1 = load<i32>(o, 8);
+      if (v1 != 0) urlPut(UT2, mask, load<i32>(o), load<i32>(o, 4), v1);
+    }
+    const t = UT;
+    UT = UT2;
+    UT2 = t;
+    umask = mask;
+  }
+  urlPut(UT, umask, k1, k2, v + 1);
+  uused++;
+  return true;
+}
+
+function agentFind(k1: i32, len: i32): i32 {
+  let i = slotOf(k1, len, AGENT_SLOTS - 1);
+  for (;;) {
+    const o = AT + <usize>i * 12;
+    const v = load<i32>(o, 8);
+    if (v == 0) return -1;
+    if (load<i32>(o) == k1 && load<i32>(o, 4) == len) return v - 1;
+    i = (i + 1) & (AGENT_SLOTS - 1);
+  }
+  return -1; // not reached: the table is never full
+}
+
+export function agentInsert(k1: i32, len: i32, v: i32): bool {
+  if (aused >= AGENT_SLOTS >> 1) return false;
+  let i = slotOf(k1, len, AGENT_SLOTS - 1);
+  for (;;) {
+    const o = AT + <usize>i * 12;
+    if (load<i32>(o, 8) == 0) {
+      store<i32>(o, k1);
+      store<i32>(o, len, 4);
+      store<i32>(o, v + 1, 8);
+      aused++;
+      return true;
+    }
+    if (load<i32>(o) == k1 && load<i32>(o, 4) == len) return true;
+    i = (i + 1) & (AGENT_SLOTS - 1);
+  }
+  return false; // not reached
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (as Date.UTC: a day past the month's end runs on). */
+function daysFromCivil(y0: i32, m: i32, d: i32): i32 {
+  const y = m <= 2 ? y0 - 1 : y0;
+  const era = (y >= 0 ? y : y - 399) / 400;
+  const yoe = y - era * 400;
+  const doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/**
+ * A good line with status < 400 counted here when its URL and agent are mirrored: true (no record), else false
+ * (JavaScript accepts it). o: its record (status, substatus, time, hashes and positions already written).
+ */
+function countHere(o: usize): bool {
+  const status = load<i32>(o, 16);
+  const sub = load<i32>(o, 20);
+  if (status >= 400 || sub >= 64 || !has(R_STEM)) return false;
+  const h1 = load<i32>(o, 32);
+  let k2 = load<i32>(o, 36);
+  if (has(R_QUERY)) {
+    const qa = posA(R_QUERY);
+    if (!(posZ(R_QUERY) - qa == 1 && load<u8>(BUF + <usize>qa) == 45)) k2 ^= 0x5a5a5a5a;
+  }
+  const u = urlFind(h1, k2);
+  if (u < 0) return false;
+  let ag = -1;
+  if (has(R_UA)) {
+    ag = agentFind(load<i32>(o, 40), load<i32>(o, 44));
+    if (ag < 0) return false;
+  }
+  const tod = load<i32>(o, 24);
+  if (tod != -2) {
+    const key = load<i32>(o, 28);
+    if (key != dayKeyMs) {
+      dayKeyMs = key;
+      dayMs = <f64>daysFromCivil(key / 10000, (key / 100) % 100, key % 100) * 86400000;
+    }
+    const t = dayMs + <f64>tod;
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  records += 1;
+  const sp = STATUS + (<usize>(status * 64 + sub) << 3);
+  store<f64>(sp, load<f64>(sp) + 1);
+  const up = UCOUNT + (<usize>u << 3);
+  store<f64>(up, load<f64>(up) + 1);
+  if (ag >= 0) {
+    const ap = ACOUNT + (<usize>ag << 3);
+    store<f64>(ap, load<f64>(ap) + 1);
+  }
+  return true;
 }
 
 export function setPlan(n: i32, rolesPresent: i32): void {
@@ -290,7 +498,10 @@ function emit(r: i32, s: i32, e: i32, nf: i32): i32 {
   if (e == s) kind = K_EMPTY;
   else if (load<u8>(BUF + <usize>s) == 35) kind = K_DIRECTIVE;
   else if (nPlan == 0 || nf != nPlan) kind = K_SLOW;
-  else kind = decode(o);
+  else {
+    kind = decode(o);
+    if (kind == K_OK && FAST != 0 && countHere(o)) return K_COUNTED;
+  }
   store<i32>(o + 12, kind);
   return kind;
 }
@@ -312,6 +523,7 @@ function fieldEnd(n: i32, a: i32, z: i32): void {
  */
 export function scan(start: i32, end: i32, stopAt: i32, maxRec: i32): i32 {
   let nrec = 0;
+  let countedBefore = 0;
   let lineStart = start;
   let fieldStart = start;
   let n = 0;
@@ -335,13 +547,19 @@ export function scan(start: i32, end: i32, stopAt: i32, maxRec: i32): i32 {
           if (q + 1 >= end) {
             resumeAt = lineStart;
             stopReason = STOP_NEED_BYTES;
+            countedTail = countedBefore;
             return nrec;
           }
           if (load<u8>(BUF + <usize>(q + 1)) == 10) continue;
         } else if (e > lineStart && load<u8>(BUF + <usize>(e - 1)) == 13) e--;
         fieldEnd(n, fieldStart, e);
         const kind = emit(nrec, lineStart, e, n + 1);
-        nrec++;
+        if (kind == K_COUNTED) countedBefore++;
+        else {
+          store<i32>(REC + (<usize>(nrec * RECW) << 2), countedBefore, 96);
+          countedBefore = 0;
+          nrec++;
+        }
         lineStart = q + 1;
         fieldStart = lineStart;
         n = 0;
@@ -349,14 +567,17 @@ export function scan(start: i32, end: i32, stopAt: i32, maxRec: i32): i32 {
         // a line after an LF at or past stopAt is the next range's; after a lone CR it is still this run's
         if (c == 10 && lineStart >= stopAt) {
           stopReason = STOP_AT;
+          countedTail = countedBefore;
           return nrec;
         }
         if (kind == K_DIRECTIVE) {
           stopReason = STOP_DIRECTIVE;
+          countedTail = countedBefore;
           return nrec;
         }
         if (nrec >= maxRec) {
           stopReason = STOP_FULL;
+          countedTail = countedBefore;
           return nrec;
         }
       }
@@ -364,5 +585,6 @@ export function scan(start: i32, end: i32, stopAt: i32, maxRec: i32): i32 {
     p += 16;
   }
   stopReason = STOP_NEED_BYTES;
+  countedTail = countedBefore;
   return nrec;
 }

@@ -154,6 +154,11 @@ export class W3CScanner {
   private readonly statusTable = new Float64Array(600 * 64);
   /** The WebAssembly tokenizer chunk() last read with (its plan follows this.plan). */
   private tok: Tokenizer | undefined;
+  /** Cache keys of the cached URLs and agents, by index: mirrored into a newly attached tokenizer. */
+  private readonly urlK1: number[] = [];
+  private readonly urlK2: number[] = [];
+  private readonly agentK1: number[] = [];
+  private readonly agentLen: number[] = [];
   /** Lower-cased field names of the "#Fields:" in force (for the tokenizer's plan). */
   private planNames: string[] | undefined;
   /** The record slowLine() builds (the tokenizer's layout). */
@@ -249,7 +254,12 @@ export class W3CScanner {
       cached,
       index: cached ? this.urls.length : -1,
     };
-    if (cached) this.urls.push(info);
+    if (cached) {
+      this.urls.push(info);
+      this.urlK1.push(h1);
+      this.urlK2.push(k2);
+      this.tok?.urlInsert(h1, k2, info.index);
+    }
     return info;
   }
 
@@ -257,6 +267,9 @@ export class W3CScanner {
   private newAgent(b: Buffer, a: number, z: number, ah: number): number {
     const label = agentLabel(utf8(b, a, z));
     if (this.agentSlots.set(ah, z - a, this.agents.length)) {
+      this.agentK1.push(ah);
+      this.agentLen.push(z - a);
+      this.tok?.agentInsert(ah, z - a, this.agents.length);
       this.agents.push({ label, count: 0, cached: true });
       return this.agents.length - 1;
     }
@@ -271,10 +284,7 @@ export class W3CScanner {
    * first line that starts after an LF at or past `stopAt` (the next byte range's).
    */
   chunk(tok: Tokenizer, s0: number, end: number, stopAt: number): number {
-    if (this.tok !== tok) {
-      this.tok = tok;
-      tok.setPlan(this.planNames);
-    }
+    if (this.tok !== tok) this.attach(tok);
     const b = tok.buf;
     const rec = tok.rec;
     let s = s0;
@@ -283,6 +293,8 @@ export class W3CScanner {
       for (let i = 0; i < n; i++) {
         const o = i * RECW;
         const kind = rec[o + R.kind];
+        // lines the tokenizer counted itself (no record) come before this record in the file
+        this.p.lines += rec[o + R.before];
         if (kind === K_OK) {
           this.p.lines++;
           this.accept(b, rec, o);
@@ -293,10 +305,44 @@ export class W3CScanner {
           // K_EMPTY: counted only
         }
       }
+      this.p.lines += tok.tail();
       s = tok.resume();
       const why = tok.reason();
       if (why === STOP_NEED_BYTES || why === STOP_AT) return s;
     }
+  }
+
+  /**
+   * Reads through `tok` from now on: the previous tokenizer's counts are taken in (harvest), `tok` starts empty and
+   * gets the "#Fields:" in force and every URL and agent already classified, so it can count their ordinary lines.
+   */
+  private attach(tok: Tokenizer): void {
+    if (this.tok) this.harvest(this.tok);
+    this.tok = tok;
+    const f = this.filters;
+    tok.reset(
+      f.since === undefined && f.until === undefined && f.client === undefined && f.contentId === undefined,
+    );
+    tok.setPlan(this.planNames);
+    for (let i = 0; i < this.urlK1.length; i++) tok.urlInsert(this.urlK1[i], this.urlK2[i], i);
+    for (let i = 0; i < this.agentK1.length; i++) tok.agentInsert(this.agentK1[i], this.agentLen[i], i);
+  }
+
+  /** What the tokenizer counted itself, added to this scanner's counts; the tokenizer's counters are zeroed. */
+  private harvest(tok: Tokenizer): void {
+    const n = tok.counted();
+    if (n > 0) {
+      this.p.records += n;
+      if (tok.firstTime() < this.p.first) this.p.first = tok.firstTime();
+      if (tok.lastTime() > this.p.last) this.p.last = tok.lastTime();
+      const st = tok.statusCounts;
+      for (let i = 0; i < st.length; i++) if (st[i] > 0) this.statusTable[i] += st[i];
+      const uc = tok.urlCounts;
+      for (let i = 0; i < this.urls.length && i < uc.length; i++) this.urlCounts[i] += uc[i];
+      const ac = tok.agentCounts;
+      for (let i = 0; i < this.agents.length && i < ac.length; i++) this.agentCounts[i] += ac[i];
+    }
+    tok.reset(false);
   }
 
   /** chunk() without WebAssembly: LF-split lines through line() (the same rules, one byte at a time). */
@@ -788,6 +834,8 @@ export class W3CScanner {
 
   /** Folds the caches into the partial aggregate; call once at the end. */
   finish(): Partial {
+    if (this.tok) this.harvest(this.tok);
+    this.tok = undefined;
     for (let k = 0; k < this.pairs.length; k++)
       this.groupList[this.pairGroup[k]].clients.set(this.pairs[k].ip, this.pairs[k]);
     for (let i = 0; i < this.groupList.length; i++) this.p.groups.set(this.groupKeys[i], this.groupList[i]);
@@ -944,6 +992,9 @@ export interface RangeJob {
   fields?: string;
   /** Longest line read (default 1 GiB); a longer one is skipped and counted. */
   maxLineBytes?: number;
+  /** Read buffer size (default 4 MiB) and records per tokenizer call (tests: small, to cross every boundary). */
+  chunkBytes?: number;
+  maxRecords?: number;
 }
 
 function defaultFields(job: RangeJob): { text: string; line: number } | undefined {
@@ -959,8 +1010,8 @@ export function scanRange(job: RangeJob): Partial {
     const scanner = new W3CScanner(job.filters, fields);
     // the chunk buffer lives in the WebAssembly tokenizer's memory (file bytes are read straight into it); without
     // WebAssembly SIMD a plain buffer and the JavaScript path
-    const tok = newTokenizer(CHUNK);
-    const buf = tok ? tok.buf : Buffer.allocUnsafe(CHUNK);
+    const tok = newTokenizer(job.chunkBytes ?? CHUNK, job.maxRecords);
+    const buf = tok ? tok.buf : Buffer.allocUnsafe(job.chunkBytes ?? CHUNK);
     // Start at a line boundary: a line that straddles `start` belongs to the previous range.
     // Only LF delimits ranges (a lone CR ends a line inside the LF-terminated run of the range that owns it).
     if (pos > 0 && !isLf(fd, pos - 1)) {

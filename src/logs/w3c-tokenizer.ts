@@ -7,7 +7,7 @@
 import { W3C_TOKENIZER_WASM } from "./w3c-tokenizer-wasm.js";
 
 /** Record layout (int32 indices), as written by wasm/w3c-tokenizer.ts. */
-export const RECW = 24;
+export const RECW = 26;
 export const R = {
   start: 0,
   end: 1,
@@ -35,6 +35,8 @@ export const R = {
   methodZ: 21,
   win32A: 22,
   win32Z: 23,
+  /** Lines counted by the tokenizer itself (no record) between the previous record and this one. */
+  before: 24,
 } as const;
 
 export const K_OK = 0;
@@ -65,9 +67,33 @@ export const ROLES = [
 
 const MAX_RECORDS = 4096;
 const PAGE = 65536;
+/** Slots of the tokenizer's URL table at its largest (it mirrors at most half as many URLs). */
+const URL_SLOTS = 1 << 17;
+/** Counts the tokenizer keeps per URL index and per agent index (JavaScript's CAPS.urlCache and agent table). */
+export const URL_COUNTS = 100_000;
+export const AGENT_COUNTS = 10_000;
+/** Status table: status * 64 + substatus, status < 600. */
+export const STATUS_COUNTS = 600 * 64;
 
 interface Exports {
   init(buf: number, rec: number, role: number, pos: number, ipt: number): void;
+  initTables(
+    ut: number,
+    ut2: number,
+    maxSlots: number,
+    at: number,
+    ucount: number,
+    acount: number,
+    status: number,
+  ): void;
+  reset(fast: number): void;
+  urlInsert(k1: number, k2: number, v: number): number;
+  agentInsert(k1: number, len: number, v: number): number;
+  counted(): number;
+  firstTime(): number;
+  lastTime(): number;
+  tail(): number;
+
   setPlan(n: number, present: number): void;
   scan(start: number, end: number, stopAt: number, maxRec: number): number;
   resume(): number;
@@ -100,30 +126,48 @@ export class Tokenizer {
   private readonly role: Uint8Array;
   private readonly pos: Int32Array;
   private readonly x: Exports;
+  /** What the tokenizer counted itself (see reset): per URL index, per agent index, per status * 64 + substatus. */
+  readonly urlCounts: Float64Array;
+  readonly agentCounts: Float64Array;
+  readonly statusCounts: Float64Array;
 
   constructor(
     mod: WebAssembly.Module,
     readonly capacity: number,
+    private readonly maxRecords = MAX_RECORDS,
   ) {
     // layout: page 0 for the module's own data, then the chunk buffer (+16 bytes the SIMD loads may read past its
     // end), the records, the role table, the field positions, the IP byte table
+    // every area starts on a 64-byte boundary (typed-array views need their element size; cache lines)
+    const next = (at: number, size: number) => Math.ceil((at + size) / 64) * 64;
     const bufAt = PAGE;
-    const recAt = bufAt + capacity + 64;
-    const roleAt = recAt + MAX_RECORDS * RECW * 4;
-    const posAt = roleAt + 128;
-    const iptAt = posAt + ROLES.length * 8;
-    const bytes = iptAt + 256;
+    const recAt = next(bufAt, capacity + 16);
+    const roleAt = next(recAt, MAX_RECORDS * RECW * 4);
+    const posAt = next(roleAt, 128);
+    const iptAt = next(posAt, ROLES.length * 8);
+    const utAt = next(iptAt, 256);
+    const ut2At = next(utAt, URL_SLOTS * 12);
+    const atAt = next(ut2At, URL_SLOTS * 12);
+    const ucAt = next(atAt, 4096 * 12);
+    const acAt = next(ucAt, URL_COUNTS * 8);
+    const stAt = next(acAt, AGENT_COUNTS * 8);
+    const bytes = next(stAt, STATUS_COUNTS * 8);
     const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
     const inst = new WebAssembly.Instance(mod, { env: { memory } });
     this.x = inst.exports as unknown as Exports;
     this.x.init(bufAt, recAt, roleAt, posAt, iptAt);
+    this.x.initTables(utAt, ut2At, URL_SLOTS, atAt, ucAt, acAt, stAt);
     const ab = memory.buffer;
+    this.urlCounts = new Float64Array(ab, ucAt, URL_COUNTS);
+    this.agentCounts = new Float64Array(ab, acAt, AGENT_COUNTS);
+    this.statusCounts = new Float64Array(ab, stAt, STATUS_COUNTS);
     this.buf = Buffer.from(ab, bufAt, capacity);
     this.rec = new Int32Array(ab, recAt, MAX_RECORDS * RECW);
     this.role = new Uint8Array(ab, roleAt, 128);
     this.pos = new Int32Array(ab, posAt, ROLES.length * 2);
     const ipt = new Uint8Array(ab, iptAt, 256);
     for (const c of IP_CHARS) ipt[c.charCodeAt(0)] = 1;
+    this.reset(false);
   }
 
   /** A "#Fields:" in force (lower-cased field names), or none (every data line is then K_SLOW). */
@@ -152,7 +196,38 @@ export class Tokenizer {
 
   /** Records for the lines of buf[start, end) (start: a line start); see wasm/w3c-tokenizer.ts scan(). */
   scan(start: number, end: number, stopAt: number): number {
-    return this.x.scan(start, end, stopAt, MAX_RECORDS);
+    return this.x.scan(start, end, stopAt, this.maxRecords);
+  }
+  /**
+   * Empty URL and agent mirrors and zero counters, for a new owner. fast: count ordinary lines here (status < 400,
+   * URL and agent mirrored) — only without filters, which need JavaScript's view of every line.
+   */
+  reset(fast: boolean): void {
+    this.x.reset(fast ? 1 : 0);
+    this.urlCounts.fill(0);
+    this.agentCounts.fill(0);
+    this.statusCounts.fill(0);
+  }
+  /** Mirror a classified URL (its cache key and JavaScript's index): its ordinary lines are then counted here. */
+  urlInsert(k1: number, k2: number, index: number): void {
+    if (index < URL_COUNTS) this.x.urlInsert(k1, k2, index);
+  }
+  agentInsert(k1: number, len: number, index: number): void {
+    if (index < AGENT_COUNTS) this.x.agentInsert(k1, len, index);
+  }
+  /** Lines counted here, and their first and last time (ms; ±Infinity when none). */
+  counted(): number {
+    return this.x.counted();
+  }
+  firstTime(): number {
+    return this.x.firstTime();
+  }
+  lastTime(): number {
+    return this.x.lastTime();
+  }
+  /** Lines counted here after the last record of the last scan(). */
+  tail(): number {
+    return this.x.tail();
   }
   /** Where the next scan() starts. */
   resume(): number {
@@ -167,8 +242,9 @@ export class Tokenizer {
 /**
  * A tokenizer with a chunk buffer of `capacity` bytes, or undefined when WebAssembly SIMD is not available. Each
  * call makes its own (a range scan or a gzip stream holds it for its whole run; in a worker, one at a time).
+ * maxRecords: records per scan() (tests use a few, so URLs classified by earlier records are counted in WebAssembly).
  */
-export function newTokenizer(capacity: number): Tokenizer | undefined {
+export function newTokenizer(capacity: number, maxRecords = MAX_RECORDS): Tokenizer | undefined {
   const mod = module();
-  return mod ? new Tokenizer(mod, capacity) : undefined;
+  return mod ? new Tokenizer(mod, capacity, Math.max(1, Math.min(maxRecords, MAX_RECORDS))) : undefined;
 }

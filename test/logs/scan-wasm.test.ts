@@ -24,7 +24,7 @@ import {
   R,
   RECW,
   STOP_NEED_BYTES,
-  type Tokenizer,
+  Tokenizer,
 } from "../../src/logs/w3c-tokenizer.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -109,16 +109,23 @@ const field = {
   win32: pick(["0", "64", "1236", "2148074254", "x"]),
 };
 
+/** Repeated URLs and agents too: their ordinary lines are counted by the tokenizer itself (no record). */
+const STEMS = [
+  "/SMS_DP_SMSPKG$/PS100013/a.exe",
+  "/SMS_DP_SMSPKG$/Content_1/sccm",
+  "/a",
+  "/SMS_DP_SMSPKGE$/X/b.ldf",
+];
 const dataLine = fc
   .record({
     date: field.date,
     time: field.time,
     sip: field.ip,
     method: field.method,
-    stem: field.stem,
-    query: field.query,
+    stem: fc.oneof(field.stem, pick(STEMS)),
+    query: fc.oneof(field.query, pick(["-", "/x/y.dll"])),
     cip: field.ip,
-    agent: field.agent,
+    agent: fc.oneof(field.agent, pick(["Microsoft+BITS/7.8", "-"])),
     status: field.status,
     sub: field.sub,
     win32: field.win32,
@@ -306,8 +313,11 @@ describe("WebAssembly scan == JavaScript scan (whole aggregates, group keys incl
             const f = path.join(dir, "u_ex.log");
             writeFileSync(f, b);
             assert.deepEqual(full(scanRange({ file: f, start: 0, end: -1, filters: {} })), want);
+            // small buffers and batches: lines across reads, long lines (> chunk), counting in WebAssembly
+            const small = { chunkBytes: 200 + piece, maxRecords: 1 + (piece % 5) };
+            assert.deepEqual(full(scanRange({ file: f, start: 0, end: -1, filters: {}, ...small })), want);
             const scanner = new W3CScanner();
-            const feeder = new LineFeeder(scanner, newTokenizer(512));
+            const feeder = new LineFeeder(scanner, newTokenizer(512, 2));
             for (let i = 0; i < b.length; i += piece) feeder.push(b.subarray(i, i + piece));
             feeder.end();
             assert.deepEqual(full(scanner.finish()), want);
@@ -315,6 +325,52 @@ describe("WebAssembly scan == JavaScript scan (whole aggregates, group keys incl
         ),
         { numRuns: 150 },
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("ordinary lines counted by the tokenizer itself", () => {
+  it("a repeated URL and agent: counted in WebAssembly after the first record, the same aggregate", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "dpdoctor-wasm-"));
+    try {
+      const rows: string[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const t = `${String(Math.floor(i / 60) % 24).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}:00`;
+        const st = i % 97 === 0 ? "404 7" : i % 5 === 0 ? "206 0" : "200 0";
+        // one stem with and without a query: two URLs (client form vs direct form), two cache keys
+        const [stem, query] =
+          i % 3 === 0
+            ? ["/SMS_DP_SMSPKG$/Content_1/sccm", i % 2 ? "/x/y.dll" : "-"]
+            : [`/SMS_DP_SMSPKG$/P/${i % 7}.exe`, "-"];
+        rows.push(
+          `2024-05-0${1 + (i % 3)} ${t} 10.1.0.20 GET ${stem} ${query} 80 - 10.8.0.${i % 4} Microsoft+BITS/7.8 - ${st} 0 1`,
+        );
+      }
+      const b = Buffer.from(`${FIELDS}\r\n${rows.join("\r\n")}\r\n`, "latin1");
+      const f = path.join(dir, "u_ex.log");
+      writeFileSync(f, b);
+      let counted = 0;
+      const harvest = Object.getOwnPropertyDescriptor(Tokenizer.prototype, "counted")?.value as () => number;
+      Tokenizer.prototype.counted = function (this: Tokenizer) {
+        const n = harvest.call(this);
+        counted += n;
+        return n;
+      };
+      try {
+        const got = scanRange({ file: f, start: 0, end: -1, filters: {}, maxRecords: 16 });
+        assert.ok(counted > 2500, `counted in WebAssembly: ${counted}`);
+        assert.deepEqual(full(got), full(jsScan(b)));
+        // a filter needs every line in JavaScript: nothing is counted in WebAssembly
+        counted = 0;
+        const since = Date.UTC(2024, 4, 2);
+        const filtered = scanRange({ file: f, start: 0, end: -1, filters: { since }, maxRecords: 16 });
+        assert.equal(counted, 0);
+        assert.equal(filtered.records, rows.filter((r) => r >= "2024-05-02").length);
+      } finally {
+        Tokenizer.prototype.counted = harvest;
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
