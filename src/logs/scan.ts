@@ -37,10 +37,12 @@ import {
   K_SLOW,
   newTokenizer,
   R,
+  releaseTokenizer,
   RECW,
   STOP_AT,
   STOP_NEED_BYTES,
   type Tokenizer,
+  takeTokenizer,
 } from "./w3c-tokenizer.js";
 
 export interface ScanFilters {
@@ -1004,13 +1006,14 @@ function defaultFields(job: RangeJob): { text: string; line: number } | undefine
 /** Scans one byte range of a plain file (sync reads; runs inside a worker or the main thread). */
 export function scanRange(job: RangeJob): Partial {
   const fd = openSync(job.file, "r");
+  let tok: Tokenizer | undefined;
   try {
     let pos = job.start;
     const fields = (pos > 0 ? fieldsBefore(fd, pos) : undefined) ?? defaultFields(job);
     const scanner = new W3CScanner(job.filters, fields);
     // the chunk buffer lives in the WebAssembly tokenizer's memory (file bytes are read straight into it); without
     // WebAssembly SIMD a plain buffer and the JavaScript path
-    const tok = newTokenizer(job.chunkBytes ?? CHUNK, job.maxRecords);
+    tok = takeTokenizer(job.chunkBytes ?? CHUNK, job.maxRecords);
     const buf = tok ? tok.buf : Buffer.allocUnsafe(job.chunkBytes ?? CHUNK);
     // Start at a line boundary: a line that straddles `start` belongs to the previous range.
     // Only LF delimits ranges (a lone CR ends a line inside the LF-terminated run of the range that owns it).
@@ -1061,6 +1064,7 @@ export function scanRange(job: RangeJob): Partial {
     return scanner.finish();
   } finally {
     closeSync(fd);
+    releaseTokenizer(tok);
   }
 }
 

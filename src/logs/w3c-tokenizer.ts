@@ -134,7 +134,7 @@ export class Tokenizer {
   constructor(
     mod: WebAssembly.Module,
     readonly capacity: number,
-    private readonly maxRecords = MAX_RECORDS,
+    readonly maxRecords = MAX_RECORDS,
   ) {
     // layout: page 0 for the module's own data, then the chunk buffer (+16 bytes the SIMD loads may read past its
     // end), the records, the role table, the field positions, the IP byte table
@@ -247,4 +247,21 @@ export class Tokenizer {
 export function newTokenizer(capacity: number, maxRecords = MAX_RECORDS): Tokenizer | undefined {
   const mod = module();
   return mod ? new Tokenizer(mod, capacity, Math.max(1, Math.min(maxRecords, MAX_RECORDS))) : undefined;
+}
+
+/** Tokenizers given back (release), by capacity: a thread reading many files or ranges reuses one. */
+const spare: Tokenizer[] = [];
+
+/**
+ * A tokenizer of `capacity` bytes from the spares, or a new one (undefined without WebAssembly SIMD). Give it back
+ * with release() when the read is over; the next owner resets it (W3CScanner attach).
+ */
+export function takeTokenizer(capacity: number, maxRecords = MAX_RECORDS): Tokenizer | undefined {
+  const i = spare.findIndex((t) => t.capacity === capacity && t.maxRecords === maxRecords);
+  if (i >= 0) return spare.splice(i, 1)[0];
+  return newTokenizer(capacity, maxRecords);
+}
+
+export function releaseTokenizer(tok: Tokenizer | undefined): void {
+  if (tok && spare.length < 4) spare.push(tok);
 }
