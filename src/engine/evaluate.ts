@@ -639,34 +639,12 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
   } else webDavExempt(r, "verbs");
 
   if (!always) {
-    // step 7: double escaping → 404.11 (§6.7): '+' anywhere, or a second decode would change the path
-    if (!rf.allowDoubleEscaping.value) {
-      const plus = r.plus;
-      if (plus || (r.percent && hasValidEscape(canon)))
-        (reasons ??= []).push({
-          status: 404,
-          substatus: 11,
-          check: "doubleEscaping",
-          message: plus
-            ? `The path contains '+' (or %2B), which request filtering refuses while allowDoubleEscaping="false"`
-            : `The path is still escaped after one decode (${firstEscape(canon)}): double escaping is refused while allowDoubleEscaping="false"`,
-          source: rf.allowDoubleEscaping.source,
-        });
-    }
+    // step 7: double escaping → 404.11 (§6.7)
+    const doubleEscaped = doubleEscaping(rf, canon, r.plus, r.percent);
+    if (doubleEscaped !== null) (reasons ??= []).push(doubleEscaped);
     // step 8: high-bit characters → 404.12 (§6.8)
-    if (!rf.allowHighBitCharacters.value && r.highBit) {
-      for (let i = 0; i < canon.length; i++)
-        if (canon.charCodeAt(i) > 0x7f) {
-          (reasons ??= []).push({
-            status: 404,
-            substatus: 12,
-            check: "highBitCharacters",
-            message: `The path contains the non-ASCII character '${canon[i]}' and allowHighBitCharacters="false"`,
-            source: rf.allowHighBitCharacters.source,
-          });
-          break;
-        }
-    }
+    const highBit = highBitCharacters(rf, canon, r.highBit);
+    if (highBit !== null) (reasons ??= []).push(highBit);
     // step 9: hiddenSegments → 404.8 (§6.9), below the application root (§13.4 inferred)
     if (rf.hiddenSegments.items.length > 0) {
       if (!(r.isWebDav && !rf.hiddenSegments.applyToWebDAV.value)) {
@@ -797,6 +775,43 @@ function requestFiltering(rf: RequestFilteringConfig, c: Compiled, r: RfInput): 
     if (fr) (reasons ??= []).push(fr);
   }
   return reasons ?? NO_REASONS;
+}
+
+/**
+ * Double escaping → 404.11 (§6.7): '+' anywhere (`plus`: the path has one), or a second decode would change the path
+ * (`percent`: it has a '%'); null when the check does not fire.
+ */
+function doubleEscaping(
+  rf: RequestFilteringConfig,
+  canon: string,
+  plus: boolean,
+  percent: boolean,
+): Reason | null {
+  if (rf.allowDoubleEscaping.value || !(plus || (percent && hasValidEscape(canon)))) return null;
+  return {
+    status: 404,
+    substatus: 11,
+    check: "doubleEscaping",
+    message: plus
+      ? `The path contains '+' (or %2B), which request filtering refuses while allowDoubleEscaping="false"`
+      : `The path is still escaped after one decode (${firstEscape(canon)}): double escaping is refused while allowDoubleEscaping="false"`,
+    source: rf.allowDoubleEscaping.source,
+  };
+}
+
+/** High-bit characters → 404.12 (§6.8), naming the first one (`highBit`: the path has one); null when it does not fire. */
+function highBitCharacters(rf: RequestFilteringConfig, canon: string, highBit: boolean): Reason | null {
+  if (rf.allowHighBitCharacters.value || !highBit) return null;
+  for (let i = 0; i < canon.length; i++)
+    if (canon.charCodeAt(i) > 0x7f)
+      return {
+        status: 404,
+        substatus: 12,
+        check: "highBitCharacters",
+        message: `The path contains the non-ASCII character '${canon[i]}' and allowHighBitCharacters="false"`,
+        source: rf.allowHighBitCharacters.source,
+      };
+  return null;
 }
 
 /** The raw query and, with unescapeQueryString (default true), its unescaped form: two scan passes (§6.12). */
