@@ -14,6 +14,7 @@
 import type { EffectiveConfig, ServerConfig } from "../config/types.js";
 import type { Compiled } from "./compiled.js";
 import type { DpPathKind } from "./dp.js";
+import type { MemoClass } from "./evaluate.js";
 import type { Reason } from "./types.js";
 
 /** http.sys `MaxFieldLength`/`MaxRequestBytes` (16 KB) → 414 (§5.2, KB820129). */
@@ -127,6 +128,7 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
       return scanClean ? rawPath : (decodeAsciiEscapes(rawPath) as string);
     }
     pathPrefix = prefix;
+    namePure = scanPure;
     if (scanClean) return rawPath;
     if (prefix.canon === prefix.raw) return decodeAsciiEscapes(rawPath) as string;
     // the prefix's decoded form, then the file name's (decodeAsciiEscapes resets lastDecodeUsedFallback)
@@ -181,10 +183,22 @@ export interface PathPrefix {
   cfgSite: string;
   /** evaluate.ts: the effective configuration of every file in the folder (§8.1), null when one may differ. */
   cfg: EffectiveConfig | null;
+  /** evaluate.ts: the compiled configuration `memo` was found for (null: not yet). */
+  memoFor: Compiled | null;
+  /** evaluate.ts: the verdict memo of the folder's class (see MemoEntry); null: the memo cannot apply here. */
+  memo: MemoClass | null;
 }
 
 /** The prefix of the path the last canonicalizePath() returned, when that result was built from it; else null. */
 export let pathPrefix: PathPrefix | null = null;
+
+/**
+ * When pathPrefix is not null: the file name after it (the part of the path the pass scanned after the prefix) has no
+ * '+', no '%' once decoded (%2B, %25) and no character above U+007F — the facts of the name for double escaping
+ * (§6.7) and high-bit characters (§6.8) are all false, so the path's facts are the prefix's. Its escapes, if any, are
+ * simple ones (see scan). Read by evaluate.ts's verdict memo.
+ */
+export let namePure = false;
 
 /** Longest prefix kept (bounds the cache's memory: 2 × PREFIX_SETS entries of at most this many characters). */
 const MAX_PREFIX_LENGTH = 512;
@@ -278,6 +292,8 @@ function newPrefix(raw: string, ps: number, set: number): PathPrefix | null {
     cfgOf: null,
     cfgSite: "",
     cfg: null,
+    memoFor: null,
+    memo: null,
   };
   prefixB[set] = prefixA[set];
   prefixA[set] = e;
@@ -292,6 +308,8 @@ let scanSegments = 0;
 let scanMaxSegment = 0;
 let scanHighBit = false;
 let scanShift = 0;
+/** The last scan() met no '+', no %2B or %25 and no character above U+007F in raw[start, n). */
+let scanPure = true;
 
 /**
  * Facts about the path the last successful canonicalizePath() returned (filled in the same pass that validated it,
@@ -363,6 +381,7 @@ function scan(raw: string, start: number, n: number, from: PathPrefix | null): n
   let firstDot = -1;
   let lastDot = -1;
   let slashes = 0;
+  let pure = true; // no '+', '%2B', '%25' nor non-ASCII character in raw[start, n)
   if (from !== null) {
     // resume after a cached prefix (raw[0, start) = from.raw): its facts are the state of the pass at `start`
     shift = from.shift;
@@ -397,9 +416,13 @@ function scan(raw: string, start: number, n: number, from: PathPrefix | null): n
       continue;
     }
     if (k === REFUSED) return i;
-    if (k === PLUS) plus = true;
-    else if (k === HIGH_BIT) highBit = true;
-    else if (k === BACKSLASH) normal = false;
+    if (k === PLUS) {
+      plus = true;
+      pure = false;
+    } else if (k === HIGH_BIT) {
+      highBit = true;
+      pure = false;
+    } else if (k === BACKSLASH) normal = false;
     else {
       // PERCENT
       escapes = true;
@@ -407,8 +430,13 @@ function scan(raw: string, start: number, n: number, from: PathPrefix | null): n
       const b = (hexVal(raw.charCodeAt(i + 1)) << 4) | hexVal(raw.charCodeAt(i + 2));
       if (b === 0) return i;
       if (b === 47 || b === 46 || b === 92 || b >= 0x80) simple = false;
-      else if (b === 43) plus = true;
-      else if (b === 37) percent = true;
+      else if (b === 43) {
+        plus = true;
+        pure = false;
+      } else if (b === 37) {
+        percent = true;
+        pure = false;
+      }
       i += 2;
       shift += 2;
     }
@@ -424,6 +452,7 @@ function scan(raw: string, start: number, n: number, from: PathPrefix | null): n
   scanMaxSegment = maxSeg;
   scanHighBit = highBit;
   scanShift = shift;
+  scanPure = pure;
   if (factsSet) {
     pathFacts.highBit = highBit;
     pathFacts.plus = plus;

@@ -280,6 +280,96 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
     if (blocking.length > 0) return configVerdict(blocking, canon);
   }
   const c = compile(cfg);
+  // a plain file name in a folder whose verdicts are memoised (see MemoEntry): the verdict of its extension
+  let memo: MemoClass | null = null;
+  let slot = -1;
+  let extAt = 0;
+  if (
+    prefix !== null &&
+    verdictMemo &&
+    canonical.namePure &&
+    cfg === prefix.cfg &&
+    (method === "GET" || method === "HEAD") &&
+    req.headers === undefined &&
+    req.isWebDav === undefined
+  ) {
+    memo = prefix.memoFor === c ? prefix.memo : memoClassOf(prefix, c, cfg);
+    if (memo !== null) {
+      const nameDot = lastDot > lastSlash ? lastDot : -1;
+      slot = memoSlot(
+        canon,
+        lastSlash + 1,
+        canon.length,
+        query,
+        method,
+        req.file,
+        cfg,
+        c,
+        highBit,
+        firstDot > lastSlash ? firstDot : -1,
+        nameDot,
+      );
+      if (slot >= 0) {
+        extAt = nameDot >= 0 ? nameDot : canon.length;
+        const at = memoFind(memo.cells, canon, extAt, slot);
+        if (at >= 0) {
+          const m = memo.cells[at + 2] as MemoEntry | null;
+          if (m !== null) {
+            methodMatters = m.methodMatters;
+            return memoVerdict(m, canon);
+          }
+          slot = -1; // this slot's verdict depends on more than the extension: evaluated every time
+        }
+      }
+    }
+  }
+  const v = decide(
+    req,
+    method,
+    canon,
+    rawPath,
+    query,
+    cfg,
+    c,
+    prefix,
+    highBit,
+    plus,
+    percent,
+    lastSlash,
+    firstDot,
+    lastDot,
+    slashCount,
+  );
+  if (slot >= 0)
+    memoStore(
+      memo as MemoClass,
+      canon,
+      extAt,
+      slot,
+      memoEntry(v, canon, method, (prefix as PathPrefix).dpKind, c),
+    );
+  return v;
+}
+
+/** evaluateRequest once the request is past http.sys and its configuration (L1) is known: the rest of the layers. */
+function decide(
+  req: HttpRequest,
+  method: string,
+  canon: string,
+  rawPath: string,
+  query: string | undefined,
+  cfg: EffectiveConfig,
+  c: Compiled,
+  prefix: PathPrefix | null,
+  /** Facts of canon from the canonicalization pass (canonical.pathFacts). */
+  highBit: boolean,
+  plus: boolean,
+  percent: boolean,
+  lastSlash: number,
+  firstDot: number,
+  lastDot: number,
+  slashCount: number,
+): Verdict {
   methodMatters = c.verbsHeadGetDiffer;
   const headers = req.headers;
   const isWebDav =
@@ -380,6 +470,335 @@ function folderEffective(p: PathPrefix, server: Server, canon: string): Effectiv
     p.cfgSite = site;
   }
   return p.cfg ?? config.effective(site, canon);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The verdict memo
+
+/**
+ * The verdict memo. Real traffic and `dpdoctor check` ask about many files under few folders, and once a folder's
+ * facts are known (a cached directory prefix, canonical.ts PathPrefix) the verdict of a "plain" file name in it
+ * depends on the name only through its extension as spelled — every plain name with that extension gets the same
+ * verdict but for its canonicalPath — and on the folder only through its compiled configuration, its DP URL class
+ * (§10.3) and the refusals its own segments give (double escaping §6.7, high-bit characters §6.8, hidden segments
+ * §6.9): the folder's memo class (memoClassOf), shared by every folder alike. So the verdict is kept per (memo class,
+ * extension as spelled, slot) — the slot (memoSlot) holding the method (GET or HEAD), whether there is a query and
+ * whether the path is the sccm? form, whether the name has several dots, and what the request says of the file — and
+ * a later plain name gets a copy with its own canonicalPath (memoVerdict), byte for byte what the full evaluation
+ * builds (differential property test in test/engine/memo.test.ts). The memo applies only when every check that could
+ * read more of the name than its extension is known not to:
+ * - the request: GET or HEAD, no headers (maxAllowedContentLength §6.2, headerLimits §6.5, filteringRules §6.13,
+ *   Translate: f §6.14), isWebDav not given (§6.14, §13.15 inferred), not a folder (§9.2);
+ * - the path: the canonical path is a cached prefix + the name (§5.3; no decode fallback note then), and the name has
+ *   no '+', no '%' once decoded and no non-ASCII character (canonical.namePure: double escaping §6.7, high-bit
+ *   characters §6.8 — the path's facts are the prefix's, and an escape the prefix holds is complete in it as the prefix
+ *   ends with '/'), so its other simple escapes (%20…) are decoded in canonicalPath only;
+ * - the folder (memoClassOf): one effective configuration for every name in it (§8.1: no location, web.config,
+ *   application or virtual directory below it, load.ts effectiveForFolder — an application at a name's own path would
+ *   move the root hidden segments are looked for below, §13.4 inferred), no denyUrlSequences (§6.11) or
+ *   filteringRules (§6.13) that may match across the name, no alwaysAllowedUrls (§6.1, §13.6: exact URLs), no
+ *   alwaysAllowedQueryStrings or denyQueryStringSequences (§6.12, §13.7: the sccm? form's query holds the file's
+ *   path), and no path-info claimer on a prefix segment (§5.4: its note quotes the rest of the path);
+ * - the name and its lengths (memoSlot): see there;
+ * - what the verdict turned out to be (memoEntry): see there.
+ * Bounded (MEMO_MAX_CELLS per class, MEMO_MAX_CLASSES per compiled configuration) and invisible but for speed:
+ * setVerdictMemo(false) turns it off.
+ */
+export interface MemoEntry {
+  /** Which verdict literal memoVerdict builds (the keys, in order, of the verdict it was made from). */
+  shape: number;
+  status: number;
+  substatus: number;
+  layer: Layer;
+  /** Frozen (shared by every verdict built from the entry, as the shared note arrays are, see Verdict). */
+  reasons: Reason[];
+  orderInferred: boolean;
+  handler: string | undefined;
+  notes: string[] | undefined;
+  /** methodMatters after the evaluation (evaluateMethods reads it). */
+  methodMatters: boolean;
+}
+
+/**
+ * The memo of a class of folders: an open-addressed table of cells [extension, slot, entry] (capacity a power of two,
+ * at most 3/4 full). The extension is as spelled from the name's last dot, "" for a name without one; entry null: the
+ * slot's verdict depends on more than the extension. One table shared by many folders stays in the CPU caches: a
+ * table per folder (or a Map and an array per extension) cost more in cache misses than the memo saved on the
+ * realistic mix in traffic order (bench/engine.ts).
+ */
+export interface MemoClass {
+  cells: MemoCell[];
+  count: number;
+}
+export type MemoCell = string | number | MemoEntry | null | undefined;
+
+const MEMO_MIN_CELLS = 64;
+const MEMO_MAX_CELLS = 4096;
+const MEMO_MAX_CLASSES = 256;
+const SHAPE_PASS = 0; // pass() without notes
+const SHAPE_HANDLER = 1; // handlerRefusal(), pass() with notes
+const SHAPE_FILTERED = 2; // a request-filtering refusal
+const PASS_KEYS = "status,substatus,layer,reasons,orderInferred,canonicalPath,handler";
+const HANDLER_KEYS = `${PASS_KEYS},notes`;
+const FILTERED_KEYS = "status,substatus,layer,reasons,orderInferred,canonicalPath,notes";
+
+let verdictMemo = true;
+
+/**
+ * For tests and benchmarks (test/engine/memo.test.ts): false evaluates every request in full instead of taking a
+ * plain file name's verdict from the memo of its folder's class (see MemoEntry). Same verdicts either way.
+ */
+export function setVerdictMemo(on: boolean): void {
+  verdictMemo = on;
+}
+
+/** Memo classes by compiled configuration and key (memoClassOf). */
+const memoClasses = new WeakMap<Compiled, Map<string, MemoClass>>();
+/** Identities of the configuration objects (reason sources) in memo class keys. */
+const sourceIds = new WeakMap<object, number>();
+let nextSourceId = 1;
+
+/**
+ * The memo class of a folder (prefix p, compiled configuration c of every name in it, §8.1), kept on the prefix; null
+ * when the configuration or the folder rules the memo out. Folders share a class when a plain name in them gets the
+ * same verdict: same DP URL class (§10.3) and same refusals from the folder's own segments — double escaping (§6.7)
+ * and high-bit characters (§6.8) from the prefix's facts (a plain name adds no '+', '%' nor non-ASCII character) and
+ * hidden segments (§6.9, below the application root §13.4; a plain name is not a hidden segment) — as the full
+ * evaluation computes them (the same functions).
+ */
+function memoClassOf(p: PathPrefix, c: Compiled, cfg: EffectiveConfig): MemoClass | null {
+  p.memoFor = c;
+  p.memo = null;
+  const usable =
+    c.denyUrlSequences.length === 0 && // §6.11: a denied sequence may span the prefix and the name
+    cfg.requestFiltering.filteringRules.length === 0 && // §6.13: rules scan the URL and query, apply by extension
+    c.alwaysAllowedUrls.size === 0 && // §6.1, §13.6: an exact URL skips the URL checks
+    c.alwaysAllowedUrlsNoSlash.size === 0 && // its note when the URL is written without '/'
+    c.alwaysAllowedQueryStrings.size === 0 && // §6.12, §13.7: the query (the sccm? form's file path) decides
+    c.denyQueryStringSequences.length === 0 &&
+    // §5.4: a claimed prefix segment splits off path info, quoted in a note; a name is never claimed (last segment)
+    (p.firstDot < 0 || c.pathInfoClaimers.size === 0 || prefixClaimsFree(p, c));
+  if (!usable) return null;
+  const rf = cfg.requestFiltering;
+  const canon = p.canon as string;
+  let key: string = (p.dpKind ??= classifyDpPath(canon));
+  for (const r of [
+    doubleEscaping(rf, canon, p.plus, p.percent),
+    highBitCharacters(rf, canon, p.highBit),
+    rf.hiddenSegments.items.length > 0 ? hiddenSegment(rf, c, canon, cfg.applicationPath, -1, 1, 0) : null,
+  ]) {
+    key += "|";
+    if (r === null) continue;
+    let id = 0;
+    if (r.source !== null) {
+      id = sourceIds.get(r.source) ?? 0;
+      if (id === 0) sourceIds.set(r.source, (id = nextSourceId++));
+    }
+    key += `${id} ${JSON.stringify(r)}`;
+  }
+  let classes = memoClasses.get(c);
+  if (classes === undefined) memoClasses.set(c, (classes = new Map()));
+  let m = classes.get(key);
+  if (m === undefined) {
+    if (classes.size >= MEMO_MAX_CLASSES) classes.clear();
+    m = { cells: new Array(MEMO_MIN_CELLS * 3).fill(undefined), count: 0 };
+    classes.set(key, m);
+  }
+  p.memo = m;
+  return m;
+}
+
+/**
+ * The memo slot of a plain file name, s[start, s.length) — the end of the canonical path — or -1 when the name or its
+ * lengths rule the memo out. canonLength: the length of the canonical path; highBit: it has a non-ASCII character (the prefix's, a plain name has none); firstDot, lastDot:
+ * the name's first and last '.' in s (-1: none; firstDot -1 with a lastDot: not known, looked up).
+ */
+function memoSlot(
+  s: string,
+  start: number,
+  canonLength: number,
+  query: string | undefined,
+  method: string,
+  file: HttpRequest["file"],
+  cfg: EffectiveConfig,
+  c: Compiled,
+  highBit: boolean,
+  firstDot: number,
+  lastDot: number,
+): number {
+  const n = s.length;
+  // a file, not a folder URL (§9.2: a trailing '/' or a folder gets 301 / 403.14 / 500.0, the 301 naming the path)
+  if (start >= n || file?.isDirectory === true) return -1;
+  // no leading or trailing dot: §13.12 inferred gives such names the extension "." or the whole name, with an
+  // inference quoting it; "*.ext" needs a character before ".ext" (§9.1, compiled.ts patternMatches). (Kept out
+  // rather than argued: a leading dot never gets here — "/." is a dot segment for the pass, §5.3 — and trailing-dot
+  // names would share the extension ".")
+  if (s.charCodeAt(start) === 46 || lastDot === n - 1) return -1;
+  // not maybe a hidden segment (§6.9): the pre-filter of hiddenSegment() on (length, first character), ASCII name
+  if (n - start <= c.hiddenMaxLen && c.hiddenBits[hiddenKey(s, start, n)] === 1) return -1;
+  // the length checks cannot fire (their messages give the length): maxUrl on the path (§6.3; UTF-8 bytes, §13.9
+  // inferred, at most 3 per UTF-16 unit, 1 when ASCII) and maxQueryString on the query (§6.4, same bound). http.sys's
+  // own limits (§5.2: URL length, segment length and count) were checked by the canonicalization pass
+  const limits = cfg.requestFiltering.requestLimits;
+  if ((highBit ? canonLength * 3 : canonLength) > limits.maxUrl.value) return -1;
+  if (query !== undefined && query.length * 3 > limits.maxQueryString.value) return -1;
+  let slot = method === "HEAD" ? 1 : 0; // the verbs rules (§6.6) and handler mappings (§9.1) may tell them apart
+  // a query, and the sccm? form (§10.1: the content handler's note says the path travels in the query; the name
+  // follows a '/')
+  if (query !== undefined) slot |= endsWithSccm(s) ? 6 : 2;
+  // a dot before the last one (§13.16 inferred: the mimeMap is the last dot's, an inference or note says so)
+  if (lastDot >= 0 && (firstDot >= 0 ? firstDot : s.indexOf(".", start)) !== lastDot) slot |= 8;
+  // what the caller knows of the file (§9.2 404.0 and 404.9, §10.3 404.0)
+  if (file !== undefined) {
+    if (file.exists === false) slot |= 16;
+    if (file.hidden === true) slot |= 32;
+  }
+  return slot;
+}
+
+/** Hash of the extension s[from, s.length) (as spelled) and a slot. */
+function memoHash(s: string, from: number, slot: number): number {
+  let h = Math.imul(slot + 1, 0x9e3779b1);
+  for (let k = from; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
+  return h ^ (h >>> 15);
+}
+
+/**
+ * Index of the cell of (canon's extension canon[extAt, canon.length), slot) in the cells `t`, or -1 − the index of the
+ * empty cell where it would go.
+ */
+function memoFind(t: MemoCell[], canon: string, extAt: number, slot: number): number {
+  const mask = t.length / 3 - 1;
+  const len = canon.length - extAt;
+  let i = memoHash(canon, extAt, slot) & mask;
+  for (;;) {
+    const at = i * 3;
+    const e = t[at];
+    if (e === undefined) return -1 - at;
+    if (t[at + 1] === slot && (e as string).length === len) {
+      let k = 0;
+      while (k < len && (e as string).charCodeAt(k) === canon.charCodeAt(extAt + k)) k++;
+      if (k === len) return at;
+    }
+    i = (i + 1) & mask;
+  }
+}
+
+/** Adds (canon's extension from extAt, slot) → entry to a memo, growing it (or emptying it past MEMO_MAX_CELLS). */
+function memoStore(m: MemoClass, canon: string, extAt: number, slot: number, entry: MemoEntry | null): void {
+  let t = m.cells;
+  const capacity = t.length / 3;
+  if ((m.count + 1) * 4 > capacity * 3) {
+    const old = t;
+    const grow = capacity < MEMO_MAX_CELLS;
+    t = new Array((grow ? capacity * 2 : MEMO_MIN_CELLS) * 3).fill(undefined);
+    m.cells = t;
+    m.count = 0;
+    if (grow)
+      for (let at = 0; at < old.length; at += 3) {
+        const e = old[at];
+        if (e === undefined) continue;
+        const to = -1 - memoFind(t, e as string, 0, old[at + 1] as number);
+        t[to] = e;
+        t[to + 1] = old[at + 1];
+        t[to + 2] = old[at + 2];
+        m.count++;
+      }
+  }
+  const at = memoFind(t, canon, extAt, slot);
+  if (at >= 0) return; // already there (not reached: the caller found no cell)
+  t[-1 - at] = canon.slice(extAt);
+  t[-at] = slot;
+  t[1 - at] = entry;
+  m.count++;
+}
+
+/** The verdict of a plain name from its memo entry: the full evaluation's literal, with the name's canonicalPath. */
+function memoVerdict(m: MemoEntry, canon: string): Verdict {
+  if (m.shape === SHAPE_PASS)
+    return {
+      status: m.status,
+      substatus: m.substatus,
+      layer: m.layer,
+      reasons: m.reasons,
+      orderInferred: m.orderInferred,
+      canonicalPath: canon,
+      handler: m.handler,
+    };
+  if (m.shape === SHAPE_HANDLER)
+    return {
+      status: m.status,
+      substatus: m.substatus,
+      layer: m.layer,
+      reasons: m.reasons,
+      orderInferred: m.orderInferred,
+      canonicalPath: canon,
+      handler: m.handler,
+      notes: m.notes,
+    };
+  return {
+    status: m.status,
+    substatus: m.substatus,
+    layer: m.layer,
+    reasons: m.reasons,
+    orderInferred: m.orderInferred,
+    canonicalPath: canon,
+    notes: m.notes,
+  };
+}
+
+/**
+ * The memo entry of a plain name's verdict `v` (just evaluated in full), or null when verdicts of its slot depend on
+ * more than the extension: a verdict of another layer (http.sys and configuration verdicts come before the memo, a
+ * staticContent error's 500.19 is rare, §8.4), 404.4 (its message names the file), or a verdict of the site's handler
+ * mappings (§9.1) where an "exact" or glob mapping — matched against the whole name — could decide before the first
+ * mapping that matches every name with this extension ("*.ext", "*.", "*"), or could set methodMatters.
+ */
+function memoEntry(
+  v: Verdict,
+  canon: string,
+  method: string,
+  dp: DpPathKind | undefined,
+  c: Compiled,
+): MemoEntry | null {
+  if (v.canonicalPath !== canon) return null;
+  const keys = Object.keys(v).join();
+  const shape =
+    keys === PASS_KEYS
+      ? SHAPE_PASS
+      : keys === HANDLER_KEYS
+        ? SHAPE_HANDLER
+        : keys === FILTERED_KEYS
+          ? SHAPE_FILTERED
+          : -1;
+  if (shape < 0) return null;
+  const layer = v.layer;
+  if (layer !== "pass" && layer !== "handler" && layer !== "request-filtering") return null;
+  for (const r of v.reasons) if (r.check === "handler.none") return null;
+  if (layer !== "request-filtering" && dp !== "content") {
+    // the mappings were consulted (not the DP content handler, §10.3): by the extension of the name only?
+    const lastDot = canon.lastIndexOf(".");
+    const lowerExt = lastDot > canon.lastIndexOf("/") ? canon.slice(lastDot).toLowerCase() : ".";
+    for (const h of c.headGetDiffering)
+      if ((h.kind === "exact" || h.kind === "glob") && couldServe(h, lowerExt, false)) return null;
+    const first = candidatesFor(c, method, lowerExt, false)[0];
+    if (first !== undefined && (first.kind === "exact" || first.kind === "glob")) return null;
+  }
+  const notes = v.notes;
+  return {
+    shape,
+    status: v.status,
+    substatus: v.substatus,
+    layer,
+    reasons:
+      v.reasons.length === 0 && Object.isFrozen(v.reasons)
+        ? v.reasons
+        : (Object.freeze(v.reasons.map((r) => Object.freeze({ ...r }))) as Reason[]),
+    orderInferred: v.orderInferred,
+    handler: v.handler,
+    notes: notes === undefined || Object.isFrozen(notes) ? notes : (Object.freeze(notes.slice()) as string[]),
+    methodMatters,
+  };
 }
 
 function configVerdict(errors: EffectiveConfig["errors"], canon: string): Verdict {
