@@ -139,6 +139,51 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
 }
 
 /**
+ * For evaluate.ts's verdict memo: the cached prefix of `rawPath` (as canonicalizePath would resume after it) when the
+ * rest is a plain name — only characters the pass treats as ordinary, and dots, not first (no "/." dot segment) — and
+ * the prefix is usable (canon not null) and nothing in the path is refused (§5.2: URL length, segment length and
+ * count); else null. Then canonicalizePath(rawPath) is the prefix's canon + the name (§5.3: nothing to decode or
+ * normalize in the name), its facts are the prefix's plus the name's dots (plainName) and namePure holds: the memo
+ * needs no canonicalization pass nor '/' positions. Reads the prefix cache only (a miss is null: the full pass fills
+ * it). No other state changes (pathFacts, pathPrefix are not set).
+ */
+export function plainNamePrefix(rawPath: string, rawTargetLength: number): PathPrefix | null {
+  if (!prefixCacheOn || rawTargetLength > HTTPSYS_MAX_URL || rawPath.charCodeAt(0) !== 47) return null;
+  const n = rawPath.length;
+  let firstDot = -1;
+  let lastDot = -1;
+  let i = n - 1;
+  // the name, from its end (one table load per character, as scan)
+  for (; i > 0; i--) {
+    const k = CHAR_CLASS[rawPath.charCodeAt(i)];
+    if (k === ORDINARY) continue;
+    if (k === DOT) {
+      if (lastDot < 0) lastDot = i;
+      firstDot = i;
+      continue;
+    }
+    if (k !== SLASH) return null;
+    break;
+  }
+  const ps = i;
+  if (ps <= 0 || ps >= MAX_PREFIX_LENGTH || ps === n - 1 || firstDot === ps + 1) return null;
+  if (n - ps - 1 > HTTPSYS_MAX_SEGMENT_LENGTH) return null;
+  // the second '/' for the set index (as canonicalizePath finds it)
+  const first = rawPath.indexOf("/", 1);
+  const s2 = first < ps ? rawPath.indexOf("/", first + 1) : -1;
+  const p = prefixFind(rawPath, ps, prefixSet(rawPath, ps, s2));
+  if (p === null || p.canon === null) return null;
+  if (p.maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH || p.segments + 1 > HTTPSYS_MAX_SEGMENTS) return null;
+  plainName.slash = ps;
+  plainName.firstDot = firstDot;
+  plainName.lastDot = lastDot;
+  return p;
+}
+
+/** Set by plainNamePrefix: the last '/', the name's first and last '.' (-1: none), as indexes in the raw path. */
+export const plainName = { slash: 0, firstDot: -1, lastDot: -1 };
+
+/**
  * A directory prefix of raw paths (up to and including the last '/'), with the facts the canonicalization pass
  * gathered over it, so the next path that starts with it is scanned from there on only (real DP traffic and
  * `dpdoctor check` evaluate many files under a few `/SMS_DP_SMSPKG$/<content ID>/<folder>/` prefixes).
@@ -251,19 +296,23 @@ function prefixSet(raw: string, ps: number, s2: number): number {
  */
 function prefixOf(raw: string, ps: number, s2: number): PathPrefix | null {
   const set = prefixSet(raw, ps, s2);
+  return prefixFind(raw, ps, set) ?? newPrefix(raw, ps, set);
+}
+
+/** The cached prefix raw[0, ps] in its set, else null. */
+function prefixFind(raw: string, ps: number, set: number): PathPrefix | null {
   // exact check by string equality (native compare; startsWith is a per-character loop in V8)
   const a = prefixA[set];
-  const len = ps + 1;
   const b = prefixB[set];
-  if (a === undefined && b === undefined) return newPrefix(raw, ps, set);
-  const key = raw.slice(0, len);
+  if (a === undefined && b === undefined) return null;
+  const key = raw.slice(0, ps + 1);
   if (a !== undefined && a.raw === key) return a;
   if (b !== undefined && b.raw === key) {
     prefixA[set] = b;
     prefixB[set] = a;
     return b;
   }
-  return newPrefix(raw, ps, set);
+  return null;
 }
 
 /** Miss: one pass over the prefix alone (its facts, then the caller resumes after it); null when it is refused. */
@@ -271,9 +320,15 @@ function newPrefix(raw: string, ps: number, set: number): PathPrefix | null {
   if (scan(raw, 1, ps + 1, null) >= 0) return null; // refused inside the prefix: the full pass reports it
   const key = raw.slice(0, ps + 1);
   const usable = scanFactsSet;
+  // the fields a memoised verdict reads (evaluate.ts) first: an object's first fields share a cache line
   const e: PathPrefix = {
     raw: key,
     canon: usable ? (scanClean ? key : (decodeAsciiEscapes(key) as string)) : null,
+    cfgOf: null,
+    cfgSite: "",
+    cfg: null,
+    memoFor: null,
+    memo: null,
     shift: scanShift,
     segments: scanSegments,
     maxSeg: scanMaxSegment,
@@ -289,11 +344,6 @@ function newPrefix(raw: string, ps: number, set: number): PathPrefix | null {
     hiddenClear: false,
     claimsFor: null,
     claimsFree: false,
-    cfgOf: null,
-    cfgSite: "",
-    cfg: null,
-    memoFor: null,
-    memo: null,
   };
   prefixB[set] = prefixA[set];
   prefixA[set] = e;

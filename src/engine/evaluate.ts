@@ -236,6 +236,16 @@ function evaluateRequest(req: HttpRequest, server: Server): Verdict {
       "httpsys",
     );
   lastValidMethod = method;
+  // a plain name in a folder whose memo holds its verdict (see MemoEntry): no canonicalization pass
+  if (
+    verdictMemo &&
+    (method === "GET" || method === "HEAD") &&
+    req.headers === undefined &&
+    req.isWebDav === undefined
+  ) {
+    const v = memoHit(req, method, rawPath, query, target.length, server);
+    if (v !== null) return v;
+  }
   const canon = canonicalizePath(rawPath, target.length);
   if (typeof canon !== "string") return refused(canon, "httpsys");
   // facts of canon gathered by the canonicalization pass (no further pass over the path)
@@ -609,8 +619,9 @@ function memoClassOf(p: PathPrefix, c: Compiled, cfg: EffectiveConfig): MemoClas
 }
 
 /**
- * The memo slot of a plain file name, s[start, s.length) — the end of the canonical path — or -1 when the name or its
- * lengths rule the memo out. canonLength: the length of the canonical path; highBit: it has a non-ASCII character (the prefix's, a plain name has none); firstDot, lastDot:
+ * The memo slot of a plain file name, s[start, s.length) — the end of the canonical path, or of the raw path when it is
+ * the same name (plainNamePrefix) — or -1 when the name or its lengths rule the memo out. canonLength: the length of
+ * the canonical path; highBit: it has a non-ASCII character (the prefix's, a plain name has none); firstDot, lastDot:
  * the name's first and last '.' in s (-1: none; firstDot -1 with a lastDot: not known, looked up).
  */
 function memoSlot(
@@ -654,6 +665,56 @@ function memoSlot(
     if (file.hidden === true) slot |= 32;
   }
   return slot;
+}
+
+/**
+ * The verdict of a GET or HEAD without headers of a plain name (canonical.plainNamePrefix) in a folder whose memo
+ * class holds it, with no canonicalization pass; else null (evaluateRequest evaluates it, and fills the memo). The
+ * conditions of evaluateRequest's memo lookup, on the prefix's facts: same slot, same entry (see MemoEntry).
+ */
+function memoHit(
+  req: HttpRequest,
+  method: string,
+  rawPath: string,
+  query: string | undefined,
+  targetLength: number,
+  server: Server,
+): Verdict | null {
+  const p = canonical.plainNamePrefix(rawPath, targetLength);
+  if (p === null || p.cfgOf !== server.config || p.cfgSite !== server.siteName) return null;
+  const cfg = p.cfg;
+  // (configuration errors, §8.3, §8.4: left to evaluateRequest, which decides which ones block)
+  if (cfg === null || cfg.errors.length > 0) return null;
+  // http.sys refuses a raw space or control character in the query (§5.1): evaluateRequest says so
+  if (query !== undefined && firstControlOrSpace(query) >= 0) return null;
+  const c = compile(cfg);
+  const memo = p.memo;
+  if (p.memoFor !== c || memo === null) return null;
+  const name = canonical.plainName;
+  const start = name.slash + 1;
+  const canon = p.canon as string;
+  const lastDot = name.lastDot;
+  const slot = memoSlot(
+    rawPath,
+    start,
+    canon.length + rawPath.length - start,
+    query,
+    method,
+    req.file,
+    cfg,
+    c,
+    p.highBit,
+    name.firstDot,
+    lastDot,
+  );
+  if (slot < 0) return null;
+  const at = memoFind(memo.cells, rawPath, lastDot >= 0 ? lastDot : rawPath.length, slot);
+  if (at < 0) return null;
+  const m = memo.cells[at + 2] as MemoEntry | null;
+  if (m === null) return null;
+  methodMatters = m.methodMatters;
+  // canonicalizePath's result: the raw path when the prefix is canonical as sent, else its canonical form + the name
+  return memoVerdict(m, canon === p.raw ? rawPath : canon + rawPath.slice(start));
 }
 
 /** Hash of the extension s[from, s.length) (as spelled) and a slot. */

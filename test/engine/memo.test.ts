@@ -1,5 +1,5 @@
 /**
- * The verdict memo (src/engine/evaluate.ts MemoEntry) is invisible: over random
+ * The verdict memo (src/engine/evaluate.ts MemoEntry, memoHit; canonical.ts plainNamePrefix) is invisible: over random
  * runs of requests in folders — names with every case, dots (none, several, leading, trailing), '+', escapes (simple
  * ones, %2B, %25, %2e, %2F, non-ASCII ones), raw spaces and non-ASCII characters, hidden-segment names (bin,
  * web.config), handler names (trace.axd, *.aspx), names near the segment limit, paths near maxUrl and queries near
@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { loadServer, loadServerFromText } from "../../src/config/load.js";
 import type { ServerConfig } from "../../src/config/types.js";
-import { setPrefixCache } from "../../src/engine/canonical.js";
+import { plainNamePrefix, setPrefixCache } from "../../src/engine/canonical.js";
 import { evaluate, evaluateMethods, setVerdictMemo } from "../../src/engine/evaluate.js";
 import type { HttpRequest, Server, Verdict } from "../../src/engine/types.js";
 
@@ -617,10 +617,13 @@ describe("verdict memo: evaluate() with the memo on and warm equals the full eva
     // the memo's reasons are shared and frozen; the full evaluation builds its own
     assert.equal(Object.isFrozen(first.reasons), false);
     assert.equal(Object.isFrozen(second.reasons), true);
-    // another folder of the same class shares the entry
+    // another folder of the same class shares the entry, without a canonicalization pass (plainNamePrefix)
     const third = evaluate({ method: "GET", target: `${CONTENT2}/x64/c.config` }, srv);
     evaluate({ method: "GET", target: `${CONTENT2}/x64/d.config` }, srv);
     assert.equal(third.reasons, second.reasons);
+    assert.notEqual(plainNamePrefix(`${CONTENT2}/x64/e.config`, 60), null);
+    assert.equal(plainNamePrefix(`${CONTENT2}/x64/.e`, 60), null);
+    assert.equal(plainNamePrefix(`${CONTENT2}/x64/a%20b.exe`, 60), null);
     setVerdictMemo(false);
     assert.equal(Object.isFrozen(evaluate({ method: "GET", target: `${dir}c.config` }, srv).reasons), false);
     setVerdictMemo(true);
