@@ -12,12 +12,13 @@
  * For each: verdicts per CPU-second of evaluate() (HEAD/GET alternating), and of check's HEAD→GET pair through
  * evaluateMethods. CPU time (user+sys of this process) is the figure to compare: the machine is shared.
  * DPDOCTOR_BENCH_GROUPS=1 adds the CPU time per verdict of each (URL form, verdict) group of the realistic mix.
+ * DPDOCTOR_BENCH_NO_MEMO=1 runs with the verdict memo off (src/engine/evaluate.ts MemoEntry: every verdict in full).
  */
 import { cpus, loadavg } from "node:os";
 import { loadServer } from "../src/config/load.js";
 import { buildDpUrl } from "../src/dp/urlforms.js";
 import { setPrefixCache } from "../src/engine/canonical.js";
-import { evaluate, evaluateMethods } from "../src/engine/evaluate.js";
+import { evaluate, evaluateMethods, setVerdictMemo } from "../src/engine/evaluate.js";
 import type { HttpRequest } from "../src/engine/types.js";
 import type { UrlForm } from "../src/logs/records.js";
 
@@ -26,6 +27,8 @@ const server = { config, siteName: config.defaultSiteName };
 const seconds = Number(process.argv[2] ?? 2);
 // DPDOCTOR_BENCH_NO_PREFIX_CACHE=1: the same run with the directory-prefix cache off (the full pass every time)
 if (process.env.DPDOCTOR_BENCH_NO_PREFIX_CACHE) setPrefixCache(false);
+// DPDOCTOR_BENCH_NO_MEMO=1: the same run with the verdict memo off (every verdict evaluated in full)
+if (process.env.DPDOCTOR_BENCH_NO_MEMO) setVerdictMemo(false);
 
 // ---------------------------------------------------------------------------------------------------------------
 // the fixed mix (unchanged)
@@ -223,7 +226,9 @@ function measure(name: string, reqs: HttpRequest[]): void {
 console.log(
   `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average ${loadavg()
     .map((x) => x.toFixed(1))
-    .join(" ")}${process.env.DPDOCTOR_BENCH_NO_PREFIX_CACHE ? "; prefix cache OFF" : ""}`,
+    .join(
+      " ",
+    )}${process.env.DPDOCTOR_BENCH_NO_PREFIX_CACHE ? "; prefix cache OFF" : ""}${process.env.DPDOCTOR_BENCH_NO_MEMO ? "; verdict memo OFF" : ""}`,
 );
 // the fixed mix first, in a process that has seen nothing else and with a small heap (as this bench always measured
 // it: figures comparable with earlier ones); the realistic mixes then run in a process that has also seen it
