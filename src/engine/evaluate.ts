@@ -62,8 +62,9 @@ const ORDER_NOTE =
 
 /**
  * The verdict of one request. Pure: the same request and server give the same verdict whatever was evaluated before
- * (the caches below — compiled configurations, directory prefixes of paths — are invisible: differential tests in
- * test/engine/prefix.test.ts). Never throws. The verdict is read-only (its arrays may be shared, see Verdict).
+ * (the caches below — compiled configurations, directory prefixes of paths, the verdict memo — are invisible:
+ * differential tests in test/engine/prefix.test.ts and memo.test.ts). Never throws. The verdict is read-only (its arrays
+ * and reasons may be shared, see Verdict).
  */
 export function evaluate(req: HttpRequest, server: Server): Verdict {
   try {

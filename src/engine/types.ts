@@ -60,8 +60,9 @@ export interface Reason {
 }
 
 /**
- * The engine's answer. Its arrays (`reasons` of a pass, `notes` of a DP content verdict) may be shared between
- * verdicts and frozen: treat a verdict as read-only and copy an array before adding to it.
+ * The engine's answer. Its arrays and reasons (`reasons` of a pass, `notes` of a DP content verdict, and every array
+ * and reason of a verdict the verdict memo answers, evaluate.ts MemoEntry) may be shared between verdicts and frozen:
+ * treat a verdict as read-only and copy an array or a reason before changing it.
  */
 export interface Verdict {
   status: number;
