@@ -12,6 +12,7 @@
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import {
+  ATTEMPT_GAP_MS,
   agentLabel,
   CAPS,
   fnv1a,
@@ -22,11 +23,9 @@ import {
   isRefusal,
   laneHash,
   newPartial,
-  newRetry,
   type Partial,
   type RefusedGroup,
   type RetryStat,
-  touchRetry,
   type UrlInfo,
   urlInfo,
 } from "./aggregate.js";
@@ -134,7 +133,14 @@ export class W3CScanner {
    * `pairs[k]`, `groupClientCount[g]` the clients of group g (finish() builds each group's Map in insertion order).
    */
   private readonly pairSlots = new HashSlots(CAPS.retryPairs);
-  private readonly pairs: RetryStat[] = [];
+  /**
+   * Per pair k, 8 doubles at 8k: requests, attempts, first, last, lastAttempt, minGap, maxGap, sumGap (RetryStat's
+   * numbers, touchRetry's rules), and the client's interned IP index (-2: none). Columns instead of 50k RetryStat
+   * objects: every scavenge during the scan copied those objects again (GC was the largest item of a scan's profile);
+   * finish() makes the objects once.
+   */
+  private pairStats = new Float64Array(8 * 1024);
+  private readonly pairIp: number[] = [];
   private readonly pairGroup: number[] = [];
   private readonly groupClientCount: number[] = [];
   /**
@@ -669,8 +675,21 @@ export class W3CScanner {
         return;
       }
       const k = this.pairSlots.get(gi, ipi);
-      if (k >= 0) touchRetry(this.pairs[k], t);
-      else this.newPair(gi, ipi, t);
+      if (k >= 0) {
+        // touchRetry (aggregate.ts) on the columns
+        const P = this.pairStats;
+        const o = k * 8;
+        P[o]++;
+        if (t - P[o + 3] >= ATTEMPT_GAP_MS) {
+          const gap = t - P[o + 4];
+          P[o + 1]++;
+          if (gap < P[o + 5]) P[o + 5] = gap;
+          if (gap > P[o + 6]) P[o + 6] = gap;
+          P[o + 7] += gap;
+          P[o + 4] = t;
+        }
+        if (t > P[o + 3]) P[o + 3] = t;
+      } else this.newPair(gi, ipi, t);
       if (ipi >= 0) {
         this.failFailures[ipi]++;
         if (t < this.failFirst[ipi]) this.failFirst[ipi] = t;
@@ -738,9 +757,26 @@ export class W3CScanner {
     }
     this.p.pairs++;
     this.groupClientCount[gi]++;
-    this.pairSlots.set(gi, ipi, this.pairs.length);
+    const k = this.pairGroup.length;
+    this.pairSlots.set(gi, ipi, k);
     this.pairGroup.push(gi);
-    this.pairs.push(newRetry(ipi >= 0 ? this.ips[ipi] : "", t));
+    this.pairIp.push(ipi);
+    if ((k + 1) * 8 > this.pairStats.length) {
+      const bigger = new Float64Array(this.pairStats.length * 2);
+      bigger.set(this.pairStats);
+      this.pairStats = bigger;
+    }
+    // newRetry (aggregate.ts): one request, one attempt
+    const P = this.pairStats;
+    const o = k * 8;
+    P[o] = 1;
+    P[o + 1] = 1;
+    P[o + 2] = t;
+    P[o + 3] = t;
+    P[o + 4] = t;
+    P[o + 5] = Number.POSITIVE_INFINITY;
+    P[o + 6] = 0;
+    P[o + 7] = 0;
   }
 
   /** Method hash → id (index into methodNames). */
@@ -838,8 +874,23 @@ export class W3CScanner {
   finish(): Partial {
     if (this.tok) this.harvest(this.tok);
     this.tok = undefined;
-    for (let k = 0; k < this.pairs.length; k++)
-      this.groupList[this.pairGroup[k]].clients.set(this.pairs[k].ip, this.pairs[k]);
+    const P = this.pairStats;
+    for (let k = 0; k < this.pairGroup.length; k++) {
+      const o = k * 8;
+      const ip = this.pairIp[k] >= 0 ? this.ips[this.pairIp[k]] : "";
+      const stat: RetryStat = {
+        ip,
+        requests: P[o],
+        attempts: P[o + 1],
+        first: P[o + 2],
+        last: P[o + 3],
+        lastAttempt: P[o + 4],
+        minGap: P[o + 5],
+        maxGap: P[o + 6],
+        sumGap: P[o + 7],
+      };
+      this.groupList[this.pairGroup[k]].clients.set(ip, stat);
+    }
     for (let i = 0; i < this.groupList.length; i++) this.p.groups.set(this.groupKeys[i], this.groupList[i]);
     for (let i = 0; i < this.groupList.length; i++) {
       const g = this.groupList[i];

@@ -322,14 +322,15 @@ class WorkerPool {
 }
 
 /**
- * Default of LogsOptions.minWorkerBytes: 128 MiB. A worker thread costs ~0.3-0.45 CPU-s whatever the input (isolate
- * start, module load, a second JIT warm-up, the partial posted back) and only pays that back in wall time once the
- * scan is long: on the 2-core bench machine (load 1.5-2, bench/gen-w3c.mjs logs, `logs --json`), default vs
- * --workers 1 was 40 MB 0.51 vs 0.38 s wall (0.78 vs 0.47 CPU-s), 96 MB 0.63-1.08 vs 0.56-0.64 s (1.06 vs 0.68),
- * 160 MB 0.75-0.79 vs 0.74-0.76 s (1.30 vs 0.86), 241 MB 0.90-0.97 vs 0.98-1.07 s (1.65 vs 1.14). On a production DP
- * the CPU is IIS's: below this size one thread scans.
+ * Default of LogsOptions.minWorkerBytes: 1 GiB. With the WebAssembly tokenizer one thread reads ~0.17 µs a line once
+ * warm, and a worker thread costs ~0.6-0.7 CPU-s whatever the input (isolate start, module load, its own JIT and
+ * WebAssembly warm-up, every URL classified again, the partial packed, posted, unpacked and merged), so it pays back
+ * in wall time only on long scans. Measured on the 2-core bench machine (quiet, bench/gen-w3c.mjs logs,
+ * `logs --json`, --workers 1 vs 2): 241 MB 0.95 vs 1.28 s wall; 482 MB 1.11-1.20 vs 1.27-1.40 s; 964 MB 1.61-1.70 vs
+ * 1.52-1.62 s (1.5-1.7 vs 2.1-2.4 CPU-s); 1.6 GB 2.32 vs 1.79 s. On a production DP the CPU is IIS's: below this size
+ * one thread scans.
  */
-export const MIN_WORKER_BYTES = 128 << 20;
+export const MIN_WORKER_BYTES = 1 << 30;
 
 interface Plan {
   file: FileSummary;
