@@ -64,8 +64,10 @@ const R_STATUS = 3;
 const R_SUB = 4;
 const R_CIP = 6;
 const R_SIP = 7;
+const R_WIN32 = 5;
 const R_STEM = 8;
 const R_QUERY = 9;
+const R_METHOD = 10;
 const R_UA = 11;
 
 // Record: RECW int32 per line (also in w3c-tokenizer.ts: R)
@@ -120,6 +122,11 @@ export function reset(fast: i32): void {
   records = 0;
   first = Infinity;
   last = -Infinity;
+  tReset(GROUPS);
+  tReset(IPS);
+  tReset(PAIRS);
+  memory.fill(METHODS, 0, 128 * 8);
+  pairsFull = 0;
 }
 
 export function counted(): f64 {
@@ -189,6 +196,162 @@ export function urlInsert(k1: i32, k2: i32, v: i32): bool {
   return true;
 }
 
+// Growable open-addressing tables of (k1, k2) → value, for refused groups, client IPs and (group, client) pairs: a
+// descriptor of 5 i32 at D: area in use, other area (rehash target), mask, entries, most entries. Slots of 12 bytes.
+const T_A = 0;
+const T_B = 4;
+const T_MASK = 8;
+const T_USED = 12;
+const T_LIMIT = 16;
+
+function tReset(d: usize): void {
+  store<i32>(d, 1023, T_MASK);
+  store<i32>(d, 0, T_USED);
+  memory.fill(<usize>load<i32>(d, T_A), 0, 1024 * 12);
+}
+
+function tFind(d: usize, k1: i32, k2: i32): i32 {
+  const t = <usize>load<i32>(d, T_A);
+  const mask = load<i32>(d, T_MASK);
+  let i = slotOf(k1, k2, mask);
+  for (;;) {
+    const o = t + <usize>i * 12;
+    const v = load<i32>(o, 8);
+    if (v == 0) return -1;
+    if (load<i32>(o) == k1 && load<i32>(o, 4) == k2) return v - 1;
+    i = (i + 1) & mask;
+  }
+  return -1; // not reached: the table is never full
+}
+
+function tInsert(d: usize, k1: i32, k2: i32, v: i32): bool {
+  const used = load<i32>(d, T_USED);
+  if (used >= load<i32>(d, T_LIMIT)) return false;
+  let mask = load<i32>(d, T_MASK);
+  if ((used + 1) * 2 > mask + 1) {
+    const from = <usize>load<i32>(d, T_A);
+    const to = <usize>load<i32>(d, T_B);
+    const bigger = mask * 2 + 1;
+    memory.fill(to, 0, <usize>(bigger + 1) * 12);
+    for (let i = 0; i <= mask; i++) {
+      const o = from + <usize>i * 12;
+      const v1 = load<i32>(o, 8);
+      if (v1 != 0) urlPut(to, bigger, load<i32>(o), load<i32>(o, 4), v1);
+    }
+    store<i32>(d, <i32>to, T_A);
+    store<i32>(d, <i32>from, T_B);
+    store<i32>(d, bigger, T_MASK);
+    mask = bigger;
+  }
+  urlPut(<usize>load<i32>(d, T_A), mask, k1, k2, v + 1);
+  store<i32>(d, used + 1, T_USED);
+  return true;
+}
+
+// Refused requests counted here (JavaScript's W3CScanner.refusal, for a group, client and method it has already
+// seen): the statistics live in this memory, JavaScript reads and writes the same arrays (views).
+let GROUPS: usize = 0; // descriptor: (stem h1, group k2) → group index
+let IPS: usize = 0; // descriptor: (fnv1a, hash2 of the c-ip bytes) → IP index
+let PAIRS: usize = 0; // descriptor: (group index, IP index) → pair index
+let METHODS: usize = 0; // 128 slots of (fnv1a & 0x3fffffff, id + 1): 8 bytes
+let GCOUNT: usize = 0; // f64 per group: requests, first, last (3 arrays)
+let GFIRST: usize = 0;
+let GLAST: usize = 0;
+let GBITS: usize = 0; // i32 per group: methods seen (bit = method id < 30)
+let GCLIENTS: usize = 0; // i32 per group: clients with retry statistics (CAPS.clientsPerGroup at most)
+let GOVER: usize = 0; // i32 per group: requests of clients past a cap (counted, not itemised)
+/** JavaScript's pair table is full (CAPS.retryPairs): a new (group, client) pair is overflow. */
+let pairsFull: i32 = 0;
+const CLIENTS_PER_GROUP = 64; // aggregate.ts CAPS.clientsPerGroup
+let PSTAT: usize = 0; // f64 × 8 per pair: requests, attempts, first, last, lastAttempt, minGap, maxGap, sumGap
+let FFAIL: usize = 0; // f64 per IP: failures, first, last (3 arrays)
+let FFIRST: usize = 0;
+let FLAST: usize = 0;
+const ATTEMPT_GAP_MS: f64 = 5000;
+
+export function initRefusals(
+  groups: usize,
+  ips: usize,
+  pairs: usize,
+  methods: usize,
+  gcount: usize,
+  gfirst: usize,
+  glast: usize,
+  gbits: usize,
+  pstat: usize,
+  ffail: usize,
+  ffirst: usize,
+  flast: usize,
+  gclients: usize,
+  gover: usize,
+): void {
+  GCLIENTS = gclients;
+  GOVER = gover;
+  GROUPS = groups;
+  IPS = ips;
+  PAIRS = pairs;
+  METHODS = methods;
+  GCOUNT = gcount;
+  GFIRST = gfirst;
+  GLAST = glast;
+  GBITS = gbits;
+  PSTAT = pstat;
+  FFAIL = ffail;
+  FFIRST = ffirst;
+  FLAST = flast;
+}
+
+export function setPairsFull(full: i32): void {
+  pairsFull = full;
+}
+
+export function groupInsert(k1: i32, k2: i32, v: i32): bool {
+  return tInsert(GROUPS, k1, k2, v);
+}
+export function ipInsert(k1: i32, k2: i32, v: i32): bool {
+  return tInsert(IPS, k1, k2, v);
+}
+export function pairInsert(gi: i32, ipi: i32, v: i32): bool {
+  return tInsert(PAIRS, gi, ipi, v);
+}
+export function methodInsert(key: i32, id: i32): void {
+  let i = key & 127;
+  for (let n = 0; n < 128; n++) {
+    const o = METHODS + (<usize>i << 3);
+    if (load<i32>(o, 4) == 0) {
+      store<i32>(o, key);
+      store<i32>(o, id + 1, 4);
+      return;
+    }
+    if (load<i32>(o) == key) return;
+    i = (i + 1) & 127;
+  }
+}
+function methodFind(key: i32): i32 {
+  let i = key & 127;
+  for (let n = 0; n < 128; n++) {
+    const o = METHODS + (<usize>i << 3);
+    const v = load<i32>(o, 4);
+    if (v == 0) return -1;
+    if (load<i32>(o) == key) return v - 1;
+    i = (i + 1) & 127;
+  }
+  return -1;
+}
+
+/** fnv1a of aggregate.ts (int32), over BUF[a, z). */
+function fnv1a(a: i32, z: i32): i32 {
+  let h: u32 = 0x811c9dc5;
+  for (let i = a; i < z; i++) h = (h ^ <u32>load<u8>(BUF + <usize>i)) * 0x01000193;
+  return <i32>h;
+}
+/** hash2 of aggregate.ts (int32), over BUF[a, z). */
+function hash2(a: i32, z: i32): i32 {
+  let h: u32 = 0x2545f491;
+  for (let i = a; i < z; i++) h = ((h + <u32>load<u8>(BUF + <usize>i)) * 0x5bd1e995) ^ (h >> 15);
+  return <i32>h;
+}
+
 function agentFind(k1: i32, len: i32): i32 {
   let i = slotOf(k1, len, AGENT_SLOTS - 1);
   for (;;) {
@@ -236,12 +399,17 @@ function daysFromCivil(y0: i32, m: i32, d: i32): i32 {
 function countHere(o: usize): bool {
   const status = load<i32>(o, 16);
   const sub = load<i32>(o, 20);
-  if (status >= 400 || sub >= 64 || !has(R_STEM)) return false;
+  if (status >= 600 || sub >= 64 || !has(R_STEM)) return false;
   const h1 = load<i32>(o, 32);
-  let k2 = load<i32>(o, 36);
+  const h2 = load<i32>(o, 36);
+  let k2 = h2;
+  let qa = -1;
+  let qz = -1;
   if (has(R_QUERY)) {
-    const qa = posA(R_QUERY);
-    if (!(posZ(R_QUERY) - qa == 1 && load<u8>(BUF + <usize>qa) == 45)) k2 ^= 0x5a5a5a5a;
+    qa = posA(R_QUERY);
+    qz = posZ(R_QUERY);
+    if (qz - qa == 1 && load<u8>(BUF + <usize>qa) == 45) qa = -1;
+    else k2 ^= 0x5a5a5a5a;
   }
   const u = urlFind(h1, k2);
   if (u < 0) return false;
@@ -250,6 +418,7 @@ function countHere(o: usize): bool {
     ag = agentFind(load<i32>(o, 40), load<i32>(o, 44));
     if (ag < 0) return false;
   }
+  let t: f64 = NaN;
   const tod = load<i32>(o, 24);
   if (tod != -2) {
     const key = load<i32>(o, 28);
@@ -257,10 +426,49 @@ function countHere(o: usize): bool {
       dayKeyMs = key;
       dayMs = <f64>daysFromCivil(key / 10000, (key / 100) % 100, key % 100) * 86400000;
     }
-    const t = dayMs + <f64>tod;
-    if (t < first) first = t;
-    if (t > last) last = t;
+    t = dayMs + <f64>tod;
   }
+  // a refusal (W3CScanner.refusal): counted here only when its group, method and client pair are known and the
+  // method was seen in the group before; else JavaScript takes the whole line
+  let gi = -1;
+  let ipi = -2;
+  let pair = -1;
+  if (status >= 400) {
+    // sc-win32-status as JavaScript reads it (digit by digit, no check, in doubles)
+    let win32: f64 = 0;
+    if (status == 401 && has(R_WIN32)) {
+      const z = posZ(R_WIN32);
+      for (let i = posA(R_WIN32); i < z; i++) win32 = win32 * 10 + <f64>digit(i);
+    }
+    // isRefusal (aggregate.ts): the NTLM/Negotiate handshake legs are not refusals
+    const handshake = status == 401 && (sub == 2 || (sub == 1 && win32 == 2148074254));
+    if (!handshake) {
+      const qh = qa >= 0 ? fnv1a(qa, qz) : 0;
+      const gk2 = ((h2 ^ qh) * 0x9e3779b1) ^ ((status * 1000 + sub) * 0x85ebca6b);
+      gi = tFind(GROUPS, h1, gk2);
+      if (gi < 0) return false;
+      if (has(R_METHOD)) {
+        const id = methodFind(fnv1a(posA(R_METHOD), posZ(R_METHOD)) & 0x3fffffff);
+        if (id < 0 || id >= 30 || (load<i32>(GBITS + (<usize>gi << 2)) & (1 << id)) == 0) return false;
+      }
+      if (has(R_CIP)) {
+        const a = posA(R_CIP);
+        const z = posZ(R_CIP);
+        if (!(z - a == 1 && load<u8>(BUF + <usize>a) == 45)) {
+          ipi = tFind(IPS, fnv1a(a, z), hash2(a, z));
+          if (ipi < 0) return false;
+        }
+      }
+      pair = tFind(PAIRS, gi, ipi);
+      // a new pair when JavaScript would not make one (W3CScanner.newPair): the client is overflow (-2)
+      if (pair < 0) {
+        if (pairsFull == 0 && load<i32>(GCLIENTS + (<usize>gi << 2)) < CLIENTS_PER_GROUP) return false;
+        pair = -2;
+      }
+    }
+  }
+  if (t < first) first = t;
+  if (t > last) last = t;
   records += 1;
   const sp = STATUS + (<usize>(status * 64 + sub) << 3);
   store<f64>(sp, load<f64>(sp) + 1);
@@ -269,6 +477,35 @@ function countHere(o: usize): bool {
   if (ag >= 0) {
     const ap = ACOUNT + (<usize>ag << 3);
     store<f64>(ap, load<f64>(ap) + 1);
+  }
+  if (gi >= 0) {
+    const g = <usize>gi << 3;
+    store<f64>(GCOUNT + g, load<f64>(GCOUNT + g) + 1);
+    if (t < load<f64>(GFIRST + g)) store<f64>(GFIRST + g, t);
+    if (t > load<f64>(GLAST + g)) store<f64>(GLAST + g, t);
+    if (pair == -2) {
+      const ov = GOVER + (<usize>gi << 2);
+      store<i32>(ov, load<i32>(ov) + 1);
+    } else {
+      // touchRetry (aggregate.ts)
+      const p = PSTAT + (<usize>pair << 6);
+      store<f64>(p, load<f64>(p) + 1);
+      if (t - load<f64>(p, 24) >= ATTEMPT_GAP_MS) {
+        const gap = t - load<f64>(p, 32);
+        store<f64>(p, load<f64>(p, 8) + 1, 8);
+        if (gap < load<f64>(p, 40)) store<f64>(p, gap, 40);
+        if (gap > load<f64>(p, 48)) store<f64>(p, gap, 48);
+        store<f64>(p, load<f64>(p, 56) + gap, 56);
+        store<f64>(p, t, 32);
+      }
+      if (t > load<f64>(p, 24)) store<f64>(p, t, 24);
+    }
+    if (ipi >= 0) {
+      const f = <usize>ipi << 3;
+      store<f64>(FFAIL + f, load<f64>(FFAIL + f) + 1);
+      if (t < load<f64>(FFIRST + f)) store<f64>(FFIRST + f, t);
+      if (t > load<f64>(FLAST + f)) store<f64>(FLAST + f, t);
+    }
   }
   return true;
 }

@@ -34,9 +34,11 @@ import {
   K_DIRECTIVE,
   K_OK,
   K_SLOW,
+  newRefusalArrays,
   newTokenizer,
   R,
   RECW,
+  type RefusalArrays,
   releaseTokenizer,
   STOP_AT,
   STOP_NEED_BYTES,
@@ -129,33 +131,28 @@ export class W3CScanner {
   private readonly groupKeys: number[] = [];
   /**
    * Retry statistics per (group, client): one typed table keyed by (group index, interned IP index) instead of a Map
-   * per group (a Map lookup per refusal was a third of the refusal path's time). `pairGroup[k]` is the group of
-   * `pairs[k]`, `groupClientCount[g]` the clients of group g (finish() builds each group's Map in insertion order).
+   * per group (a Map lookup per refusal was a third of the refusal path's time). `pairGroup[k]` and `pairIp[k]` are
+   * the group and client of pair k, `st.groupClients[g]` the clients of group g (finish() builds each group's Map in
+   * insertion order).
    */
   private readonly pairSlots = new HashSlots(CAPS.retryPairs);
   /**
-   * Per pair k, 8 doubles at 8k: requests, attempts, first, last, lastAttempt, minGap, maxGap, sumGap (RetryStat's
-   * numbers, touchRetry's rules), and the client's interned IP index (-2: none). Columns instead of 50k RetryStat
-   * objects: every scavenge during the scan copied those objects again (GC was the largest item of a scan's profile);
-   * finish() makes the objects once.
+   * The statistics of refused requests, by index (RefusalArrays): per group count, first, last and method bits, per
+   * (group, client) pair the 8 numbers of a RetryStat (touchRetry's rules, inline in refusal()), per client IP
+   * failures, first, last. Typed arrays, not 20k group / 50k pair / 100k client objects (a refusal touched several
+   * objects scattered over the heap, and every scavenge copied them again); finish() makes the objects once. While
+   * the scanner reads through a WebAssembly tokenizer these are views of the tokenizer's memory, where it counts the
+   * refusals of groups, clients and methods already seen itself (attach copies them there).
    */
-  private pairStats = new Float64Array(8 * 1024);
+  private st: RefusalArrays = newRefusalArrays();
   private readonly pairIp: number[] = [];
   private readonly pairGroup: number[] = [];
-  private readonly groupClientCount: number[] = [];
-  /**
-   * Per group and per failing client: count, first and last time in flat number arrays (unboxed, contiguous)
-   * instead of fields of 20k group / 100k client objects — a refusal touched three or four objects scattered over
-   * the heap (a cache miss each). finish() writes them into the objects.
-   */
-  private readonly groupCount: number[] = [];
-  private readonly groupFirst: number[] = [];
-  private readonly groupLast: number[] = [];
-  private readonly failFailures: number[] = [];
-  private readonly failFirst: number[] = [];
-  private readonly failLast: number[] = [];
-  /** Per group: bit i set = method id i seen (ids < 30; others are looked up in g.methods). */
-  private readonly groupMethodBits: number[] = [];
+  /** Mirror keys (what a newly attached tokenizer is given): per group (h1, k2), per IP (fnv1a, hash2), per method. */
+  private readonly groupK1: number[] = [];
+  private readonly groupK2: number[] = [];
+  private readonly ipK1: number[] = [];
+  private readonly ipK2: number[] = [];
+  private readonly methodKeys: number[] = [];
   private readonly agentSlots = new HashSlots(10_000);
   private readonly agents: CachedAgent[] = [];
   private readonly agentCounts = new Float64Array(10_000);
@@ -334,6 +331,27 @@ export class W3CScanner {
     tok.setPlan(this.planNames);
     for (let i = 0; i < this.urlK1.length; i++) tok.urlInsert(this.urlK1[i], this.urlK2[i], i);
     for (let i = 0; i < this.agentK1.length; i++) tok.agentInsert(this.agentK1[i], this.agentLen[i], i);
+    // the refusal statistics move into the tokenizer's memory (it updates them for known groups and clients)
+    const from = this.st;
+    const to = tok.refusals;
+    const groups = this.groupList.length;
+    const ips = this.ips.length;
+    to.groupCount.set(from.groupCount.subarray(0, groups));
+    to.groupFirst.set(from.groupFirst.subarray(0, groups));
+    to.groupLast.set(from.groupLast.subarray(0, groups));
+    to.groupMethodBits.set(from.groupMethodBits.subarray(0, groups));
+    to.groupClients.set(from.groupClients.subarray(0, groups));
+    to.groupOverflow.set(from.groupOverflow.subarray(0, groups));
+    to.pairStats.set(from.pairStats.subarray(0, this.pairGroup.length * 8));
+    to.failFailures.set(from.failFailures.subarray(0, ips));
+    to.failFirst.set(from.failFirst.subarray(0, ips));
+    to.failLast.set(from.failLast.subarray(0, ips));
+    this.st = to;
+    for (let i = 0; i < groups; i++) tok.groupInsert(this.groupK1[i], this.groupK2[i], i);
+    for (let i = 0; i < ips; i++) tok.ipInsert(this.ipK1[i], this.ipK2[i], i);
+    for (let k = 0; k < this.pairGroup.length; k++) tok.pairInsert(this.pairGroup[k], this.pairIp[k], k);
+    for (let id = 0; id < this.methodKeys.length; id++) tok.methodInsert(this.methodKeys[id], id);
+    tok.setPairsFull(this.p.pairs >= CAPS.retryPairs);
   }
 
   /** What the tokenizer counted itself, added to this scanner's counts; the tokenizer's counters are zeroed. */
@@ -650,15 +668,16 @@ export class W3CScanner {
         gi = this.newGroup(b, plan, status, sub, t, h1, k2, key, hasQuery, sa, sz, qa, qz, info);
         if (gi < 0) return;
       }
-      this.groupCount[gi]++;
-      if (t < this.groupFirst[gi]) this.groupFirst[gi] = t;
-      if (t > this.groupLast[gi]) this.groupLast[gi] = t;
+      const st = this.st;
+      st.groupCount[gi]++;
+      if (t < st.groupFirst[gi]) st.groupFirst[gi] = t;
+      if (t > st.groupLast[gi]) st.groupLast[gi] = t;
       if (plan.method >= 0) {
         const id = this.method(b, r[o + R.methodA], r[o + R.methodZ]);
         if (id >= 0 && id < 30) {
           const bit = 1 << id;
-          if ((this.groupMethodBits[gi] & bit) === 0) {
-            this.groupMethodBits[gi] |= bit;
+          if ((st.groupMethodBits[gi] & bit) === 0) {
+            st.groupMethodBits[gi] |= bit;
             this.groupList[gi].methods.push(this.methodNames[id]);
           }
         } else {
@@ -670,14 +689,14 @@ export class W3CScanner {
       const ipi = plan.cip >= 0 ? this.ip(b, r[o + R.cipA], r[o + R.cipZ]) : -2;
       if (ipi === -1) {
         // interning table full: counted, not itemised
-        this.groupList[gi].clientsOverflow++;
+        st.groupOverflow[gi]++;
         this.p.failingOverflow++;
         return;
       }
       const k = this.pairSlots.get(gi, ipi);
       if (k >= 0) {
         // touchRetry (aggregate.ts) on the columns
-        const P = this.pairStats;
+        const P = st.pairStats;
         const o = k * 8;
         P[o]++;
         if (t - P[o + 3] >= ATTEMPT_GAP_MS) {
@@ -691,9 +710,9 @@ export class W3CScanner {
         if (t > P[o + 3]) P[o + 3] = t;
       } else this.newPair(gi, ipi, t);
       if (ipi >= 0) {
-        this.failFailures[ipi]++;
-        if (t < this.failFirst[ipi]) this.failFirst[ipi] = t;
-        if (t > this.failLast[ipi]) this.failLast[ipi] = t;
+        st.failFailures[ipi]++;
+        if (t < st.failFirst[ipi]) st.failFirst[ipi] = t;
+        if (t > st.failLast[ipi]) st.failLast[ipi] = t;
       }
     }
   }
@@ -725,11 +744,15 @@ export class W3CScanner {
     const gi = this.groupList.length;
     this.groupSlots.set(h1, k2, gi);
     this.groupKeys.push(key);
-    this.groupClientCount.push(0);
-    this.groupMethodBits.push(0);
-    this.groupCount.push(0);
-    this.groupFirst.push(t);
-    this.groupLast.push(t);
+    this.st.groupMethodBits[gi] = 0;
+    this.st.groupClients[gi] = 0;
+    this.st.groupOverflow[gi] = 0;
+    this.st.groupCount[gi] = 0;
+    this.st.groupFirst[gi] = t;
+    this.st.groupLast[gi] = t;
+    this.groupK1.push(h1);
+    this.groupK2.push(k2);
+    this.tok?.groupInsert(h1, k2, gi);
     this.groupList.push({
       methods: [],
       stem: plan.stem >= 0 ? utf8(b, sa, sz) : "",
@@ -751,23 +774,21 @@ export class W3CScanner {
 
   /** First refusal of group gi for client ipi: retry statistics start, unless a cap is reached (then counted). */
   private newPair(gi: number, ipi: number, t: number): void {
-    if (this.groupClientCount[gi] >= CAPS.clientsPerGroup || this.p.pairs >= CAPS.retryPairs) {
-      this.groupList[gi].clientsOverflow++;
+    const st = this.st;
+    if (st.groupClients[gi] >= CAPS.clientsPerGroup || this.p.pairs >= CAPS.retryPairs) {
+      st.groupOverflow[gi]++;
       return;
     }
     this.p.pairs++;
-    this.groupClientCount[gi]++;
+    if (this.p.pairs >= CAPS.retryPairs) this.tok?.setPairsFull(true);
+    st.groupClients[gi]++;
     const k = this.pairGroup.length;
     this.pairSlots.set(gi, ipi, k);
     this.pairGroup.push(gi);
     this.pairIp.push(ipi);
-    if ((k + 1) * 8 > this.pairStats.length) {
-      const bigger = new Float64Array(this.pairStats.length * 2);
-      bigger.set(this.pairStats);
-      this.pairStats = bigger;
-    }
+    this.tok?.pairInsert(gi, ipi, k);
     // newRetry (aggregate.ts): one request, one attempt
-    const P = this.pairStats;
+    const P = this.st.pairStats;
     const o = k * 8;
     P[o] = 1;
     P[o + 1] = 1;
@@ -796,6 +817,8 @@ export class W3CScanner {
       id = this.methodNames.length;
       this.methodNames.push(latin1(b, a, z));
       this.methods.set(h, id);
+      this.methodKeys.push(h);
+      this.tok?.methodInsert(h, id);
     }
     return id;
   }
@@ -810,9 +833,12 @@ export class W3CScanner {
     const n = this.ips.length;
     if (!this.ipSlots.set(h1, h2, n)) return -1;
     this.ips.push(latin1(b, a, z));
-    this.failFailures.push(0);
-    this.failFirst.push(Number.POSITIVE_INFINITY);
-    this.failLast.push(Number.NEGATIVE_INFINITY);
+    this.st.failFailures[n] = 0;
+    this.st.failFirst[n] = Number.POSITIVE_INFINITY;
+    this.st.failLast[n] = Number.NEGATIVE_INFINITY;
+    this.ipK1.push(h1);
+    this.ipK2.push(h2);
+    this.tok?.ipInsert(h1, h2, n);
     return n;
   }
 
@@ -874,7 +900,8 @@ export class W3CScanner {
   finish(): Partial {
     if (this.tok) this.harvest(this.tok);
     this.tok = undefined;
-    const P = this.pairStats;
+    const st = this.st;
+    const P = st.pairStats;
     for (let k = 0; k < this.pairGroup.length; k++) {
       const o = k * 8;
       const ip = this.pairIp[k] >= 0 ? this.ips[this.pairIp[k]] : "";
@@ -894,17 +921,18 @@ export class W3CScanner {
     for (let i = 0; i < this.groupList.length; i++) this.p.groups.set(this.groupKeys[i], this.groupList[i]);
     for (let i = 0; i < this.groupList.length; i++) {
       const g = this.groupList[i];
-      g.count = this.groupCount[i];
-      g.first = this.groupFirst[i];
-      g.last = this.groupLast[i];
+      g.count = st.groupCount[i];
+      g.clientsOverflow = st.groupOverflow[i];
+      g.first = st.groupFirst[i];
+      g.last = st.groupLast[i];
     }
     for (let i = 0; i < this.ips.length; i++)
-      if (this.failFailures[i] > 0)
+      if (st.failFailures[i] > 0)
         this.p.failing.set(this.ips[i], {
           ip: this.ips[i],
-          failures: this.failFailures[i],
-          first: this.failFirst[i],
-          last: this.failLast[i],
+          failures: st.failFailures[i],
+          first: st.failFirst[i],
+          last: st.failLast[i],
         });
     this.urls.forEach((u, i) => {
       if (this.urlCounts[i] > 0) inc(this.p.byKind, u.label, this.urlCounts[i]);

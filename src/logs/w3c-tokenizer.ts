@@ -4,6 +4,7 @@
  * decoded, cs-uri-stem and the user agent hashed — one record of RECW int32 per line. W3CScanner (scan.ts) gives the
  * records their meaning; lines marked K_SLOW are read again by its JavaScript path, which says what is wrong.
  */
+import { CAPS } from "./aggregate.js";
 import { W3C_TOKENIZER_WASM } from "./w3c-tokenizer-wasm.js";
 
 /** Record layout (int32 indices), as written by wasm/w3c-tokenizer.ts. */
@@ -74,6 +75,48 @@ export const URL_COUNTS = 100_000;
 export const AGENT_COUNTS = 10_000;
 /** Status table: status * 64 + substatus, status < 600. */
 export const STATUS_COUNTS = 600 * 64;
+/** Refused groups, (group, client) pairs and failing client IPs: aggregate.ts CAPS (groups, retryPairs, failingClients). */
+export const REFUSED_GROUPS = CAPS.groups;
+export const RETRY_PAIRS = CAPS.retryPairs;
+export const FAILING_IPS = CAPS.failingClients;
+const GROUP_SLOTS = 1 << 16;
+const IP_SLOTS = 1 << 18;
+const PAIR_SLOTS = 1 << 17;
+
+/**
+ * W3CScanner's refused-request statistics, by its indices: per group requests, first, last and the methods seen (bit
+ * = method id < 30); per (group, client) pair 8 numbers (RetryStat: requests, attempts, first, last, lastAttempt,
+ * minGap, maxGap, sumGap); per client IP failures, first, last.
+ */
+export interface RefusalArrays {
+  groupCount: Float64Array;
+  groupFirst: Float64Array;
+  groupLast: Float64Array;
+  groupMethodBits: Int32Array;
+  pairStats: Float64Array;
+  failFailures: Float64Array;
+  failFirst: Float64Array;
+  failLast: Float64Array;
+  /** Per group: clients with retry statistics, and requests of clients past a cap (RefusedGroup.clientsOverflow). */
+  groupClients: Int32Array;
+  groupOverflow: Int32Array;
+}
+
+/** The same arrays in JavaScript memory (a scanner without a tokenizer). */
+export function newRefusalArrays(): RefusalArrays {
+  return {
+    groupCount: new Float64Array(REFUSED_GROUPS),
+    groupFirst: new Float64Array(REFUSED_GROUPS),
+    groupLast: new Float64Array(REFUSED_GROUPS),
+    groupMethodBits: new Int32Array(REFUSED_GROUPS),
+    pairStats: new Float64Array(RETRY_PAIRS * 8),
+    failFailures: new Float64Array(FAILING_IPS),
+    failFirst: new Float64Array(FAILING_IPS),
+    failLast: new Float64Array(FAILING_IPS),
+    groupClients: new Int32Array(REFUSED_GROUPS),
+    groupOverflow: new Int32Array(REFUSED_GROUPS),
+  };
+}
 
 interface Exports {
   init(buf: number, rec: number, role: number, pos: number, ipt: number): void;
@@ -93,6 +136,27 @@ interface Exports {
   firstTime(): number;
   lastTime(): number;
   tail(): number;
+  initRefusals(
+    groups: number,
+    ips: number,
+    pairs: number,
+    methods: number,
+    gcount: number,
+    gfirst: number,
+    glast: number,
+    gbits: number,
+    pstat: number,
+    ffail: number,
+    ffirst: number,
+    flast: number,
+    gclients: number,
+    gover: number,
+  ): void;
+  setPairsFull(full: number): void;
+  groupInsert(k1: number, k2: number, v: number): number;
+  ipInsert(k1: number, k2: number, v: number): number;
+  pairInsert(gi: number, ipi: number, v: number): number;
+  methodInsert(key: number, id: number): void;
 
   setPlan(n: number, present: number): void;
   scan(start: number, end: number, stopAt: number, maxRec: number): number;
@@ -130,6 +194,8 @@ export class Tokenizer {
   readonly urlCounts: Float64Array;
   readonly agentCounts: Float64Array;
   readonly statusCounts: Float64Array;
+  /** The refused-request statistics W3CScanner keeps (its arrays live here while it reads through this tokenizer). */
+  readonly refusals: RefusalArrays;
 
   constructor(
     mod: WebAssembly.Module,
@@ -151,13 +217,69 @@ export class Tokenizer {
     const ucAt = next(atAt, 4096 * 12);
     const acAt = next(ucAt, URL_COUNTS * 8);
     const stAt = next(acAt, AGENT_COUNTS * 8);
-    const bytes = next(stAt, STATUS_COUNTS * 8);
+    // refused requests: three growable tables (descriptor + two areas each), the method table, the statistics
+    const tables: [number, number, number][] = []; // [descriptor, area A, area B]
+    let at = next(stAt, STATUS_COUNTS * 8);
+    for (const slots of [GROUP_SLOTS, IP_SLOTS, PAIR_SLOTS]) {
+      const d = at;
+      const a = next(d, 20);
+      const b2 = next(a, slots * 12);
+      tables.push([d, a, b2]);
+      at = next(b2, slots * 12);
+    }
+    const methodsAt = at;
+    const gcountAt = next(methodsAt, 128 * 8);
+    const gfirstAt = next(gcountAt, REFUSED_GROUPS * 8);
+    const glastAt = next(gfirstAt, REFUSED_GROUPS * 8);
+    const gbitsAt = next(glastAt, REFUSED_GROUPS * 8);
+    const pstatAt = next(gbitsAt, REFUSED_GROUPS * 4);
+    const ffailAt = next(pstatAt, RETRY_PAIRS * 64);
+    const ffirstAt = next(ffailAt, FAILING_IPS * 8);
+    const flastAt = next(ffirstAt, FAILING_IPS * 8);
+    const gclientsAt = next(flastAt, FAILING_IPS * 8);
+    const goverAt = next(gclientsAt, REFUSED_GROUPS * 4);
+    const bytes = next(goverAt, REFUSED_GROUPS * 4);
     const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
     const inst = new WebAssembly.Instance(mod, { env: { memory } });
     this.x = inst.exports as unknown as Exports;
     this.x.init(bufAt, recAt, roleAt, posAt, iptAt);
     this.x.initTables(utAt, ut2At, URL_SLOTS, atAt, ucAt, acAt, stAt);
+    this.x.initRefusals(
+      tables[0][0],
+      tables[1][0],
+      tables[2][0],
+      methodsAt,
+      gcountAt,
+      gfirstAt,
+      glastAt,
+      gbitsAt,
+      pstatAt,
+      ffailAt,
+      ffirstAt,
+      flastAt,
+      gclientsAt,
+      goverAt,
+    );
     const ab = memory.buffer;
+    const i32 = new Int32Array(ab);
+    [GROUP_SLOTS, IP_SLOTS, PAIR_SLOTS].forEach((slots, i) => {
+      const [d, a, b2] = tables[i];
+      i32[d >> 2] = a; // area in use
+      i32[(d >> 2) + 1] = b2; // other area
+      i32[(d >> 2) + 4] = slots >> 1; // most entries
+    });
+    this.refusals = {
+      groupCount: new Float64Array(ab, gcountAt, REFUSED_GROUPS),
+      groupFirst: new Float64Array(ab, gfirstAt, REFUSED_GROUPS),
+      groupLast: new Float64Array(ab, glastAt, REFUSED_GROUPS),
+      groupMethodBits: new Int32Array(ab, gbitsAt, REFUSED_GROUPS),
+      pairStats: new Float64Array(ab, pstatAt, RETRY_PAIRS * 8),
+      failFailures: new Float64Array(ab, ffailAt, FAILING_IPS),
+      failFirst: new Float64Array(ab, ffirstAt, FAILING_IPS),
+      failLast: new Float64Array(ab, flastAt, FAILING_IPS),
+      groupClients: new Int32Array(ab, gclientsAt, REFUSED_GROUPS),
+      groupOverflow: new Int32Array(ab, goverAt, REFUSED_GROUPS),
+    };
     this.urlCounts = new Float64Array(ab, ucAt, URL_COUNTS);
     this.agentCounts = new Float64Array(ab, acAt, AGENT_COUNTS);
     this.statusCounts = new Float64Array(ab, stAt, STATUS_COUNTS);
@@ -214,6 +336,23 @@ export class Tokenizer {
   }
   agentInsert(k1: number, len: number, index: number): void {
     if (index < AGENT_COUNTS) this.x.agentInsert(k1, len, index);
+  }
+  /** Mirror a refused group (stem h1, group k2), a client IP (its two hashes), a pair, a method (key → id). */
+  groupInsert(k1: number, k2: number, gi: number): void {
+    if (gi < REFUSED_GROUPS) this.x.groupInsert(k1, k2, gi);
+  }
+  ipInsert(k1: number, k2: number, ipi: number): void {
+    if (ipi < FAILING_IPS) this.x.ipInsert(k1, k2, ipi);
+  }
+  pairInsert(gi: number, ipi: number, k: number): void {
+    if (k < RETRY_PAIRS) this.x.pairInsert(gi, ipi, k);
+  }
+  methodInsert(key: number, id: number): void {
+    this.x.methodInsert(key, id);
+  }
+  /** The scanner's (group, client) pair table is full: new pairs are overflow. */
+  setPairsFull(full: boolean): void {
+    this.x.setPairsFull(full ? 1 : 0);
   }
   /** Lines counted here, and their first and last time (ms; ±Infinity when none). */
   counted(): number {

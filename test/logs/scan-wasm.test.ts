@@ -375,4 +375,56 @@ describe("ordinary lines counted by the tokenizer itself", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("a retry storm: repeated refusals of known groups, clients and methods counted in WebAssembly too", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "dpdoctor-wasm-"));
+    try {
+      const rows: string[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const t = `${String(10 + Math.floor(i / 600)).padStart(2, "0")}:${String(Math.floor(i / 10) % 60).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}`;
+        const [stem, query] = [
+          ["/SMS_DP_SMSPKGE$/ABC00123/blah/file.ldf", "-"],
+          ["/SMS_DP_SMSPKG$/Content_1/sccm", "/bin/tool.dll"],
+          ["/SMS_DP_SMSPKG$/Content_1/sccm", "/a+b.exe"],
+        ][i % 3];
+        // a 401.2 / 401.1 handshake leg now and then (not refusals), a client that logs "-"
+        const st =
+          i % 50 === 0 ? "401 2 5" : i % 51 === 0 ? "401 1 2148074254" : i % 3 === 0 ? "404 7 0" : "404 11 0";
+        const ip = i % 17 === 0 ? "-" : `10.8.0.${i % 4}`;
+        rows.push(
+          `2024-05-01 ${t} 10.1.0.20 ${i % 2 ? "HEAD" : "GET"} ${stem} ${query} 80 - ${ip} Microsoft+BITS/7.8 - ${st} 1`,
+        );
+      }
+      // one client every 5 s exactly: each request a new attempt (ATTEMPT_GAP_MS is "at least 5 s"), gaps of 5000
+      for (let k = 0; k < 12; k++)
+        rows.push(
+          `2024-05-01 16:00:${String(k * 5).padStart(2, "0")} 10.1.0.20 GET /x.mdb - 80 - 10.9.0.1 Microsoft+BITS/7.8 - 404 7 0 1`,
+        );
+      const b = Buffer.from(`${FIELDS}\r\n${rows.join("\r\n")}\r\n`, "latin1");
+      const f = path.join(dir, "u_ex.log");
+      writeFileSync(f, b);
+      let counted = 0;
+      const harvest = Object.getOwnPropertyDescriptor(Tokenizer.prototype, "counted")?.value as () => number;
+      Tokenizer.prototype.counted = function (this: Tokenizer) {
+        const n = harvest.call(this);
+        counted += n;
+        return n;
+      };
+      try {
+        const got = scanRange({ file: f, start: 0, end: -1, filters: {}, maxRecords: 8 });
+        assert.ok(counted > 2800, `counted in WebAssembly: ${counted}`);
+        const mdb = [...got.groups.values()].find((g) => g.stem === "/x.mdb");
+        assert.equal(mdb?.clients.get("10.9.0.1")?.attempts, 12);
+        const want = jsScan(b);
+        assert.deepEqual(full(got), full(want));
+        assert.ok(
+          [...want.groups.values()].some((g) => [...g.clients.values()].some((c) => c.attempts >= 3)),
+        );
+      } finally {
+        Tokenizer.prototype.counted = harvest;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
