@@ -165,9 +165,16 @@ interface Exports {
 }
 
 let compiled: WebAssembly.Module | null | undefined;
+/** DPDOCTOR_NO_WASM=1 (troubleshooting) or setWasmTokenizer(false) (tests): the JavaScript reader takes every line. */
+let enabled = !process.env.DPDOCTOR_NO_WASM;
+
+export function setWasmTokenizer(on: boolean): void {
+  enabled = on;
+}
 
 /** The compiled module, or null when this runtime cannot run it (no WebAssembly SIMD): the JavaScript path reads. */
 function module(): WebAssembly.Module | null {
+  if (!enabled) return null;
   if (compiled === undefined) {
     try {
       const bytes = Buffer.from(W3C_TOKENIZER_WASM, "base64");
@@ -396,6 +403,7 @@ const spare: Tokenizer[] = [];
  * with release() when the read is over; the next owner resets it (W3CScanner attach).
  */
 export function takeTokenizer(capacity: number, maxRecords = MAX_RECORDS): Tokenizer | undefined {
+  if (!enabled) return undefined;
   const i = spare.findIndex((t) => t.capacity === capacity && t.maxRecords === maxRecords);
   if (i >= 0) return spare.splice(i, 1)[0];
   return newTokenizer(capacity, maxRecords);

@@ -24,6 +24,7 @@ import {
   R,
   RECW,
   STOP_NEED_BYTES,
+  setWasmTokenizer,
   Tokenizer,
 } from "../../src/logs/w3c-tokenizer.js";
 
@@ -326,6 +327,41 @@ describe("WebAssembly scan == JavaScript scan (whole aggregates, group keys incl
         { numRuns: 150 },
       );
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("without WebAssembly (DPDOCTOR_NO_WASM, a runtime without SIMD): the JavaScript reader alone", () => {
+  it("scanRange and the gzip feeder give the same aggregate", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "dpdoctor-nowasm-"));
+    setWasmTokenizer(false);
+    try {
+      assert.equal(newTokenizer(1 << 16), undefined);
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fileLine, eol), { minLength: 1, maxLength: 60 }),
+          fc.nat(200),
+          (rows, piece) => {
+            const b = Buffer.from(`${FIELDS}\n${rows.map(([l, e]) => l + e).join("")}`, "latin1");
+            const want = full(jsScan(b));
+            const f = path.join(dir, "u_ex.log");
+            writeFileSync(f, b);
+            assert.deepEqual(
+              full(scanRange({ file: f, start: 0, end: -1, filters: {}, chunkBytes: 300 })),
+              want,
+            );
+            const scanner = new W3CScanner();
+            const feeder = new LineFeeder(scanner);
+            for (let i = 0; i < b.length; i += piece + 1) feeder.push(b.subarray(i, i + piece + 1));
+            feeder.end();
+            assert.deepEqual(full(scanner.finish()), want);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    } finally {
+      setWasmTokenizer(true);
       rmSync(dir, { recursive: true, force: true });
     }
   });
