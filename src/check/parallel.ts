@@ -48,6 +48,21 @@ export interface ParallelOptions {
   init: WorkerInit;
 }
 
+/**
+ * Shares handed to a worker thread at a time: when it finishes one it goes on with the next at once, without waiting
+ * for the main thread — busy with a share of its own, it reads the worker's messages only between folders (`pause`)
+ * — to hand it another.
+ */
+const WORKER_QUEUE = 2;
+
+/**
+ * While worker threads run, the main thread lets the event loop run at least this often (ms) during a share of its
+ * own, between folders: worker messages (finished shares to merge and to replace, JSON chunks to write) wait no
+ * longer. Checking a share runs through microtasks only, so without it they waited until the main thread ran out of
+ * shares it may take (8 × threads ahead of the merge), and a worker thread checked one share in 16.
+ */
+const PAUSE_MS = 2;
+
 /** Main-thread events, in walk order. */
 export interface ParallelSink {
   packageStart?(pkg: PackageSpec, checks: PackageCheckResult[]): void | Promise<void>;
@@ -132,19 +147,25 @@ export async function runCheckParallel(
       const worker = w.eval
         ? new Worker(w.eval, { eval: true, workerData: p.init })
         : new Worker(w.url, { workerData: p.init });
-      let current = -1;
+      const queue: number[] = []; // shares handed to this worker and not finished, in the order it checks them
+      let parked = false; // `dispatch` is waiting for the merge to advance
       const dispatch = () => {
-        if (next >= units.length || input.stop?.()) {
-          void worker.terminate();
-          return;
+        parked = false;
+        while (queue.length < WORKER_QUEUE) {
+          if (next >= units.length || input.stop?.()) {
+            if (queue.length === 0) void worker.terminate();
+            return;
+          }
+          if (!mayTake()) {
+            if (!parked) waiting.push(dispatch);
+            parked = true;
+            return;
+          }
+          const i = next++;
+          queue.push(i);
+          slots[i].owner = worker;
+          worker.postMessage({ unit: units[i] });
         }
-        if (!mayTake()) {
-          waiting.push(dispatch);
-          return;
-        }
-        current = next++;
-        slots[current].owner = worker;
-        worker.postMessage({ unit: units[current] });
       };
       worker.on(
         "message",
@@ -158,22 +179,37 @@ export async function runCheckParallel(
           const slot = slots[m.index];
           if (m.chunk !== undefined) slot.chunks.push(m.chunk);
           else if (m.refused) slot.refused.push(m.refused);
-          else if (m.error !== undefined) slot.error = new Error(`check worker: ${m.error}`);
-          else if (m.partial) {
-            slot.partial = m.partial;
+          else {
+            if (m.error !== undefined) slot.error = new Error(`check worker: ${m.error}`);
+            else if (m.partial) {
+              slot.partial = m.partial;
+            }
+            queue.shift();
             dispatch();
           }
           wake(m.index);
         },
       );
       worker.on("error", (e) => {
-        if (current < 0) return;
-        slots[current].error = e;
-        wake(current);
+        for (const i of queue) {
+          slots[i].error = e;
+          wake(i);
+        }
       });
       workers.push(worker);
       dispatch();
     }
+  };
+
+  let lastPause = performance.now();
+  const pause = (): Promise<void> | undefined => {
+    if (workers.length === 0 || performance.now() - lastPause < PAUSE_MS) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        lastPause = performance.now();
+        resolve();
+      }),
+    );
   };
 
   // The main thread checks shares too, from the front, until there are none left.
@@ -188,7 +224,15 @@ export async function runCheckParallel(
       }
       const i = next++;
       try {
-        const r = await runUnit(units[i], s, p.init.output, emitTo(i), p.init.facts, p.init.chunkBytes);
+        const r = await runUnit(
+          units[i],
+          s,
+          p.init.output,
+          emitTo(i),
+          p.init.facts,
+          p.init.chunkBytes,
+          pause,
+        );
         slots[i].partial = r.partial;
         checkedHere += r.partial.files;
       } catch (e) {

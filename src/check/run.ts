@@ -572,6 +572,12 @@ export interface RunInput {
   packageChecks?: boolean;
   facts?: (pkg: PackageSpec) => FileFactsFn | undefined;
   onProgress?: (files: number) => void;
+  /**
+   * Called after each folder (walk by folders): a promise returned is awaited before the next folder. The main
+   * thread of `check --workers N` uses it to let the event loop run while it checks a share of its own (worker
+   * threads' messages: next shares to hand out, results to merge; src/check/parallel.ts).
+   */
+  pause?: () => Promise<void> | undefined;
 }
 
 /** Run the check over every package, streaming each file result to the sink; returns the tally. */
@@ -610,6 +616,8 @@ export async function runCheck(
           if (p) await p;
           if (input.onProgress && (tally.files & 0x3fff) === 0) input.onProgress(tally.files);
         }
+        const paused = input.pause?.();
+        if (paused) await paused;
       }
     } else
       for await (const f of input.walk(pkg)) {

@@ -117,6 +117,7 @@ export async function runUnit(
   emit: UnitEmit,
   facts: boolean,
   chunkBytes = CHUNK,
+  pause?: () => Promise<void> | undefined,
 ): Promise<UnitResult> {
   const { pkg } = unit;
   const tally = new Tally(s, 2 * NOTE_LIMIT); // see Tally's noteLimit: merging keeps exactly the first NOTE_LIMIT
@@ -165,6 +166,7 @@ export async function runUnit(
       walkFolders: folders,
       packageChecks: false,
       facts: () => factsFn,
+      pause,
     },
     s,
     { file: fileSink },

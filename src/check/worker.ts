@@ -1,7 +1,7 @@
 /**
  * Worker thread of `check --workers N` (src/check/parallel.ts): loads the same IIS configuration as the main thread
- * (same options, same files), then checks one share of a package per message (src/check/units.ts) and posts its
- * serialized file results and its tally back.
+ * (same options, same files), then checks the shares it is handed (src/check/units.ts), one after the other in the order
+ * received, and posts each one's serialized file results and its tally back.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { loadServerOptions } from "../cli/server-options.js";
@@ -22,21 +22,21 @@ const settings: CheckSettings = {
 let unacknowledged = 0;
 let resume: (() => void) | undefined;
 
-parentPort?.on("message", async (m: { unit?: CheckUnit; ack?: number }) => {
-  if (m.ack !== undefined) {
-    unacknowledged -= m.ack;
-    if (resume && unacknowledged < CHUNKS_AHEAD) {
-      const r = resume;
-      resume = undefined;
-      r();
-    }
-    return;
-  }
-  if (!m.unit) return;
-  const index = m.unit.index;
+/** Shares received and not yet started: the main thread hands out the next one before this one ends. */
+const queue: CheckUnit[] = [];
+let running = false;
+
+async function drain(): Promise<void> {
+  running = true;
+  for (let unit = queue.shift(); unit; unit = queue.shift()) await checkUnit(unit);
+  running = false;
+}
+
+async function checkUnit(unit: CheckUnit): Promise<void> {
+  const index = unit.index;
   try {
     const r = await runUnit(
-      m.unit,
+      unit,
       settings,
       init.output,
       {
@@ -56,4 +56,19 @@ parentPort?.on("message", async (m: { unit?: CheckUnit; ack?: number }) => {
   } catch (e) {
     parentPort?.postMessage({ index, error: (e as Error).stack ?? String(e) });
   }
+}
+
+parentPort?.on("message", (m: { unit?: CheckUnit; ack?: number }) => {
+  if (m.ack !== undefined) {
+    unacknowledged -= m.ack;
+    if (resume && unacknowledged < CHUNKS_AHEAD) {
+      const r = resume;
+      resume = undefined;
+      r();
+    }
+    return;
+  }
+  if (!m.unit) return;
+  queue.push(m.unit);
+  if (!running) void drain();
 });

@@ -59,6 +59,17 @@ function narrowTree(): string {
   return root;
 }
 
+/** More shares than the window of shares taken ahead of the merge (8 × threads): threads wait for the merge. */
+function wideTree(): string {
+  const root = path.join(tempDir("parallel-wide"), "ABC00127");
+  const files: string[] = [];
+  for (let t = 0; t < 40; t++)
+    for (let i = 0; i < 3; i++)
+      files.push(`top${String(t).padStart(2, "0")}/${i}-${NAMES[(t + i) % NAMES.length]}`);
+  writeTree(root, files);
+  return root;
+}
+
 function libraryTree(): string {
   const root = path.join(tempDir("parallel-lib"), "SCCMContentLib");
   writeLibrary(root, {
@@ -190,8 +201,13 @@ describe("check in shares / with a worker thread == one thread", () => {
   const narrowPackages: PackageSpec[] = [
     { id: "ABC00126", contentId: "ABC00126", root: narrow, source: "folder" },
   ];
+  const wide = wideTree();
+  const widePackages: PackageSpec[] = [
+    { id: "ABC00127", contentId: "ABC00127", root: wide, source: "folder" },
+  ];
   for (const [name, packages] of [
     ["package folder", folderPackages],
+    ["package of 41 shares (more than the window ahead of the merge)", widePackages],
     ["package with one top folder (cut 3 levels down)", narrowPackages],
     ["content library (3 packages)", libPackages],
   ] as const)
@@ -211,4 +227,47 @@ describe("check in shares / with a worker thread == one thread", () => {
         for (const k of Object.keys(seq)) assert.equal(worker[k], seq[k], `${mode}: ${k}`);
       }
     });
+});
+
+describe("runCheck's pause between folders (the main thread's share while worker threads run)", () => {
+  test("called after each folder with files; a promise it returns is awaited, so the event loop runs", async () => {
+    const root = wideTree();
+    const s = settings();
+    const tally = new Tally(s);
+    const opts = { dataLib: false, onWarning: () => {} };
+    let pauses = 0;
+    let immediates = 0;
+    let filesAtPause = -1;
+    const sawImmediate: boolean[] = [];
+    await runCheck(
+      {
+        packages: [{ id: "ABC00127", contentId: "ABC00127", root, source: "folder" }],
+        walk: (p) => walkPackage(p.root, opts),
+        walkFolders: (p) => walkFolders(p.root, opts),
+        pause: () => {
+          pauses++;
+          assert.ok(tally.files > filesAtPause, "one pause per folder, after its files");
+          filesAtPause = tally.files;
+          const before = immediates;
+          setImmediate(() => {
+            immediates++;
+          });
+          // every other folder: yield to the event loop (checking goes on only after the macrotask ran)
+          if (pauses % 2 === 1) return undefined;
+          return new Promise<void>((resolve) =>
+            setImmediate(() => {
+              sawImmediate.push(immediates > before);
+              resolve();
+            }),
+          );
+        },
+      },
+      s,
+      {},
+      tally,
+    );
+    assert.equal(pauses, 40);
+    assert.equal(tally.files, 120);
+    assert.deepEqual(sawImmediate, new Array(20).fill(true));
+  });
 });
