@@ -140,10 +140,12 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
 
 /**
  * For evaluate.ts's verdict memo: the cached prefix of `rawPath` (as canonicalizePath would resume after it) when the
- * rest is a plain name — only characters the pass treats as ordinary, and dots, not first (no "/." dot segment) — and
+ * rest is a plain name — only characters the pass treats as ordinary, dots, not first (no "/." dot segment), and
+ * simple escapes that keep the name pure (%20…: not of '+', '%', '.', '/', '\\', NUL or a non-ASCII byte) — and
  * the prefix is usable (canon not null) and nothing in the path is refused (§5.2: URL length, segment length and
  * count); else null. Then canonicalizePath(rawPath) is the prefix's canon + the name (§5.3: nothing to decode or
- * normalize in the name), its facts are the prefix's plus the name's dots (plainName) and namePure holds: the memo
+ * normalize in the name but its simple escapes, plainNameDecoded), its facts are the prefix's plus the name's dots
+ * (plainName) and namePure holds: the memo
  * needs no canonicalization pass nor '/' positions. Reads the prefix cache only (a miss is null: the full pass fills
  * it). No other state changes (pathFacts, pathPrefix are not set).
  */
@@ -152,14 +154,34 @@ export function plainNamePrefix(rawPath: string, rawTargetLength: number): PathP
   const n = rawPath.length;
   let firstDot = -1;
   let lastDot = -1;
+  let escapes = 0;
+  let escapesAfterFirstDot = 0;
+  let escapesAfterLastDot = 0;
   let i = n - 1;
   // the name, from its end (one table load per character, as scan)
   for (; i > 0; i--) {
     const k = CHAR_CLASS[rawPath.charCodeAt(i)];
     if (k === ORDINARY) continue;
     if (k === DOT) {
-      if (lastDot < 0) lastDot = i;
+      if (lastDot < 0) {
+        lastDot = i;
+        escapesAfterLastDot = escapes;
+      }
       firstDot = i;
+      escapesAfterFirstDot = escapes;
+      continue;
+    }
+    if (k === PERCENT) {
+      // a simple escape that keeps the name pure (see scan): to an ASCII character other than NUL, '/', '.', '\',
+      // '+' and '%'. Its hex digits were passed over as ordinary characters; a '%' among them cannot be: every '%'
+      // is followed by two hex digits, as the pass reading forwards requires, or this returns null
+      if (i + 2 >= n) return null;
+      const h1 = rawPath.charCodeAt(i + 1);
+      const h2 = rawPath.charCodeAt(i + 2);
+      if (!isHex(h1) || !isHex(h2)) return null;
+      const b = (hexVal(h1) << 4) | hexVal(h2);
+      if (b === 0 || b >= 0x80 || b === 47 || b === 46 || b === 92 || b === 43 || b === 37) return null;
+      escapes++;
       continue;
     }
     if (k !== SLASH) return null;
@@ -175,13 +197,35 @@ export function plainNamePrefix(rawPath: string, rawTargetLength: number): PathP
   if (p === null || p.canon === null) return null;
   if (p.maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH || p.segments + 1 > HTTPSYS_MAX_SEGMENTS) return null;
   plainName.slash = ps;
-  plainName.firstDot = firstDot;
-  plainName.lastDot = lastDot;
+  plainName.escapes = escapes;
+  // with escapes, the dots' indexes in the decoded name (each escape before them is one character)
+  const shift = 2 * escapes;
+  plainName.firstDot = firstDot < 0 || escapes === 0 ? firstDot : firstDot - shift + 2 * escapesAfterFirstDot;
+  plainName.lastDot = lastDot < 0 || escapes === 0 ? lastDot : lastDot - shift + 2 * escapesAfterLastDot;
   return p;
 }
 
-/** Set by plainNamePrefix: the last '/', the name's first and last '.' (-1: none), as indexes in the raw path. */
-export const plainName = { slash: 0, firstDot: -1, lastDot: -1 };
+/**
+ * Set by plainNamePrefix: the last '/', the name's escapes (simple ones, see there), and its first and last '.' (-1:
+ * none) as indexes in the raw path — without escapes — or in the raw path with the name decoded (plainNameDecoded).
+ */
+export const plainName = { slash: 0, escapes: 0, firstDot: -1, lastDot: -1 };
+
+/**
+ * The name plainNamePrefix accepted, decoded (its escapes are simple: canonicalizePath decodes them the same way,
+ * §5.3), when plainName.escapes > 0.
+ */
+export function plainNameDecoded(rawPath: string): string {
+  let out = "";
+  let from = plainName.slash + 1;
+  for (let i = rawPath.indexOf("%", from); i >= 0; i = rawPath.indexOf("%", from)) {
+    out +=
+      rawPath.slice(from, i) +
+      String.fromCharCode((hexVal(rawPath.charCodeAt(i + 1)) << 4) | hexVal(rawPath.charCodeAt(i + 2)));
+    from = i + 3;
+  }
+  return out + rawPath.slice(from);
+}
 
 /**
  * A directory prefix of raw paths (up to and including the last '/'), with the facts the canonicalization pass

@@ -692,8 +692,35 @@ function memoHit(
   const memo = p.memo;
   if (p.memoFor !== c || memo === null) return null;
   const name = canonical.plainName;
-  const start = name.slash + 1;
   const canon = p.canon as string;
+  if (name.escapes > 0) {
+    // simple escapes (%20…): canonicalizePath's result is the prefix's canonical form + the name decoded, and
+    // evaluateRequest's memo lookup reads that (its own dots: plainName's are in decoded positions)
+    const path = canon + canonical.plainNameDecoded(rawPath);
+    const at = canon.length;
+    const lastDotC = name.lastDot < 0 ? -1 : at + name.lastDot - (name.slash + 1);
+    const slot = memoSlot(
+      path,
+      at,
+      path.length,
+      query,
+      method,
+      req.file,
+      cfg,
+      c,
+      p.highBit,
+      name.firstDot < 0 ? -1 : at + name.firstDot - (name.slash + 1),
+      lastDotC,
+    );
+    if (slot < 0) return null;
+    const found = memoFind(memo.cells, path, lastDotC >= 0 ? lastDotC : path.length, slot);
+    if (found < 0) return null;
+    const m = memo.cells[found + 2] as MemoEntry | null;
+    if (m === null) return null;
+    methodMatters = m.methodMatters;
+    return memoVerdict(m, path);
+  }
+  const start = name.slash + 1;
   const lastDot = name.lastDot;
   const slot = memoSlot(
     rawPath,

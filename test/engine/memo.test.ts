@@ -1,7 +1,8 @@
 /**
  * The verdict memo (src/engine/evaluate.ts MemoEntry, memoHit; canonical.ts plainNamePrefix) is invisible: over random
  * runs of requests in folders — names with every case, dots (none, several, leading, trailing), '+', escapes (simple
- * ones, %2B, %25, %2e, %2F, non-ASCII ones), raw spaces and non-ASCII characters, hidden-segment names (bin,
+ * ones anywhere in the name — first, in the extension, spelling a hidden segment or handler name —, %2B, %25, %2e,
+ * %2F, %00, bad ones, non-ASCII ones), raw spaces and non-ASCII characters, hidden-segment names (bin,
  * web.config), handler names (trace.axd, *.aspx), names near the segment limit, paths near maxUrl and queries near
  * maxQueryString — in all three DP URL forms (§10.1), every verdict (and evaluateMethods' HEAD/GET sharing) with the
  * memo on and warm deep-equals, key order included, the verdict with the memo off, on both profiles, corpus
@@ -246,6 +247,15 @@ const stems = [
   "x64",
   "noext",
   "set",
+  // simple escapes in the stem (canonical.ts plainNamePrefix takes them): hidden segments, handler and sccm names
+  // spelled with escapes, escapes first
+  "b%69n",
+  "%62IN",
+  "w%65b",
+  "s%63cm",
+  "%20lead",
+  "App%5FData",
+  "tr%61ce",
 ];
 const seps = [
   "",
@@ -286,6 +296,14 @@ const exts = [
   "",
   ".tar.gz",
   ".exe.config",
+  // escapes in the extension (the memo's key is the extension as decoded)
+  ".e%78e",
+  ".%63onfig",
+  ".ax%64",
+  ".m%44b",
+  ".%3F",
+  ".a%20b",
+  ".tar%2Egz",
 ];
 const name = fc.oneof(
   {
@@ -328,6 +346,21 @@ const name = fc.oneof(
       "a1.t1t",
       "set",
       "setup.exe",
+      "%20",
+      "%41",
+      "a%20",
+      "%2e",
+      "%2E%2E",
+      "a%2",
+      "a%",
+      "%%41",
+      "%4%41",
+      "%2541.exe",
+      "%00.exe",
+      "a%7F.exe",
+      "a%0A.exe",
+      "a%23b.exe",
+      "a%3Fb.exe",
     ),
   },
   // near the segment limit (§5.2: 260) and, with the folders, near maxUrl
@@ -336,6 +369,13 @@ const name = fc.oneof(
     arbitrary: fc
       .tuple(fc.integer({ min: 60, max: 262 }), fc.constantFrom(".exe", ".config", ""))
       .map(([n, e]) => `${"n".repeat(n - e.length)}${e}`),
+  },
+  // the same decoded lengths spelled with escapes (longer as sent than once decoded, §13.10)
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 60, max: 262 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(".exe", ""))
+      .map(([n, k, e]) => `${"n".repeat(Math.max(0, n - e.length - k))}${"%20".repeat(k)}${e}`),
   },
 );
 const query = fc.oneof(
@@ -537,6 +577,21 @@ describe("verdict memo: evaluate() with the memo on and warm equals the full eva
       [get(`${PACKAGE}/x64/a.`), get(`${PACKAGE}/x64/b.`), get(`${PACKAGE}/x64/.b`)],
     ],
     [
+      "§13.12 dots first and last, §13.16 several dots, §6.9 hidden names: spelled with escapes",
+      aspnet,
+      [
+        get(`${PACKAGE}/x64/a`),
+        get(`${PACKAGE}/x64/a%20.`),
+        get(`${PACKAGE}/x64/b%20.`),
+        get(`${PACKAGE}/x64/a.b.c%6Fnfig`),
+        get(`${PACKAGE}/x64/a.config`),
+        get(`${PACKAGE}/x64/a%2Ebin`),
+        get(`${PACKAGE}/x64/b%69n`),
+        get(`${PACKAGE}/x64/w%65b.config`),
+        get(`${PACKAGE}/x64/t%20.%20`),
+      ],
+    ],
+    [
       "§10.1 sccm? form",
       aspnet,
       [get(`${CONTENT}/sccx?/a.exe`), get(`${CONTENT}/sccm?/a.exe`), get(`${CONTENT}/SCCM?/b`)],
@@ -623,7 +678,17 @@ describe("verdict memo: evaluate() with the memo on and warm equals the full eva
     assert.equal(third.reasons, second.reasons);
     assert.notEqual(plainNamePrefix(`${CONTENT2}/x64/e.config`, 60), null);
     assert.equal(plainNamePrefix(`${CONTENT2}/x64/.e`, 60), null);
-    assert.equal(plainNamePrefix(`${CONTENT2}/x64/a%20b.exe`, 60), null);
+    // simple escapes too (%20…), but not those decoding to '+', '%', '.', '/', '\\', NUL or non-ASCII bytes
+    assert.notEqual(plainNamePrefix(`${CONTENT2}/x64/a%20b.exe`, 60), null);
+    for (const n of ["a%2Bb", "a%25b", "a%2eb", "a%2Fb", "a%5Cb", "a%00b", "a%C3%A9", "a%2", "%%41", "a%zz"])
+      assert.equal(plainNamePrefix(`${CONTENT2}/x64/${n}.exe`, 60), null, n);
+    // and the memo answers them with the canonical path decoded
+    const fourth = evaluate({ method: "GET", target: `${CONTENT2}/x64/f%20g.config` }, srv);
+    assert.equal(fourth.reasons, second.reasons);
+    assert.equal(fourth.canonicalPath, `${CONTENT2}/x64/f g.config`);
+    const fifth = evaluate({ method: "GET", target: `${CONTENT2}/x64/h.c%6Fnfig` }, srv);
+    assert.equal(fifth.reasons, second.reasons);
+    assert.equal(fifth.canonicalPath, `${CONTENT2}/x64/h.config`);
     setVerdictMemo(false);
     assert.equal(Object.isFrozen(evaluate({ method: "GET", target: `${dir}c.config` }, srv).reasons), false);
     setVerdictMemo(true);
