@@ -35,13 +35,8 @@ let countedTail: i32 = 0;
 // has already classified (their keys mirrored here by urlInsert/agentInsert) is counted in these tables and never
 // becomes a record. JavaScript adds the tables to its own at the end (W3CScanner.harvest).
 let FAST: i32 = 0;
-let UT: usize = 0; // URL table in use: slots of (k1, k2, value + 1), 12 bytes
-let UT2: usize = 0; // the other area (rehash target when the table grows)
-let umask: i32 = 0;
-let uused: i32 = 0;
-let ulimit: i32 = 0; // most entries (slots / 2 of the largest table)
-let AT: usize = 0; // agent table: 4096 slots of (k1, length, value + 1)
-let aused: i32 = 0;
+let URLS: usize = 0; // table descriptor (see tFind): (URL h1, k2) → JavaScript's URL index
+let AGENTS: usize = 0; // table descriptor: (agent hash, length) → JavaScript's agent index
 let UCOUNT: usize = 0; // f64 per URL value
 let ACOUNT: usize = 0; // f64 per agent value
 let STATUS: usize = 0; // f64 per status * 64 + substatus
@@ -50,7 +45,6 @@ let first: f64 = Infinity;
 let last: f64 = -Infinity;
 let dayKeyMs: i32 = 0; // day key of dayMs
 let dayMs: f64 = 0;
-const AGENT_SLOTS: i32 = 4096;
 /** The last good date field's bytes and its YYYYMMDD key (0: none yet). */
 let lastDate8: u64 = 0;
 let lastDate2: u16 = 0;
@@ -93,19 +87,9 @@ export function init(buf: usize, rec: usize, role: usize, pos: usize, ipt: usize
   IPT = ipt;
 }
 
-export function initTables(
-  ut: usize,
-  ut2: usize,
-  maxSlots: i32,
-  at: usize,
-  ucount: usize,
-  acount: usize,
-  status: usize,
-): void {
-  UT = ut;
-  UT2 = ut2;
-  ulimit = maxSlots >> 1;
-  AT = at;
+export function initTables(urls: usize, agents: usize, ucount: usize, acount: usize, status: usize): void {
+  URLS = urls;
+  AGENTS = agents;
   UCOUNT = ucount;
   ACOUNT = acount;
   STATUS = status;
@@ -114,11 +98,8 @@ export function initTables(
 /** Empty tables and counters (a tokenizer taken by another scanner); JavaScript sizes and zeroes the count areas. */
 export function reset(fast: i32): void {
   FAST = fast;
-  umask = 1023;
-  uused = 0;
-  memory.fill(UT, 0, 1024 * 12);
-  aused = 0;
-  memory.fill(AT, 0, <usize>AGENT_SLOTS * 12);
+  tReset(URLS);
+  tReset(AGENTS);
   records = 0;
   first = Infinity;
   last = -Infinity;
@@ -147,19 +128,16 @@ function slotOf(k1: i32, k2: i32, mask: i32): i32 {
   return (k1 ^ (k2 * 0x9e3779b1)) & mask;
 }
 
-function urlFind(k1: i32, k2: i32): i32 {
-  let i = slotOf(k1, k2, umask);
-  for (;;) {
-    const o = UT + <usize>i * 12;
-    const v = load<i32>(o, 8);
-    if (v == 0) return -1;
-    if (load<i32>(o) == k1 && load<i32>(o, 4) == k2) return v - 1;
-    i = (i + 1) & umask;
-  }
-  return -1; // not reached: the table is never full
-}
+// Growable open-addressing tables of (k1, k2) → value, for URLs, agents, refused groups, client IPs and (group,
+// client) pairs: a descriptor of 5 i32 at D (set by JavaScript): area in use, other area (rehash target), mask,
+// entries, most entries (insert refuses beyond: that key's lines stay records). Slots of 12 bytes.
+const T_A = 0;
+const T_B = 4;
+const T_MASK = 8;
+const T_USED = 12;
+const T_LIMIT = 16;
 
-function urlPut(t: usize, mask: i32, k1: i32, k2: i32, v1: i32): void {
+function tPut(t: usize, mask: i32, k1: i32, k2: i32, v1: i32): void {
   let i = slotOf(k1, k2, mask);
   for (;;) {
     const o = t + <usize>i * 12;
@@ -173,36 +151,6 @@ function urlPut(t: usize, mask: i32, k1: i32, k2: i32, v1: i32): void {
     i = (i + 1) & mask;
   }
 }
-
-/** URL key → JavaScript's URL index, mirrored (false: full; the URL's lines stay records). */
-export function urlInsert(k1: i32, k2: i32, v: i32): bool {
-  if (uused >= ulimit) return false;
-  if ((uused + 1) * 2 > umask + 1) {
-    // double: rehash into the other area
-    const mask = umask * 2 + 1;
-    memory.fill(UT2, 0, <usize>(mask + 1) * 12);
-    for (let i = 0; i <= umask; i++) {
-      const o = UT + <usize>i * 12;
-      const v1 = load<i32>(o, 8);
-      if (v1 != 0) urlPut(UT2, mask, load<i32>(o), load<i32>(o, 4), v1);
-    }
-    const t = UT;
-    UT = UT2;
-    UT2 = t;
-    umask = mask;
-  }
-  urlPut(UT, umask, k1, k2, v + 1);
-  uused++;
-  return true;
-}
-
-// Growable open-addressing tables of (k1, k2) → value, for refused groups, client IPs and (group, client) pairs: a
-// descriptor of 5 i32 at D: area in use, other area (rehash target), mask, entries, most entries. Slots of 12 bytes.
-const T_A = 0;
-const T_B = 4;
-const T_MASK = 8;
-const T_USED = 12;
-const T_LIMIT = 16;
 
 function tReset(d: usize): void {
   store<i32>(d, 1023, T_MASK);
@@ -236,14 +184,14 @@ function tInsert(d: usize, k1: i32, k2: i32, v: i32): bool {
     for (let i = 0; i <= mask; i++) {
       const o = from + <usize>i * 12;
       const v1 = load<i32>(o, 8);
-      if (v1 != 0) urlPut(to, bigger, load<i32>(o), load<i32>(o, 4), v1);
+      if (v1 != 0) tPut(to, bigger, load<i32>(o), load<i32>(o, 4), v1);
     }
     store<i32>(d, <i32>to, T_A);
     store<i32>(d, <i32>from, T_B);
     store<i32>(d, bigger, T_MASK);
     mask = bigger;
   }
-  urlPut(<usize>load<i32>(d, T_A), mask, k1, k2, v + 1);
+  tPut(<usize>load<i32>(d, T_A), mask, k1, k2, v + 1);
   store<i32>(d, used + 1, T_USED);
   return true;
 }
@@ -305,6 +253,13 @@ export function setPairsFull(full: i32): void {
   pairsFull = full;
 }
 
+/** A URL key → JavaScript's URL index, mirrored (false: full; the URL's lines stay records). */
+export function urlInsert(k1: i32, k2: i32, v: i32): bool {
+  return tInsert(URLS, k1, k2, v);
+}
+export function agentInsert(k1: i32, len: i32, v: i32): bool {
+  return tInsert(AGENTS, k1, len, v);
+}
 export function groupInsert(k1: i32, k2: i32, v: i32): bool {
   return tInsert(GROUPS, k1, k2, v);
 }
@@ -352,36 +307,6 @@ function hash2(a: i32, z: i32): i32 {
   return <i32>h;
 }
 
-function agentFind(k1: i32, len: i32): i32 {
-  let i = slotOf(k1, len, AGENT_SLOTS - 1);
-  for (;;) {
-    const o = AT + <usize>i * 12;
-    const v = load<i32>(o, 8);
-    if (v == 0) return -1;
-    if (load<i32>(o) == k1 && load<i32>(o, 4) == len) return v - 1;
-    i = (i + 1) & (AGENT_SLOTS - 1);
-  }
-  return -1; // not reached: the table is never full
-}
-
-export function agentInsert(k1: i32, len: i32, v: i32): bool {
-  if (aused >= AGENT_SLOTS >> 1) return false;
-  let i = slotOf(k1, len, AGENT_SLOTS - 1);
-  for (;;) {
-    const o = AT + <usize>i * 12;
-    if (load<i32>(o, 8) == 0) {
-      store<i32>(o, k1);
-      store<i32>(o, len, 4);
-      store<i32>(o, v + 1, 8);
-      aused++;
-      return true;
-    }
-    if (load<i32>(o) == k1 && load<i32>(o, 4) == len) return true;
-    i = (i + 1) & (AGENT_SLOTS - 1);
-  }
-  return false; // not reached
-}
-
 /** Days since 1970-01-01 of a proleptic Gregorian date (as Date.UTC: a day past the month's end runs on). */
 function daysFromCivil(y0: i32, m: i32, d: i32): i32 {
   const y = m <= 2 ? y0 - 1 : y0;
@@ -411,11 +336,11 @@ function countHere(o: usize): bool {
     if (qz - qa == 1 && load<u8>(BUF + <usize>qa) == 45) qa = -1;
     else k2 ^= 0x5a5a5a5a;
   }
-  const u = urlFind(h1, k2);
+  const u = tFind(URLS, h1, k2);
   if (u < 0) return false;
   let ag = -1;
   if (has(R_UA)) {
-    ag = agentFind(load<i32>(o, 40), load<i32>(o, 44));
+    ag = tFind(AGENTS, load<i32>(o, 40), load<i32>(o, 44));
     if (ag < 0) return false;
   }
   let t: f64 = NaN;

@@ -187,6 +187,49 @@ export function touchRetry(c: RetryStat, t: number): void {
   if (t > c.last) c.last = t;
 }
 
+/**
+ * A RetryStat's numbers as 8 doubles at P[o] — requests, attempts, first, last, lastAttempt, minGap, maxGap, sumGap —
+ * for tables of many pairs (the scanner, packed partials): newRetry and touchRetry on columns, and the object back.
+ * wasm/w3c-tokenizer.ts countHere applies touchRetryAt's rule to the same layout.
+ */
+export function newRetryAt(P: Float64Array, o: number, t: number): void {
+  P[o] = 1;
+  P[o + 1] = 1;
+  P[o + 2] = t;
+  P[o + 3] = t;
+  P[o + 4] = t;
+  P[o + 5] = Number.POSITIVE_INFINITY;
+  P[o + 6] = 0;
+  P[o + 7] = 0;
+}
+
+export function touchRetryAt(P: Float64Array, o: number, t: number): void {
+  P[o]++;
+  if (t - P[o + 3] >= ATTEMPT_GAP_MS) {
+    const gap = t - P[o + 4];
+    P[o + 1]++;
+    if (gap < P[o + 5]) P[o + 5] = gap;
+    if (gap > P[o + 6]) P[o + 6] = gap;
+    P[o + 7] += gap;
+    P[o + 4] = t;
+  }
+  if (t > P[o + 3]) P[o + 3] = t;
+}
+
+export function retryStatAt(ip: string, P: Float64Array, o: number): RetryStat {
+  return {
+    ip,
+    requests: P[o],
+    attempts: P[o + 1],
+    first: P[o + 2],
+    last: P[o + 3],
+    lastAttempt: P[o + 4],
+    minGap: P[o + 5],
+    maxGap: P[o + 6],
+    sumGap: P[o + 7],
+  };
+}
+
 /** Adds one refused request to its group (time-ordered input gives exact retry gaps). */
 export function addRefusal(
   p: Partial,
@@ -530,17 +573,7 @@ export function unpackPartial(x: PackedPartial): Partial {
     const clients = new Map<string, RetryStat>();
     for (let n = counts[gi++]; n > 0; n--, o += STAT_WIDTH) {
       const ip = ips[stats[o]];
-      clients.set(ip, {
-        ip,
-        requests: stats[o + 1],
-        attempts: stats[o + 2],
-        first: stats[o + 3],
-        last: stats[o + 4],
-        lastAttempt: stats[o + 5],
-        minGap: stats[o + 6],
-        maxGap: stats[o + 7],
-        sumGap: stats[o + 8],
-      });
+      clients.set(ip, retryStatAt(ip, stats, o + 1));
     }
     g.clients = clients;
   }

@@ -12,7 +12,6 @@
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import {
-  ATTEMPT_GAP_MS,
   agentLabel,
   CAPS,
   fnv1a,
@@ -23,9 +22,11 @@ import {
   isRefusal,
   laneHash,
   newPartial,
+  newRetryAt,
   type Partial,
   type RefusedGroup,
-  type RetryStat,
+  retryStatAt,
+  touchRetryAt,
   type UrlInfo,
   urlInfo,
 } from "./aggregate.js";
@@ -138,7 +139,7 @@ export class W3CScanner {
   private readonly pairSlots = new HashSlots(CAPS.retryPairs);
   /**
    * The statistics of refused requests, by index (RefusalArrays): per group count, first, last and method bits, per
-   * (group, client) pair the 8 numbers of a RetryStat (touchRetry's rules, inline in refusal()), per client IP
+   * (group, client) pair the 8 numbers of a RetryStat (aggregate.ts touchRetryAt), per client IP
    * failures, first, last. Typed arrays, not 20k group / 50k pair / 100k client objects (a refusal touched several
    * objects scattered over the heap, and every scavenge copied them again); finish() makes the objects once. While
    * the scanner reads through a WebAssembly tokenizer these are views of the tokenizer's memory, where it counts the
@@ -694,21 +695,8 @@ export class W3CScanner {
         return;
       }
       const k = this.pairSlots.get(gi, ipi);
-      if (k >= 0) {
-        // touchRetry (aggregate.ts) on the columns
-        const P = st.pairStats;
-        const o = k * 8;
-        P[o]++;
-        if (t - P[o + 3] >= ATTEMPT_GAP_MS) {
-          const gap = t - P[o + 4];
-          P[o + 1]++;
-          if (gap < P[o + 5]) P[o + 5] = gap;
-          if (gap > P[o + 6]) P[o + 6] = gap;
-          P[o + 7] += gap;
-          P[o + 4] = t;
-        }
-        if (t > P[o + 3]) P[o + 3] = t;
-      } else this.newPair(gi, ipi, t);
+      if (k >= 0) touchRetryAt(st.pairStats, k * 8, t);
+      else this.newPair(gi, ipi, t);
       if (ipi >= 0) {
         st.failFailures[ipi]++;
         if (t < st.failFirst[ipi]) st.failFirst[ipi] = t;
@@ -787,17 +775,7 @@ export class W3CScanner {
     this.pairGroup.push(gi);
     this.pairIp.push(ipi);
     this.tok?.pairInsert(gi, ipi, k);
-    // newRetry (aggregate.ts): one request, one attempt
-    const P = this.st.pairStats;
-    const o = k * 8;
-    P[o] = 1;
-    P[o + 1] = 1;
-    P[o + 2] = t;
-    P[o + 3] = t;
-    P[o + 4] = t;
-    P[o + 5] = Number.POSITIVE_INFINITY;
-    P[o + 6] = 0;
-    P[o + 7] = 0;
+    newRetryAt(this.st.pairStats, k * 8, t);
   }
 
   /** Method hash → id (index into methodNames). */
@@ -903,20 +881,8 @@ export class W3CScanner {
     const st = this.st;
     const P = st.pairStats;
     for (let k = 0; k < this.pairGroup.length; k++) {
-      const o = k * 8;
       const ip = this.pairIp[k] >= 0 ? this.ips[this.pairIp[k]] : "";
-      const stat: RetryStat = {
-        ip,
-        requests: P[o],
-        attempts: P[o + 1],
-        first: P[o + 2],
-        last: P[o + 3],
-        lastAttempt: P[o + 4],
-        minGap: P[o + 5],
-        maxGap: P[o + 6],
-        sumGap: P[o + 7],
-      };
-      this.groupList[this.pairGroup[k]].clients.set(ip, stat);
+      this.groupList[this.pairGroup[k]].clients.set(ip, retryStatAt(ip, P, k * 8));
     }
     for (let i = 0; i < this.groupList.length; i++) this.p.groups.set(this.groupKeys[i], this.groupList[i]);
     for (let i = 0; i < this.groupList.length; i++) {

@@ -68,8 +68,7 @@ export const ROLES = [
 
 const MAX_RECORDS = 4096;
 const PAGE = 65536;
-/** Slots of the tokenizer's URL table at its largest (it mirrors at most half as many URLs). */
-const URL_SLOTS = 1 << 17;
+
 /** Counts the tokenizer keeps per URL index and per agent index (JavaScript's CAPS.urlCache and agent table). */
 export const URL_COUNTS = 100_000;
 export const AGENT_COUNTS = 10_000;
@@ -79,9 +78,11 @@ export const STATUS_COUNTS = 600 * 64;
 export const REFUSED_GROUPS = CAPS.groups;
 export const RETRY_PAIRS = CAPS.retryPairs;
 export const FAILING_IPS = CAPS.failingClients;
-const GROUP_SLOTS = 1 << 16;
-const IP_SLOTS = 1 << 18;
-const PAIR_SLOTS = 1 << 17;
+/**
+ * Slots of the tokenizer's hash tables at their largest (each mirrors at most half as many keys): URLs, agents,
+ * refused groups, client IPs, (group, client) pairs.
+ */
+const TABLE_SLOTS = [1 << 17, 1 << 12, 1 << 16, 1 << 18, 1 << 17];
 
 /**
  * W3CScanner's refused-request statistics, by its indices: per group requests, first, last and the methods seen (bit
@@ -120,15 +121,7 @@ export function newRefusalArrays(): RefusalArrays {
 
 interface Exports {
   init(buf: number, rec: number, role: number, pos: number, ipt: number): void;
-  initTables(
-    ut: number,
-    ut2: number,
-    maxSlots: number,
-    at: number,
-    ucount: number,
-    acount: number,
-    status: number,
-  ): void;
+  initTables(urls: number, agents: number, ucount: number, acount: number, status: number): void;
   reset(fast: number): void;
   urlInsert(k1: number, k2: number, v: number): number;
   agentInsert(k1: number, len: number, v: number): number;
@@ -218,23 +211,21 @@ export class Tokenizer {
     const roleAt = next(recAt, MAX_RECORDS * RECW * 4);
     const posAt = next(roleAt, 128);
     const iptAt = next(posAt, ROLES.length * 8);
-    const utAt = next(iptAt, 256);
-    const ut2At = next(utAt, URL_SLOTS * 12);
-    const atAt = next(ut2At, URL_SLOTS * 12);
-    const ucAt = next(atAt, 4096 * 12);
-    const acAt = next(ucAt, URL_COUNTS * 8);
-    const stAt = next(acAt, AGENT_COUNTS * 8);
-    // refused requests: three growable tables (descriptor + two areas each), the method table, the statistics
+    // five growable hash tables (a 20-byte descriptor and two areas each: wasm/w3c-tokenizer.ts tFind): URLs, agents,
+    // refused groups, client IPs, (group, client) pairs
     const tables: [number, number, number][] = []; // [descriptor, area A, area B]
-    let at = next(stAt, STATUS_COUNTS * 8);
-    for (const slots of [GROUP_SLOTS, IP_SLOTS, PAIR_SLOTS]) {
+    let at = next(iptAt, 256);
+    for (const slots of TABLE_SLOTS) {
       const d = at;
       const a = next(d, 20);
       const b2 = next(a, slots * 12);
       tables.push([d, a, b2]);
       at = next(b2, slots * 12);
     }
-    const methodsAt = at;
+    const ucAt = at;
+    const acAt = next(ucAt, URL_COUNTS * 8);
+    const stAt = next(acAt, AGENT_COUNTS * 8);
+    const methodsAt = next(stAt, STATUS_COUNTS * 8);
     const gcountAt = next(methodsAt, 128 * 8);
     const gfirstAt = next(gcountAt, REFUSED_GROUPS * 8);
     const glastAt = next(gfirstAt, REFUSED_GROUPS * 8);
@@ -250,11 +241,11 @@ export class Tokenizer {
     const inst = new WebAssembly.Instance(mod, { env: { memory } });
     this.x = inst.exports as unknown as Exports;
     this.x.init(bufAt, recAt, roleAt, posAt, iptAt);
-    this.x.initTables(utAt, ut2At, URL_SLOTS, atAt, ucAt, acAt, stAt);
+    this.x.initTables(tables[0][0], tables[1][0], ucAt, acAt, stAt);
     this.x.initRefusals(
-      tables[0][0],
-      tables[1][0],
       tables[2][0],
+      tables[3][0],
+      tables[4][0],
       methodsAt,
       gcountAt,
       gfirstAt,
@@ -269,7 +260,7 @@ export class Tokenizer {
     );
     const ab = memory.buffer;
     const i32 = new Int32Array(ab);
-    [GROUP_SLOTS, IP_SLOTS, PAIR_SLOTS].forEach((slots, i) => {
+    TABLE_SLOTS.forEach((slots, i) => {
       const [d, a, b2] = tables[i];
       i32[d >> 2] = a; // area in use
       i32[(d >> 2) + 1] = b2; // other area

@@ -367,6 +367,22 @@ describe("without WebAssembly (DPDOCTOR_NO_WASM, a runtime without SIMD): the Ja
   });
 });
 
+/** What `run` returns, and how many lines the WebAssembly tokenizer counted itself meanwhile (harvested counts). */
+function countedInWasm<T>(run: () => T): [T, number] {
+  const harvest = Object.getOwnPropertyDescriptor(Tokenizer.prototype, "counted")?.value as () => number;
+  let counted = 0;
+  Tokenizer.prototype.counted = function (this: Tokenizer) {
+    const n = harvest.call(this);
+    counted += n;
+    return n;
+  };
+  try {
+    return [run(), counted];
+  } finally {
+    Tokenizer.prototype.counted = harvest;
+  }
+}
+
 describe("ordinary lines counted by the tokenizer itself", () => {
   it("a repeated URL and agent: counted in WebAssembly after the first record, the same aggregate", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "dpdoctor-wasm-"));
@@ -387,26 +403,18 @@ describe("ordinary lines counted by the tokenizer itself", () => {
       const b = Buffer.from(`${FIELDS}\r\n${rows.join("\r\n")}\r\n`, "latin1");
       const f = path.join(dir, "u_ex.log");
       writeFileSync(f, b);
-      let counted = 0;
-      const harvest = Object.getOwnPropertyDescriptor(Tokenizer.prototype, "counted")?.value as () => number;
-      Tokenizer.prototype.counted = function (this: Tokenizer) {
-        const n = harvest.call(this);
-        counted += n;
-        return n;
-      };
-      try {
-        const got = scanRange({ file: f, start: 0, end: -1, filters: {}, maxRecords: 16 });
-        assert.ok(counted > 2500, `counted in WebAssembly: ${counted}`);
-        assert.deepEqual(full(got), full(jsScan(b)));
-        // a filter needs every line in JavaScript: nothing is counted in WebAssembly
-        counted = 0;
-        const since = Date.UTC(2024, 4, 2);
-        const filtered = scanRange({ file: f, start: 0, end: -1, filters: { since }, maxRecords: 16 });
-        assert.equal(counted, 0);
-        assert.equal(filtered.records, rows.filter((r) => r >= "2024-05-02").length);
-      } finally {
-        Tokenizer.prototype.counted = harvest;
-      }
+      const [got, counted] = countedInWasm(() =>
+        scanRange({ file: f, start: 0, end: -1, filters: {}, maxRecords: 16 }),
+      );
+      assert.ok(counted > 2500, `counted in WebAssembly: ${counted}`);
+      assert.deepEqual(full(got), full(jsScan(b)));
+      // a filter needs every line in JavaScript: nothing is counted in WebAssembly
+      const since = Date.UTC(2024, 4, 2);
+      const [filtered, none] = countedInWasm(() =>
+        scanRange({ file: f, start: 0, end: -1, filters: { since }, maxRecords: 16 }),
+      );
+      assert.equal(none, 0);
+      assert.equal(filtered.records, rows.filter((r) => r >= "2024-05-02").length);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -439,26 +447,15 @@ describe("ordinary lines counted by the tokenizer itself", () => {
       const b = Buffer.from(`${FIELDS}\r\n${rows.join("\r\n")}\r\n`, "latin1");
       const f = path.join(dir, "u_ex.log");
       writeFileSync(f, b);
-      let counted = 0;
-      const harvest = Object.getOwnPropertyDescriptor(Tokenizer.prototype, "counted")?.value as () => number;
-      Tokenizer.prototype.counted = function (this: Tokenizer) {
-        const n = harvest.call(this);
-        counted += n;
-        return n;
-      };
-      try {
-        const got = scanRange({ file: f, start: 0, end: -1, filters: {}, maxRecords: 8 });
-        assert.ok(counted > 2800, `counted in WebAssembly: ${counted}`);
-        const mdb = [...got.groups.values()].find((g) => g.stem === "/x.mdb");
-        assert.equal(mdb?.clients.get("10.9.0.1")?.attempts, 12);
-        const want = jsScan(b);
-        assert.deepEqual(full(got), full(want));
-        assert.ok(
-          [...want.groups.values()].some((g) => [...g.clients.values()].some((c) => c.attempts >= 3)),
-        );
-      } finally {
-        Tokenizer.prototype.counted = harvest;
-      }
+      const [got, counted] = countedInWasm(() =>
+        scanRange({ file: f, start: 0, end: -1, filters: {}, maxRecords: 8 }),
+      );
+      assert.ok(counted > 2800, `counted in WebAssembly: ${counted}`);
+      const mdb = [...got.groups.values()].find((g) => g.stem === "/x.mdb");
+      assert.equal(mdb?.clients.get("10.9.0.1")?.attempts, 12);
+      const want = jsScan(b);
+      assert.deepEqual(full(got), full(want));
+      assert.ok([...want.groups.values()].some((g) => [...g.clients.values()].some((c) => c.attempts >= 3)));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
