@@ -19,7 +19,14 @@ import {
   URL_FORMS,
   vdir2007,
 } from "../dp/urlforms.js";
-import { evaluate as engineEvaluate, evaluateMethods } from "../engine/evaluate.js";
+import {
+  evaluate as engineEvaluate,
+  evaluateMethods,
+  FileName,
+  FolderVerdicts,
+  type MemoEntry,
+  readFileName,
+} from "../engine/evaluate.js";
 import type { CheckName, HttpRequest, Reason, Server, Verdict } from "../engine/types.js";
 import type { UrlForm } from "../logs/records.js";
 import type { FileFactsFn } from "./facts.js";
@@ -64,7 +71,7 @@ export interface PackageCheckResult {
   refused: boolean;
 }
 
-export const isRefused = (v: Verdict): boolean => v.status >= 400;
+export const isRefused = (v: Pick<Verdict, "status">): boolean => v.status >= 400;
 const EARLY_LAYERS = new Set(["httpsys", "config", "request-filtering"]);
 
 /**
@@ -125,6 +132,62 @@ const EXISTS: HttpRequest["file"] = Object.freeze({ exists: true });
 const EXISTS_HIDDEN: HttpRequest["file"] = Object.freeze({ exists: true, hidden: true });
 const EXISTS_VISIBLE: HttpRequest["file"] = Object.freeze({ exists: true, hidden: false });
 
+/** What the request says of the file: it exists, and whether it is hidden when the platform can tell. */
+function fileFacts(hidden: boolean | undefined): HttpRequest["file"] {
+  return hidden === undefined ? EXISTS : hidden ? EXISTS_HIDDEN : EXISTS_VISIBLE;
+}
+
+/** One FolderVerdicts per URL form, indexed as URL_FORMS (undefined: the form is not checked). */
+function formVerdicts(folderPrefixes: [UrlForm, string][], server: Server): (FolderVerdicts | undefined)[] {
+  const out: (FolderVerdicts | undefined)[] = URL_FORMS.map(() => undefined);
+  for (const [form, prefix] of folderPrefixes)
+    out[URL_FORMS.indexOf(form)] = new FolderVerdicts(server, prefix);
+  return out;
+}
+
+/** judgeFile's reading of the name (one file at a time). */
+const fileName = new FileName();
+
+/** judgeFile's answers. */
+const UNJUDGED = 0;
+const SERVED = 1;
+const REFUSED = 2;
+
+/**
+ * The fast path of a file: the engine's memo answers HEAD then GET (§2.4: BITS sends both) of the file in every form
+ * (FolderVerdicts, one per form of its folder): SERVED when no form refuses it, REFUSED when one does; `out[i]` is
+ * then the memo entry of the verdict form i reports — exactly what checkFile's evaluateMethods gives: HEAD's when HEAD
+ * is refused, else GET's, which is HEAD's when the method does not matter to it. UNJUDGED: checkFile evaluates the
+ * file (a name the memo cannot answer for yet, or a refusal whose cause needs the URL's length: maxUrl, maxQueryString).
+ */
+function judgeFile(
+  forms: readonly (FolderVerdicts | undefined)[],
+  encName: string,
+  file: HttpRequest["file"],
+  out: (MemoEntry | undefined)[],
+): typeof UNJUDGED | typeof SERVED | typeof REFUSED {
+  let answer: typeof SERVED | typeof REFUSED = SERVED;
+  const name = readFileName(encName, fileName);
+  for (let i = 0; i < forms.length; i++) {
+    const fv = forms[i];
+    if (fv === undefined) {
+      out[i] = undefined;
+      continue;
+    }
+    const head = fv.entryOf(name, "HEAD", file);
+    if (head === null) return UNJUDGED;
+    const v = head.status >= 400 || !head.methodMatters ? head : fv.entryOf(name, "GET", file);
+    if (v === null) return UNJUDGED;
+    if (v.status >= 400) {
+      const check = v.reasons[0]?.check;
+      if (check === "maxUrl" || check === "maxQueryString") return UNJUDGED;
+      answer = REFUSED;
+    }
+    out[i] = v;
+  }
+  return answer;
+}
+
 /**
  * HEAD then GET, as BITS does (§2.4). Each file URL is distinct, so files are not cached (see VerdictCache).
  * `server` given: the engine's evaluateMethods evaluates the pair, sharing the work when the configuration treats
@@ -142,7 +205,7 @@ export function checkFile(
 ): FileResult {
   const forms: Partial<Record<UrlForm, FormResult>> = {};
   let refused = false;
-  const file = hidden === undefined ? EXISTS : hidden ? EXISTS_HIDDEN : EXISTS_VISIBLE;
+  const file = fileFacts(hidden);
   const rel = encodedRel;
   for (const [form, prefix] of prefixes) {
     const url = prefix + rel;
@@ -259,15 +322,29 @@ const CHECK_LABEL: Partial<Record<CheckName, string>> = {
   "static.hiddenFile": "hidden file",
 };
 
+/** The value a rule's `<add …/>` line names. */
+const LABEL_VALUE = /\b(?:fileExtension|segment|verb|sequence)\s*=\s*"([^"]*)"/i;
+
 /**
  * What a cause is about, in the admin's words: the value its `<add …/>` line names (".ldf", "bin/", "HEAD"), or for
  * checks without such a line, the file's extension where the check is about extensions (static.mimeMap 404.3),
  * else the check name.
  */
 export function causeLabel(r: Reason, relPath?: string): string {
-  const text = r.source?.text ?? "";
-  const m = /\b(?:fileExtension|segment|verb|sequence)\s*=\s*"([^"]*)"/i.exec(text);
+  return ruleLabel(r) ?? pathLabel(r, relPath);
+}
+
+/** causeLabel when it is the same for every file (the rule's value or the check's name), else undefined. */
+function ruleLabel(r: Reason): string | undefined {
+  const m = LABEL_VALUE.exec(r.source?.text ?? "");
   if (m) return r.check === "hiddenSegments" ? `${m[1]}/` : m[1];
+  if (r.check === "doubleEscaping" || r.check === "static.mimeMap" || r.check === "fileExtensions")
+    return undefined;
+  return CHECK_LABEL[r.check] ?? r.check;
+}
+
+/** causeLabel of a reason whose rule names no value: what the file's path says ('+', its extension). */
+function pathLabel(r: Reason, relPath: string | undefined): string {
   const named = CHECK_LABEL[r.check];
   if (named) return r.check === "doubleEscaping" && relPath?.includes("+") ? "'+'" : named;
   if ((r.check === "static.mimeMap" || r.check === "fileExtensions") && relPath !== undefined) {
@@ -278,12 +355,31 @@ export function causeLabel(r: Reason, relPath?: string): string {
   return r.check;
 }
 
+/** What the tally reads of the verdict a form reports: a Verdict, or the engine's memo entry of one (MemoEntry). */
+export type Judged = Pick<Verdict, "status" | "substatus" | "reasons" | "notes"> & { canonicalPath?: string };
+
+function causeIdFor(reason: Reason, label: string): CauseId {
+  return {
+    label,
+    substatusKey: `${reason.status}.${reason.substatus} ${label}`,
+    key: causeKey(reason, label),
+  };
+}
+
+interface CauseId {
+  label: string;
+  /** "404.7 .ldf": the per-form count's key. */
+  substatusKey: string;
+  /** causeKey. */
+  key: string;
+}
+
 /** Causes group by rule line; rules without a line (mimeMap) also by what they are about. */
 function causeKey(r: Reason, label: string): string {
   return r.source ? reasonKey(r) : `${reasonKey(r)} ${label}`;
 }
 
-function primary(v: Verdict): Reason {
+function primary(v: Judged): Reason {
   return (
     v.reasons[0] ?? {
       status: v.status,
@@ -344,47 +440,116 @@ export class Tally {
   }
 
   addFile(r: FileResult): void {
+    const verdicts = this.formVerdicts;
+    const urls = this.formUrls;
+    for (let i = 0; i < URL_FORMS.length; i++) {
+      const fr = r.forms[URL_FORMS[i]];
+      verdicts[i] = fr?.verdict;
+      urls[i] = fr?.url;
+    }
+    this.addForms(verdicts, urls, r.path, r.refused);
+  }
+
+  /** addFile's per-form verdicts and URLs (reused: one file at a time). */
+  private readonly formVerdicts: (Judged | undefined)[] = [];
+  private readonly formUrls: (string | undefined)[] = [];
+
+  /**
+   * A file whose forms' verdicts are known: `verdicts[i]` is what form URL_FORMS[i] reports (undefined: the form is
+   * not checked) — a Verdict, or the engine's memo entry of one (runCheck's fast path, see judgeFile) — and `urls[i]`
+   * its URL (read only for the lengths a maxUrl or maxQueryString refusal needs; the fast path gives none, having
+   * none of those). `refused`: some form refuses it.
+   */
+  addForms(
+    verdicts: readonly (Judged | undefined)[],
+    urls: readonly (string | undefined)[] | undefined,
+    path: string,
+    refused: boolean,
+  ): void {
     const p = this.current as PackageTally;
     this.files++;
     p.files++;
-    if (!r.refused) {
+    if (!refused) {
       // the common case: counters only
-      for (let i = 0; i < URL_FORMS.length; i++) {
-        const fr = r.forms[URL_FORMS[i]];
-        if (!fr) continue;
+      for (let i = 0; i < verdicts.length; i++) {
+        const v = verdicts[i];
+        if (v === undefined) continue;
         (p.forms.get(URL_FORMS[i]) as FormTally).ok++;
-        this.addNotes(i, fr.verdict.notes);
+        if (v.notes !== undefined && this.lastNotes[i] !== v.notes) this.addNotes(i, v.notes);
       }
       return;
     }
     this.refusedFiles++;
     p.refusedFiles++;
     // one count per file and cause, whatever the number of forms it hits (the forms are listed)
-    let hits: Map<string, { v: Verdict; label: string; forms: string[]; urls: string[] }> | undefined;
-    for (let i = 0; i < URL_FORMS.length; i++) {
-      const form = URL_FORMS[i];
-      const fr = r.forms[form];
-      if (!fr) continue;
-      const t = p.forms.get(form) as FormTally;
-      this.addNotes(i, fr.verdict.notes);
-      if (!isRefused(fr.verdict)) {
+    const hitIds = this.hitIds;
+    let hits = 0;
+    for (let i = 0; i < verdicts.length; i++) {
+      const v = verdicts[i];
+      if (v === undefined) continue;
+      const t = p.forms.get(URL_FORMS[i]) as FormTally;
+      this.addNotes(i, v.notes);
+      if (!isRefused(v)) {
         t.ok++;
         continue;
       }
       t.refused++;
-      const reason = primary(fr.verdict);
-      const label = causeLabel(reason, r.path);
-      const k = `${reason.status}.${reason.substatus} ${label}`;
-      t.bySubstatus.set(k, (t.bySubstatus.get(k) ?? 0) + 1);
-      hits ??= new Map();
-      const key = causeKey(reason, label);
-      const h = hits.get(key);
-      if (h) {
-        h.forms.push(form);
-        h.urls.push(fr.url);
-      } else hits.set(key, { v: fr.verdict, label, forms: [form], urls: [fr.url] });
+      const id = this.causeIdOf(primary(v), path);
+      t.bySubstatus.set(id.substatusKey, (t.bySubstatus.get(id.substatusKey) ?? 0) + 1);
+      hitIds[hits] = id;
+      this.hitForms[hits++] = i;
     }
-    if (hits) for (const h of hits.values()) this.addCause(h.v, h.label, h.forms, r.path, h.urls, false);
+    // the causes in first-seen order, each with the forms it refuses
+    for (let a = 0; a < hits; a++) {
+      const id = hitIds[a];
+      if (id === undefined) continue;
+      const i = this.hitForms[a];
+      const forms: string[] = [URL_FORMS[i]];
+      const causeUrls = [urls?.[i]];
+      for (let b = a + 1; b < hits; b++)
+        if (hitIds[b]?.key === id.key) {
+          const j = this.hitForms[b];
+          forms.push(URL_FORMS[j]);
+          causeUrls.push(urls?.[j]);
+          hitIds[b] = undefined;
+        }
+      this.addCause(verdicts[i] as Judged, id.label, forms, path, causeUrls, false);
+    }
+    hitIds.fill(undefined);
+  }
+
+  /** addForms' refusals of the file being added: their causes, and the forms (indexes in URL_FORMS). */
+  private readonly hitIds: (CauseId | undefined)[] = URL_FORMS.map(() => undefined);
+  private readonly hitForms = new Int8Array(URL_FORMS.length);
+
+  /**
+   * A cause's label and keys (causeLabel, causeKey, the "404.7 .ldf" sub-status key) for a refusal's reason, kept
+   * per reason when it is one of the engine's shared (frozen) reasons — per label when the label is the file's ('+',
+   * its extension: pathLabel).
+   */
+  private causeIdOf(reason: Reason, path: string): CauseId {
+    if (!Object.isFrozen(reason)) return causeIdFor(reason, causeLabel(reason, path));
+    let known = this.causeIds.get(reason);
+    if (known === undefined) {
+      const label = ruleLabel(reason);
+      known = label === undefined ? new Map<string, CauseId>() : causeIdFor(reason, label);
+      this.causeIds.set(reason, known);
+    }
+    if (!(known instanceof Map)) return known;
+    const label = pathLabel(reason, path);
+    let id = known.get(label);
+    if (id === undefined) known.set(label, (id = causeIdFor(reason, label)));
+    return id;
+  }
+  private readonly causeIds = new WeakMap<Reason, CauseId | Map<string, CauseId>>();
+
+  /**
+   * A file every form serves (runCheck's fast path, see judgeFile): `entries[i]` is the memo entry of the verdict
+   * form URL_FORMS[i] reports (undefined: the form is not checked). The same counts and notes as addFile of its
+   * FileResult.
+   */
+  addPassed(entries: readonly (MemoEntry | undefined)[]): void {
+    this.addForms(entries, undefined, "", false);
   }
 
   /** Per form, the last notes list added: most files of a form carry the same notes, already in the set. */
@@ -400,15 +565,16 @@ export class Tally {
       if (same) return; // every one of them was added when `last` was
     }
     for (const n of notes) if (this.notes.size < this.noteLimit) this.notes.add(n);
-    this.lastNotes[form] = notes.slice();
+    // the array itself when it cannot change (the engine's shared notes are frozen), else a copy
+    this.lastNotes[form] = Object.isFrozen(notes) ? notes : notes.slice();
   }
 
   private addCause(
-    v: Verdict,
+    v: Judged,
     label: string,
     forms: string[],
     sample: string,
-    urls: string[],
+    urls: (string | undefined)[],
     packageCheck: boolean,
   ): void {
     const reason = primary(v);
@@ -439,10 +605,10 @@ export class Tally {
       const url = urls[i];
       // a file's URL names its form's vdir (known once per run); a package check's URL is read back
       const vdir = packageCheck ? undefined : this.vdirOfForm.get(forms[i]);
-      c.vdirs.add(vdir ?? decodeURIComponentSafe(url.split("/")[1] ?? ""));
+      c.vdirs.add(vdir ?? decodeURIComponentSafe(url?.split("/")[1] ?? ""));
       if (reason.check === "maxQueryString") {
-        const q = url.indexOf("?");
-        if (q >= 0) c.needed = Math.max(c.needed, utf8Bytes(url.slice(q + 1)));
+        const q = url === undefined ? -1 : url.indexOf("?");
+        if (q >= 0) c.needed = Math.max(c.needed, utf8Bytes((url as string).slice(q + 1)));
       } else if (reason.check === "maxUrl" && v.canonicalPath)
         c.needed = Math.max(c.needed, utf8Bytes(v.canonicalPath));
     }
@@ -558,7 +724,10 @@ function decodeURIComponentSafe(s: string): string {
 /** Events a renderer receives while the check streams. */
 export interface CheckSink {
   packageStart?(pkg: PackageSpec, checks: PackageCheckResult[]): void | Promise<void>;
+  /** Each file's result, in walk order; only those something refuses when `refusedOnly`. */
   file?(pkg: PackageSpec, r: FileResult): void | Promise<void>;
+  /** `file` wants only the results of files some form refuses (SARIF, JSON --only-refused). */
+  refusedOnly?: boolean;
   packageEnd?(t: PackageTally): void | Promise<void>;
 }
 
@@ -597,22 +766,38 @@ export async function runCheck(
     await sink.packageStart?.(pkg, checks);
     const facts = input.facts?.(pkg);
     const server = s.evaluate ? undefined : s.server;
+    // files every form serves need no result of their own unless the sink lists every file, and refused files none
+    // unless it lists those (see judgeFile)
+    const judge = server !== undefined && (sink.file === undefined || sink.refusedOnly === true);
+    const judgeRefused = sink.file === undefined;
+    const entries: (MemoEntry | undefined)[] = [];
     if (input.walkFolders) {
       for await (const d of input.walkFolders(pkg)) {
         // the folder's part of each form's URL, encoded once (src/dp/url-prefix.ts)
         const folder = encodeFolderPrefix(d.rel);
         const folderPrefixes: [UrlForm, string][] = prefixes.map(([form, p]) => [form, p + folder]);
+        const folderVerdicts = judge ? formVerdicts(folderPrefixes, server) : undefined;
         for (let i = 0; i < d.names.length; i++) {
           const name = d.names[i];
+          const encName = encodeFileName(name);
+          if (folderVerdicts !== undefined && encName !== undefined) {
+            const file = fileFacts(facts?.(d.abs + path.sep + d.diskNames[i])?.hidden);
+            const judged = judgeFile(folderVerdicts, encName, file, entries);
+            if (judged === SERVED || (judged === REFUSED && judgeRefused)) {
+              if (judged === SERVED) tally.addPassed(entries);
+              else tally.addForms(entries, undefined, d.rel === "" ? name : `${d.rel}/${name}`, true);
+              if (input.onProgress && (tally.files & 0x3fff) === 0) input.onProgress(tally.files);
+              continue;
+            }
+          }
           const f = { rel: d.rel === "" ? name : `${d.rel}/${name}`, abs: d.abs + path.sep + d.diskNames[i] };
           const hidden = facts?.(f.abs)?.hidden;
-          const encName = encodeFileName(name);
           const r =
             encName === undefined
               ? checkFile(evalFile, prefixes, f, hidden, server)
               : checkFile(evalFile, folderPrefixes, f, hidden, server, encName);
           tally.addFile(r);
-          const p = sink.file?.(pkg, r);
+          const p = sink.refusedOnly === true && !r.refused ? undefined : sink.file?.(pkg, r);
           if (p) await p;
           if (input.onProgress && (tally.files & 0x3fff) === 0) input.onProgress(tally.files);
         }
@@ -624,7 +809,7 @@ export async function runCheck(
         const hidden = facts?.(f.abs)?.hidden;
         const r = checkFile(evalFile, prefixes, f, hidden, server);
         tally.addFile(r);
-        const p = sink.file?.(pkg, r);
+        const p = sink.refusedOnly === true && !r.refused ? undefined : sink.file?.(pkg, r);
         if (p) await p;
         if (input.onProgress && (tally.files & 0x3fff) === 0) input.onProgress(tally.files);
       }

@@ -169,7 +169,7 @@ export async function runUnit(
       pause,
     },
     s,
-    { file: fileSink },
+    { file: fileSink, refusedOnly: output === "refused" || output === "json-refused" },
     tally,
   );
   await flush();

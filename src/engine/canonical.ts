@@ -152,57 +152,107 @@ export function canonicalizePath(rawPath: string, rawTargetLength = rawPath.leng
 export function plainNamePrefix(rawPath: string, rawTargetLength: number): PathPrefix | null {
   if (!prefixCacheOn || rawTargetLength > HTTPSYS_MAX_URL || rawPath.charCodeAt(0) !== 47) return null;
   const n = rawPath.length;
-  let firstDot = -1;
-  let lastDot = -1;
-  let escapes = 0;
-  let escapesAfterFirstDot = 0;
-  let escapesAfterLastDot = 0;
-  let i = n - 1;
-  // the name, from its end (one table load per character, as scan)
-  for (; i > 0; i--) {
-    const k = CHAR_CLASS[rawPath.charCodeAt(i)];
-    if (k === ORDINARY) continue;
-    if (k === DOT) {
-      if (lastDot < 0) {
-        lastDot = i;
-        escapesAfterLastDot = escapes;
-      }
-      firstDot = i;
-      escapesAfterFirstDot = escapes;
-      continue;
-    }
-    if (k === PERCENT) {
-      // a simple escape that keeps the name pure (see scan): to an ASCII character other than NUL, '/', '.', '\',
-      // '+' and '%'. Its hex digits were passed over as ordinary characters; a '%' among them cannot be: every '%'
-      // is followed by two hex digits, as the pass reading forwards requires, or this returns null
-      if (i + 2 >= n) return null;
-      const h1 = rawPath.charCodeAt(i + 1);
-      const h2 = rawPath.charCodeAt(i + 2);
-      if (!isHex(h1) || !isHex(h2)) return null;
-      const b = (hexVal(h1) << 4) | hexVal(h2);
-      if (b === 0 || b >= 0x80 || b === 47 || b === 46 || b === 92 || b === 43 || b === 37) return null;
-      escapes++;
-      continue;
-    }
-    if (k !== SLASH) return null;
-    break;
-  }
-  const ps = i;
-  if (ps <= 0 || ps >= MAX_PREFIX_LENGTH || ps === n - 1 || firstDot === ps + 1) return null;
-  if (n - ps - 1 > HTTPSYS_MAX_SEGMENT_LENGTH) return null;
+  const ps = rawPath.lastIndexOf("/");
+  if (ps <= 0 || ps === n - 1 || n - ps - 1 > HTTPSYS_MAX_SEGMENT_LENGTH) return null;
+  if (!scanPlainName(rawPath, ps + 1, n) || nameFacts.firstDot === 0) return null;
+  const p = cachedPrefix(rawPath, ps);
+  if (p === null) return null;
+  const f = nameFacts;
+  plainName.slash = ps;
+  plainName.escapes = f.escapes;
+  // the dots' indexes in the path with the name decoded (each escape before them is one character)
+  plainName.firstDot = f.firstDot < 0 ? -1 : ps + 1 + f.firstDot;
+  plainName.lastDot = f.lastDot < 0 ? -1 : ps + 1 + f.lastDot;
+  return p;
+}
+
+/**
+ * The cached prefix raw[0, ps] (ps: the index of a '/', raw[0] = '/') when it is usable for a plain name after it —
+ * its canonical form known (canon not null), no segment over http.sys's 260 characters and room for one more segment
+ * (§5.2) — else null. Reads the prefix cache only: a miss is null (the full pass fills the cache).
+ */
+export function cachedPrefix(raw: string, ps: number): PathPrefix | null {
+  if (!prefixCacheOn || ps <= 0 || ps >= MAX_PREFIX_LENGTH) return null;
   // the second '/' for the set index (as canonicalizePath finds it)
-  const first = rawPath.indexOf("/", 1);
-  const s2 = first < ps ? rawPath.indexOf("/", first + 1) : -1;
-  const p = prefixFind(rawPath, ps, prefixSet(rawPath, ps, s2));
+  const first = raw.indexOf("/", 1);
+  const s2 = first < ps ? raw.indexOf("/", first + 1) : -1;
+  const p = prefixFind(raw, ps, prefixSet(raw, ps, s2));
   if (p === null || p.canon === null) return null;
   if (p.maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH || p.segments + 1 > HTTPSYS_MAX_SEGMENTS) return null;
-  plainName.slash = ps;
-  plainName.escapes = escapes;
-  // with escapes, the dots' indexes in the decoded name (each escape before them is one character)
-  const shift = 2 * escapes;
-  plainName.firstDot = firstDot < 0 || escapes === 0 ? firstDot : firstDot - shift + 2 * escapesAfterFirstDot;
-  plainName.lastDot = lastDot < 0 || escapes === 0 ? lastDot : lastDot - shift + 2 * escapesAfterLastDot;
   return p;
+}
+
+/**
+ * Facts of the name scanPlainName accepted last: its simple escapes, its length and first character once decoded,
+ * its first and last '.' as indexes in the decoded name (-1: none), the last '.' as an index in the string scanned,
+ * and the escapes after that last '.'.
+ */
+export const nameFacts = {
+  escapes: 0,
+  length: 0,
+  first: 0,
+  firstDot: -1,
+  lastDot: -1,
+  rawLastDot: -1,
+  escapesAfterLastDot: 0,
+};
+
+/**
+ * Is s[from, to) a plain name — only characters the canonicalization pass treats as ordinary, dots, and simple
+ * escapes that keep the name pure (%20…: to an ASCII character other than NUL, '/', '.', '\\', '+' and '%'; every
+ * '%' followed by two hex digits)? Then canonicalizing a path that ends with it decodes its escapes and nothing else
+ * in it (§5.3), and it adds no fact for double escaping (§6.7) or high-bit characters (§6.8). Fills nameFacts.
+ */
+export function scanPlainName(s: string, from: number, to: number): boolean {
+  let escapes = 0;
+  let firstDot = -1;
+  let lastDot = -1;
+  let rawLastDot = -1;
+  let escapesAtLastDot = 0;
+  for (let i = from; i < to; i++) {
+    const k = CHAR_CLASS[s.charCodeAt(i)];
+    if (k === ORDINARY) continue;
+    if (k === DOT) {
+      const d = i - from - 2 * escapes;
+      if (firstDot < 0) firstDot = d;
+      lastDot = d;
+      rawLastDot = i;
+      escapesAtLastDot = escapes;
+      continue;
+    }
+    if (k !== PERCENT || i + 2 >= to) return false;
+    const h1 = s.charCodeAt(i + 1);
+    const h2 = s.charCodeAt(i + 2);
+    if (!isHex(h1) || !isHex(h2)) return false;
+    const b = (hexVal(h1) << 4) | hexVal(h2);
+    if (b === 0 || b >= 0x80 || b === 47 || b === 46 || b === 92 || b === 43 || b === 37) return false;
+    escapes++;
+    i += 2;
+  }
+  const f = nameFacts;
+  f.escapes = escapes;
+  f.length = to - from - 2 * escapes;
+  f.first =
+    from < to && s.charCodeAt(from) === 37
+      ? (hexVal(s.charCodeAt(from + 1)) << 4) | hexVal(s.charCodeAt(from + 2))
+      : s.charCodeAt(from);
+  f.firstDot = firstDot;
+  f.lastDot = lastDot;
+  f.rawLastDot = rawLastDot;
+  f.escapesAfterLastDot = escapes - escapesAtLastDot;
+  return true;
+}
+
+/** s[from, to) decoded, when scanPlainName accepted it (its escapes are simple: decoded as canonicalizePath does). */
+export function decodePlainName(s: string, from: number, to: number): string {
+  let out = "";
+  for (let i = s.indexOf("%", from); i >= 0 && i < to; i = s.indexOf("%", from)) {
+    out +=
+      s.slice(from, i) +
+      String.fromCharCode((hexVal(s.charCodeAt(i + 1)) << 4) | hexVal(s.charCodeAt(i + 2)));
+    from = i + 3;
+  }
+  return out + s.slice(from, to);
 }
 
 /**
@@ -216,15 +266,7 @@ export const plainName = { slash: 0, escapes: 0, firstDot: -1, lastDot: -1 };
  * §5.3), when plainName.escapes > 0.
  */
 export function plainNameDecoded(rawPath: string): string {
-  let out = "";
-  let from = plainName.slash + 1;
-  for (let i = rawPath.indexOf("%", from); i >= 0; i = rawPath.indexOf("%", from)) {
-    out +=
-      rawPath.slice(from, i) +
-      String.fromCharCode((hexVal(rawPath.charCodeAt(i + 1)) << 4) | hexVal(rawPath.charCodeAt(i + 2)));
-    from = i + 3;
-  }
-  return out + rawPath.slice(from);
+  return decodePlainName(rawPath, plainName.slash + 1, rawPath.length);
 }
 
 /**

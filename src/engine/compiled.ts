@@ -170,10 +170,15 @@ function verbAllowed(rf: EffectiveConfig["requestFiltering"], verb: string): boo
  * character maps to 0 (compared by full case folding after the pre-filter).
  */
 export function hiddenKey(s: string, start: number, end: number): number {
-  let c = s.charCodeAt(start);
+  return hiddenKeyOf(end - start, s.charCodeAt(start));
+}
+
+/** hiddenKey of a segment of this length whose first character has this code. */
+export function hiddenKeyOf(length: number, first: number): number {
+  let c = first;
   if (c >= 65 && c <= 90) c += 32;
   else if (c > 127) c = 0;
-  return (end - start) * 128 + c;
+  return length * 128 + c;
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   type ExtRecord,
   extRecordFor,
   hiddenKey,
+  hiddenKeyOf,
   isStaticContentSection,
   mayBeKey,
   patternMatches,
@@ -639,27 +640,63 @@ function memoSlot(
   lastDot: number,
 ): number {
   const n = s.length;
+  return nameSlot(
+    n - start,
+    s.charCodeAt(start),
+    lastDot >= 0 && lastDot === n - 1,
+    lastDot >= 0 && (firstDot >= 0 ? firstDot : s.indexOf(".", start)) !== lastDot,
+    canonLength,
+    query === undefined ? -1 : query.length,
+    query !== undefined && endsWithSccm(s),
+    method,
+    file,
+    cfg,
+    c,
+    highBit,
+  );
+}
+
+/**
+ * memoSlot on the facts of the name (decoded): its length, its first character, whether it ends with a '.', whether
+ * it has a '.' before its last one, and of the request: the canonical path's length, the query's (-1: no query),
+ * whether the path is the sccm? form's (it ends with "/sccm", §10.1), the method, the file, and whether the canonical
+ * path has a non-ASCII character.
+ */
+function nameSlot(
+  length: number,
+  first: number,
+  trailingDot: boolean,
+  severalDots: boolean,
+  canonLength: number,
+  queryLength: number,
+  sccm: boolean,
+  method: string,
+  file: HttpRequest["file"],
+  cfg: EffectiveConfig,
+  c: Compiled,
+  highBit: boolean,
+): number {
   // a file, not a folder URL (§9.2: a trailing '/' or a folder gets 301 / 403.14 / 500.0, the 301 naming the path)
-  if (start >= n || file?.isDirectory === true) return -1;
+  if (length <= 0 || file?.isDirectory === true) return -1;
   // no leading or trailing dot: §13.12 inferred gives such names the extension "." or the whole name, with an
   // inference quoting it; "*.ext" needs a character before ".ext" (§9.1, compiled.ts patternMatches). (Kept out
   // rather than argued: a leading dot never gets here — "/." is a dot segment for the pass, §5.3 — and trailing-dot
   // names would share the extension ".")
-  if (s.charCodeAt(start) === 46 || lastDot === n - 1) return -1;
+  if (first === 46 || trailingDot) return -1;
   // not maybe a hidden segment (§6.9): the pre-filter of hiddenSegment() on (length, first character), ASCII name
-  if (n - start <= c.hiddenMaxLen && c.hiddenBits[hiddenKey(s, start, n)] === 1) return -1;
+  if (length <= c.hiddenMaxLen && c.hiddenBits[hiddenKeyOf(length, first)] === 1) return -1;
   // the length checks cannot fire (their messages give the length): maxUrl on the path (§6.3; UTF-8 bytes, §13.9
   // inferred, at most 3 per UTF-16 unit, 1 when ASCII) and maxQueryString on the query (§6.4, same bound). http.sys's
   // own limits (§5.2: URL length, segment length and count) were checked by the canonicalization pass
   const limits = cfg.requestFiltering.requestLimits;
   if ((highBit ? canonLength * 3 : canonLength) > limits.maxUrl.value) return -1;
-  if (query !== undefined && query.length * 3 > limits.maxQueryString.value) return -1;
+  if (queryLength >= 0 && queryLength * 3 > limits.maxQueryString.value) return -1;
   let slot = method === "HEAD" ? 1 : 0; // the verbs rules (§6.6) and handler mappings (§9.1) may tell them apart
   // a query, and the sccm? form (§10.1: the content handler's note says the path travels in the query; the name
   // follows a '/')
-  if (query !== undefined) slot |= endsWithSccm(s) ? 6 : 2;
+  if (queryLength >= 0) slot |= sccm ? 6 : 2;
   // a dot before the last one (§13.16 inferred: the mimeMap is the last dot's, an inference or note says so)
-  if (lastDot >= 0 && (firstDot >= 0 ? firstDot : s.indexOf(".", start)) !== lastDot) slot |= 8;
+  if (severalDots) slot |= 8;
   // what the caller knows of the file (§9.2 404.0 and 404.9, §10.3 404.0)
   if (file !== undefined) {
     if (file.exists === false) slot |= 16;
@@ -745,6 +782,208 @@ function memoHit(
   return memoVerdict(m, canon === p.raw ? rawPath : canon + rawPath.slice(start));
 }
 
+/**
+ * The verdicts of GET and HEAD of the files of one folder, for callers that ask about many names under one URL prefix
+ * (`dpdoctor check` asks about every file of a folder in each URL form): the work memoHit does per request on the
+ * path up to the name — finding its cached prefix, its configuration and its memo class — is done once per folder,
+ * and each name costs one pass over the name and one memo lookup, with no URL string built. `prefix` is the request
+ * target up to the name: a folder path ending with '/' (the direct and 2007 forms), or a path and a query ending with
+ * '/' (the sccm? form, §10.1: the name ends the query). entry(name, …) answers exactly as evaluate() would for the
+ * target prefix + name — the memo entry memoHit would find (its verdict: memoVerdict(entry, canonical path)) — or
+ * null when memoHit would not answer (the name is not plain, the memo holds nothing for it yet, its lengths come near
+ * a limit…): then evaluate() gives the verdict, and fills the memo for the next names (differential property test
+ * in test/engine/memo.test.ts). The folder's facts are taken from the prefix cache on the first name after
+ * evaluate() has seen the folder; they depend only on the prefix and the configuration (canonical.ts PathPrefix),
+ * so they stay right after the cache drops the prefix.
+ */
+export class FolderVerdicts {
+  /** The raw path of the prefix: the folder (ending with '/'), or the whole path of the sccm? form. */
+  private readonly path: string;
+  /** The query of the sccm? form's prefix (the name is added to it); undefined for a folder prefix. */
+  private readonly query: string | undefined;
+  /** 0: the folder's facts are not known yet; 1: known; 2: memoHit never answers for this folder. */
+  private state = 0;
+  private cfg: EffectiveConfig | null = null;
+  private compiled: Compiled | null = null;
+  private memo: MemoClass | null = null;
+  private highBit = false;
+  /** Length of the prefix's canonical path (the folder's, or the sccm? form's whole path). */
+  private canonLength = 0;
+  /** The sccm? form: the path's own name (its last segment), as memoSlot reads it. */
+  private nameFirst = 0;
+  private nameLength = 0;
+  private trailingDot = false;
+  private severalDots = false;
+  private sccm = false;
+  private extAt = 0;
+  /** The sccm? form: the entry found per slot (entries depend only on their key, see MemoEntry). */
+  private readonly bySlot: (MemoEntry | undefined)[] = [];
+
+  constructor(
+    private readonly server: Server,
+    readonly prefix: string,
+  ) {
+    const q = prefix.indexOf("?");
+    this.path = q < 0 ? prefix : prefix.slice(0, q);
+    this.query = q < 0 ? undefined : prefix.slice(q + 1);
+    // a prefix memoHit can never answer for (a folder prefix ends with '/'; the query of the sccm? form has
+    // nothing http.sys refuses, §5.1): every name is evaluated in full
+    if (
+      !verdictMemo ||
+      this.path.charCodeAt(0) !== 47 ||
+      (q < 0 && prefix.charCodeAt(prefix.length - 1) !== 47) ||
+      (this.query !== undefined && firstControlOrSpace(this.query) >= 0)
+    )
+      this.state = 2;
+  }
+
+  /** The folder's facts from the prefix cache, as memoHit reads them: false while they are not there. */
+  private resolve(): boolean {
+    const path = this.path;
+    const server = this.server;
+    let ps = path.length - 1;
+    if (this.query !== undefined) {
+      // the sccm? form: the path's last segment is the "name" memoHit looks at (the same for every file)
+      ps = path.lastIndexOf("/");
+      const n = path.length;
+      if (ps <= 0 || ps === n - 1 || n - ps - 1 > canonical.HTTPSYS_MAX_SEGMENT_LENGTH) return this.never();
+      if (!canonical.scanPlainName(path, ps + 1, n)) return this.never();
+      const f = canonical.nameFacts;
+      // (escapes in "sccm": left to evaluate())
+      if (f.firstDot === 0 || f.escapes > 0) return this.never();
+      this.nameFirst = f.first;
+      this.nameLength = f.length;
+      this.trailingDot = f.lastDot >= 0 && f.lastDot === f.length - 1;
+      this.severalDots = f.lastDot >= 0 && f.firstDot !== f.lastDot;
+      this.sccm = endsWithSccm(path);
+      this.extAt = f.rawLastDot >= 0 ? f.rawLastDot : n;
+    }
+    const p = canonical.cachedPrefix(path, ps);
+    if (p === null || p.cfgOf !== server.config || p.cfgSite !== server.siteName) return false;
+    const cfg = p.cfg;
+    if (cfg === null) return false;
+    if (cfg.errors.length > 0) return this.never();
+    const c = compile(cfg);
+    if (p.memoFor !== c) return false;
+    if (p.memo === null) return this.never();
+    this.cfg = cfg;
+    this.compiled = c;
+    this.memo = p.memo;
+    this.highBit = p.highBit;
+    this.canonLength = (p.canon as string).length + (this.query === undefined ? 0 : this.nameLength);
+    this.state = 1;
+    return true;
+  }
+
+  private never(): false {
+    this.state = 2;
+    return false;
+  }
+
+  /**
+   * The memo entry evaluate({ method, target: prefix + name, file }) would answer from, or null: evaluate() it.
+   * `name` is the file name as sent (escaped), without '/'.
+   */
+  entry(name: string, method: "GET" | "HEAD", file: HttpRequest["file"]): MemoEntry | null {
+    return this.entryOf(readFileName(name, new FileName()), method, file);
+  }
+
+  /** entry() of a name read once (readFileName) for every form and method it is asked in. */
+  entryOf(fn: FileName, method: "GET" | "HEAD", file: HttpRequest["file"]): MemoEntry | null {
+    if (this.state !== 1 && (this.state === 2 || !this.resolve())) return null;
+    const name = fn.name;
+    const n = name.length;
+    if (this.prefix.length + n > canonical.HTTPSYS_MAX_URL) return null;
+    const cfg = this.cfg as EffectiveConfig;
+    const c = this.compiled as Compiled;
+    const cells = (this.memo as MemoClass).cells;
+    if (this.query !== undefined) {
+      // the sccm? form: the name is the end of the query (§5.1: no raw space or control character in it; a plain
+      // name has none)
+      if (!fn.plain && firstControlOrSpace(name) >= 0) return null;
+      const slot = nameSlot(
+        this.nameLength,
+        this.nameFirst,
+        this.trailingDot,
+        this.severalDots,
+        this.canonLength,
+        this.query.length + n,
+        this.sccm,
+        method,
+        file,
+        cfg,
+        c,
+        this.highBit,
+      );
+      if (slot < 0) return null;
+      const known = this.bySlot[slot];
+      if (known !== undefined) return known;
+      const at = memoFind(cells, this.path, this.extAt, slot);
+      if (at < 0) return null;
+      const m = cells[at + 2] as MemoEntry | null;
+      if (m !== null) this.bySlot[slot] = m;
+      return m;
+    }
+    // a folder: the name is the path's last segment (plainNamePrefix's conditions on it)
+    if (n === 0 || n > canonical.HTTPSYS_MAX_SEGMENT_LENGTH || !fn.plain) return null;
+    const f = fn;
+    if (f.firstDot === 0) return null;
+    const slot = nameSlot(
+      f.length,
+      f.first,
+      f.lastDot >= 0 && f.lastDot === f.length - 1,
+      f.lastDot >= 0 && f.firstDot !== f.lastDot,
+      this.canonLength + f.length,
+      -1,
+      false,
+      method,
+      file,
+      cfg,
+      c,
+      this.highBit,
+    );
+    if (slot < 0) return null;
+    // the memo's key is the extension once decoded: as sent when no escape follows the last '.'
+    const at =
+      f.rawLastDot < 0 || f.escapesAfterLastDot === 0
+        ? memoFind(cells, name, f.rawLastDot < 0 ? n : f.rawLastDot, slot)
+        : memoFind(cells, canonical.decodePlainName(name, 0, n), f.lastDot, slot);
+    if (at < 0) return null;
+    return cells[at + 2] as MemoEntry | null;
+  }
+}
+
+/**
+ * A file name as sent (escaped), read once for FolderVerdicts.entryOf: whether it is a plain name
+ * (canonical.scanPlainName) and, if so, its facts (canonical.nameFacts). Reused from name to name (readFileName).
+ */
+export class FileName {
+  name = "";
+  plain = false;
+  length = 0;
+  first = 0;
+  firstDot = -1;
+  lastDot = -1;
+  rawLastDot = -1;
+  escapesAfterLastDot = 0;
+}
+
+/** Reads `name` into `into` (see FileName) and returns it. */
+export function readFileName(name: string, into: FileName): FileName {
+  into.name = name;
+  into.plain = canonical.scanPlainName(name, 0, name.length);
+  if (into.plain) {
+    const f = canonical.nameFacts;
+    into.length = f.length;
+    into.first = f.first;
+    into.firstDot = f.firstDot;
+    into.lastDot = f.lastDot;
+    into.rawLastDot = f.rawLastDot;
+    into.escapesAfterLastDot = f.escapesAfterLastDot;
+  }
+  return into;
+}
+
 /** Hash of the extension s[from, s.length) (as spelled) and a slot. */
 function memoHash(s: string, from: number, slot: number): number {
   let h = Math.imul(slot + 1, 0x9e3779b1);
@@ -803,7 +1042,7 @@ function memoStore(m: MemoClass, canon: string, extAt: number, slot: number, ent
 }
 
 /** The verdict of a plain name from its memo entry: the full evaluation's literal, with the name's canonicalPath. */
-function memoVerdict(m: MemoEntry, canon: string): Verdict {
+export function memoVerdict(m: MemoEntry, canon: string): Verdict {
   if (m.shape === SHAPE_PASS)
     return {
       status: m.status,

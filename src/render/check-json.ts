@@ -159,6 +159,7 @@ export function jsonSink(stream: JsonStream, header: CheckHeader, onlyRefused: b
     end(t: Tally): Promise<void>;
     fileChunk(chunk: string): Promise<void>;
   } = {
+    refusedOnly: onlyRefused,
     async begin() {
       const h = JSON.stringify({ tool: "dpdoctor", command: "check", ...header });
       await stream.write(`${h.slice(0, -1)},"packages":[`);

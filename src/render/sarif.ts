@@ -195,6 +195,7 @@ export function sarifSink(stream: JsonStream, version: string) {
     await stream.write(s);
   };
   return {
+    refusedOnly: true, // results are refusals only (addFile)
     async begin() {
       await stream.write(`{"$schema":${JSON.stringify(SARIF_SCHEMA)},"version":"2.1.0","runs":[{"results":[`);
     },

@@ -18,7 +18,13 @@ import fc from "fast-check";
 import { loadServer, loadServerFromText } from "../../src/config/load.js";
 import type { ServerConfig } from "../../src/config/types.js";
 import { plainNamePrefix, setPrefixCache } from "../../src/engine/canonical.js";
-import { evaluate, evaluateMethods, setVerdictMemo } from "../../src/engine/evaluate.js";
+import {
+  evaluate,
+  evaluateMethods,
+  FolderVerdicts,
+  memoVerdict,
+  setVerdictMemo,
+} from "../../src/engine/evaluate.js";
 import type { HttpRequest, Server, Verdict } from "../../src/engine/types.js";
 
 const corpus = fileURLToPath(new URL("../../../shared/corpus/iis-config/", import.meta.url));
@@ -692,5 +698,98 @@ describe("verdict memo: evaluate() with the memo on and warm equals the full eva
     setVerdictMemo(false);
     assert.equal(Object.isFrozen(evaluate({ method: "GET", target: `${dir}c.config` }, srv).reasons), false);
     setVerdictMemo(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// FolderVerdicts: memoHit's answers per folder (what `dpdoctor check` asks, src/check/run.ts)
+
+describe("FolderVerdicts: an entry for prefix + name is the verdict evaluate() gives it (§5.2, §5.3, §6, §10.1)", () => {
+  const fileFacts = fc.constantFrom<HttpRequest["file"]>(
+    undefined,
+    Object.freeze({ exists: true }),
+    Object.freeze({ exists: true, hidden: true }),
+    Object.freeze({ exists: true, hidden: false }),
+    { exists: false },
+    { isDirectory: true },
+  );
+  /** Runs of names in one folder prefix: a folder (direct forms) or the sccm? form's path and query. */
+  const folderRuns = (focus: string[], focusNames: string[]) => {
+    const folder = focus.length === 0 ? anyFolder : fc.oneof(anyFolder, fc.constantFrom(...focus));
+    const names = focusNames.length === 0 ? name : fc.oneof(name, fc.constantFrom(...focusNames));
+    return fc.array(
+      fc.tuple(
+        folder,
+        form,
+        fc.array(fc.tuple(names, fc.constantFrom<"GET" | "HEAD">("GET", "HEAD"), fileFacts), {
+          minLength: 1,
+          maxLength: 10,
+        }),
+      ),
+      { minLength: 1, maxLength: 4 },
+    );
+  };
+  const prefixOf = (dir: string, f: string): string => {
+    if (f !== "sccm") return dir;
+    const third = dir.indexOf("/", dir.indexOf("/", 1) + 1);
+    return third > 0 ? `${dir.slice(0, third + 1)}sccm?${dir.slice(third)}` : `${dir}sccm?/`;
+  };
+  let answered = 0;
+  for (const [label, srv, focus, focusNames] of servers)
+    it(`${label}: every entry given equals the full evaluation (HEAD→GET sharing included)`, () => {
+      fc.assert(
+        fc.property(folderRuns(focus, focusNames), fc.constantFrom(2, 512), (runs, sets) => {
+          setVerdictMemo(true);
+          setPrefixCache(true, sets);
+          for (const [dir, f, files] of runs) {
+            const fv = new FolderVerdicts(srv, prefixOf(dir, f));
+            for (const [n, method, file] of files) {
+              const req: HttpRequest = { method, target: fv.prefix + n };
+              if (file !== undefined) req.file = file;
+              let e = fv.entry(n, method, file);
+              if (e === null) {
+                evaluate(req, srv); // fills the memo, as check's slow path does
+                e = fv.entry(n, method, file);
+              }
+              if (e === null) continue;
+              answered++;
+              setVerdictMemo(false);
+              const want = evaluate(req, srv);
+              const pair = evaluateMethods({ ...req, method: "HEAD" }, ["HEAD", "GET"], srv);
+              setVerdictMemo(true);
+              const got = memoVerdict(e, want.canonicalPath as string);
+              assert.deepEqual(got, want, req.target);
+              assert.equal(JSON.stringify(got), JSON.stringify(want), req.target);
+              if (method === "HEAD" && e.status < 400)
+                // evaluateMethods shares HEAD's verdict with GET exactly when the entry says the method does not matter
+                assert.equal(pair[1] === pair[0], !e.methodMatters, req.target);
+            }
+          }
+        }),
+        { numRuns: 40 },
+      );
+    });
+  after(() =>
+    assert.ok(answered > 1000, `FolderVerdicts answered only ${answered} times: the test tests little`),
+  );
+
+  it("answers without a URL string per name: the folder's first name fills the memo, the next ones are found", () => {
+    const srv = servers[0][1];
+    setVerdictMemo(true);
+    setPrefixCache(true);
+    const folder = new FolderVerdicts(srv, `${CONTENT}/Drivers/x64/`);
+    assert.equal(folder.entry("a.ldf", "HEAD", undefined), null); // nothing known of the folder yet
+    evaluate({ method: "HEAD", target: `${CONTENT}/Drivers/x64/a.ldf` }, srv);
+    const e = folder.entry("b%20c.ldf", "HEAD", undefined);
+    assert.ok(e);
+    assert.equal(`${e.status}.${e.substatus}`, "404.7");
+    assert.equal(folder.entry("d.LDF", "HEAD", undefined), null); // the extension as spelled is the key
+    assert.equal(folder.entry("a+b.ldf", "HEAD", undefined), null); // not a plain name (§6.7)
+    const sccm = new FolderVerdicts(srv, `${CONTENT}/sccm?/Drivers/x64/`);
+    evaluate({ method: "HEAD", target: `${CONTENT}/sccm?/Drivers/x64/a.ldf` }, srv);
+    const q = sccm.entry("zz.ldf", "HEAD", undefined);
+    assert.ok(q);
+    assert.equal(q.status < 400, true); // the sccm? form: the path travels in the query (§10.1)
+    assert.equal(sccm.entry("a b.ldf", "HEAD", undefined), null); // a raw space: http.sys's 400 (§5.1)
   });
 });
