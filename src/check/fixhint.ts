@@ -4,16 +4,12 @@
  * Spec: ../shared/spec/configmgr-dp-bits.md §6 (F01 .7, F02 .8, F03 .11, F04 .14/.15, F05), iis spec §6, §5.2, §9.2.
  * `dpdoctor fix` plans and applies the real edit; this is the line a human reads next to the cause.
  */
+import { ruleDenies, ruleValue } from "../engine/reason-source.js";
 import type { Reason } from "../engine/types.js";
 import type { Ask, AttributeOwner, Change } from "../fix/model.js";
 import { appcmdCommand, appcmdLocation, appcmdRemoveItem, appcmdSetConfig, SECTION } from "../fix/render.js";
 
-/** The value an `<add …/>` line names, e.g. `.ldf` from `<add fileExtension=".ldf" allowed="false" />`. */
-export function ruleValue(reason: Reason): string | undefined {
-  const text = reason.source?.text ?? "";
-  const m = /\b(?:fileExtension|segment|verb|sequence|queryString|url)\s*=\s*"([^"]*)"/i.exec(text);
-  return m ? m[1] : undefined;
-}
+export { ruleValue };
 
 export interface FixContext {
   site: string;
@@ -33,7 +29,7 @@ function is2007Vdir(vdir: string): boolean {
 /** The fix model's change for a cause, when `dpdoctor fix` would make one (rendered by src/fix/render.ts). */
 export function changeFor(reason: Reason, ctx: FixContext): Change | undefined {
   const v = ruleValue(reason);
-  const denied = /allowed\s*=\s*"false"/i.test(reason.source?.text ?? "");
+  const denied = ruleDenies(reason);
   const attribute = (owner: AttributeOwner, name: string, value: string, ask: Ask): Change => ({
     op: "setAttribute",
     owner,
@@ -43,7 +39,8 @@ export function changeFor(reason: Reason, ctx: FixContext): Change | undefined {
   });
   switch (reason.check) {
     case "fileExtensions": {
-      const key = v ?? ".";
+      // no rule line of its own (allowUnlisted="false"): the extension IIS judged, the cause's label ("." for none)
+      const key = v ?? (ctx.label?.startsWith(".") ? ctx.label : ".");
       const ask: Ask = { kind: "allowExtension", extension: key };
       return v !== undefined && denied
         ? { op: "removeItem", collection: "fileExtensions", key, ask }

@@ -27,6 +27,7 @@ import {
   type MemoEntry,
   readFileName,
 } from "../engine/evaluate.js";
+import { ruleValue } from "../engine/reason-source.js";
 import type { CheckName, HttpRequest, Reason, Server, Verdict } from "../engine/types.js";
 import type { UrlForm } from "../logs/records.js";
 import type { FileFactsFn } from "./facts.js";
@@ -322,33 +323,32 @@ const CHECK_LABEL: Partial<Record<CheckName, string>> = {
   "static.hiddenFile": "hidden file",
 };
 
-/** The value a rule's `<add …/>` line names. */
-const LABEL_VALUE = /\b(?:fileExtension|segment|verb|sequence)\s*=\s*"([^"]*)"/i;
-
 /**
  * What a cause is about, in the admin's words: the value its `<add …/>` line names (".ldf", "bin/", "HEAD"), or for
- * checks without such a line, the file's extension where the check is about extensions (static.mimeMap 404.3),
- * else the check name.
+ * checks without such a line, the extension IIS judged where the check is about extensions (static.mimeMap 404.3,
+ * fileExtensions allowUnlisted="false" 404.7: the extension of the URL path's last segment — `judgedPath`, the
+ * verdict's canonical path, else the file's relative path — which in the sccm? form is "sccm"'s: none), else the check
+ * name ('+' for a double-escaping refusal of a path with a '+').
  */
-export function causeLabel(r: Reason, relPath?: string): string {
-  return ruleLabel(r) ?? pathLabel(r, relPath);
+export function causeLabel(r: Reason, relPath?: string, judgedPath: string | undefined = relPath): string {
+  return ruleLabel(r) ?? pathLabel(r, relPath, judgedPath);
 }
 
 /** causeLabel when it is the same for every file (the rule's value or the check's name), else undefined. */
 function ruleLabel(r: Reason): string | undefined {
-  const m = LABEL_VALUE.exec(r.source?.text ?? "");
-  if (m) return r.check === "hiddenSegments" ? `${m[1]}/` : m[1];
+  const value = ruleValue(r);
+  if (value !== undefined) return r.check === "hiddenSegments" ? `${value}/` : value;
   if (r.check === "doubleEscaping" || r.check === "static.mimeMap" || r.check === "fileExtensions")
     return undefined;
   return CHECK_LABEL[r.check] ?? r.check;
 }
 
-/** causeLabel of a reason whose rule names no value: what the file's path says ('+', its extension). */
-function pathLabel(r: Reason, relPath: string | undefined): string {
+/** causeLabel of a reason whose rule names no value: what the path says ('+', the extension judged). */
+function pathLabel(r: Reason, relPath: string | undefined, judgedPath: string | undefined): string {
   const named = CHECK_LABEL[r.check];
   if (named) return r.check === "doubleEscaping" && relPath?.includes("+") ? "'+'" : named;
-  if ((r.check === "static.mimeMap" || r.check === "fileExtensions") && relPath !== undefined) {
-    const name = relPath.slice(relPath.lastIndexOf("/") + 1);
+  if ((r.check === "static.mimeMap" || r.check === "fileExtensions") && judgedPath !== undefined) {
+    const name = judgedPath.slice(judgedPath.lastIndexOf("/") + 1);
     const dot = name.lastIndexOf(".");
     return dot > 0 ? name.slice(dot).toLowerCase() : "(no extension)";
   }
@@ -366,6 +366,20 @@ function causeIdFor(reason: Reason, label: string): CauseId {
   };
 }
 
+/** Entry ids a FileClass key holds (three of them and a bit in a safe integer). */
+const CLASS_ID_LIMIT = 1 << 17;
+
+/** Files judged alike from the memo (Tally.addJudged): what each adds to the tally, and how many are not added yet. */
+interface FileClass {
+  count: number;
+  /** Per form checked: its counters, and the "404.7 .ldf" key when the form refuses (undefined: it serves). */
+  forms: { t: FormTally; substatusKey: string | undefined }[];
+  /** The causes of its refusals (each counted once per file). */
+  causes: Cause[];
+  /** Some cause has fewer than SAMPLE_LIMIT samples: the next files' paths are samples. */
+  sampling: boolean;
+}
+
 interface CauseId {
   label: string;
   /** "404.7 .ldf": the per-form count's key. */
@@ -374,9 +388,12 @@ interface CauseId {
   key: string;
 }
 
-/** Causes group by rule line; rules without a line (mimeMap) also by what they are about. */
+/**
+ * Causes group by rule line; rules without a line of their own (mimeMap), and attribute lines whose fix depends on
+ * what the path says (allowUnlisted="false": the extension to allow), also by their label.
+ */
 function causeKey(r: Reason, label: string): string {
-  return r.source ? reasonKey(r) : `${reasonKey(r)} ${label}`;
+  return r.source && ruleLabel(r) !== undefined ? reasonKey(r) : `${reasonKey(r)} ${label}`;
 }
 
 function primary(v: Judged): Reason {
@@ -425,13 +442,22 @@ export class Tally {
   }
 
   startPackage(pkg: PackageSpec, checks: PackageCheckResult[]): void {
+    this.settle();
+    this.classes.clear();
     this.current = { pkg, files: 0, refusedFiles: 0, forms: new Map(), checks };
     for (const f of this.settings.forms)
       this.current.forms.set(f, { ok: 0, refused: 0, bySubstatus: new Map() });
     this.packages.push(this.current);
     for (const c of checks)
       if (c.refused)
-        this.addCause(c.verdict, causeLabel(primary(c.verdict)), [], `${c.name} ${c.url}`, [c.url], true);
+        this.addCause(
+          c.verdict,
+          causeLabel(primary(c.verdict), undefined, c.verdict.canonicalPath),
+          [],
+          `${c.name} ${c.url}`,
+          [c.url],
+          true,
+        );
   }
 
   warn(w: CheckWarning): void {
@@ -458,13 +484,15 @@ export class Tally {
    * A file whose forms' verdicts are known: `verdicts[i]` is what form URL_FORMS[i] reports (undefined: the form is
    * not checked) — a Verdict, or the engine's memo entry of one (runCheck's fast path, see judgeFile) — and `urls[i]`
    * its URL (read only for the lengths a maxUrl or maxQueryString refusal needs; the fast path gives none, having
-   * none of those). `refused`: some form refuses it.
+   * none of those). `refused`: some form refuses it. `judged[i]`: the URL path form i's verdict judged, when the
+   * verdict does not say (a memo entry: see causeLabel); else its canonicalPath, else `path`.
    */
   addForms(
     verdicts: readonly (Judged | undefined)[],
     urls: readonly (string | undefined)[] | undefined,
     path: string,
     refused: boolean,
+    judged?: readonly (string | undefined)[],
   ): void {
     const p = this.current as PackageTally;
     this.files++;
@@ -494,7 +522,7 @@ export class Tally {
         continue;
       }
       t.refused++;
-      const id = this.causeIdOf(primary(v), path);
+      const id = this.causeIdOf(primary(v), path, judged?.[i] ?? v.canonicalPath ?? path);
       t.bySubstatus.set(id.substatusKey, (t.bySubstatus.get(id.substatusKey) ?? 0) + 1);
       hitIds[hits] = id;
       this.hitForms[hits++] = i;
@@ -527,8 +555,8 @@ export class Tally {
    * per reason when it is one of the engine's shared (frozen) reasons — per label when the label is the file's ('+',
    * its extension: pathLabel).
    */
-  private causeIdOf(reason: Reason, path: string): CauseId {
-    if (!Object.isFrozen(reason)) return causeIdFor(reason, causeLabel(reason, path));
+  private causeIdOf(reason: Reason, path: string, judgedPath: string): CauseId {
+    if (!Object.isFrozen(reason)) return causeIdFor(reason, causeLabel(reason, path, judgedPath));
     let known = this.causeIds.get(reason);
     if (known === undefined) {
       const label = ruleLabel(reason);
@@ -536,7 +564,7 @@ export class Tally {
       this.causeIds.set(reason, known);
     }
     if (!(known instanceof Map)) return known;
-    const label = pathLabel(reason, path);
+    const label = pathLabel(reason, path, judgedPath);
     let id = known.get(label);
     if (id === undefined) known.set(label, (id = causeIdFor(reason, label)));
     return id;
@@ -544,12 +572,101 @@ export class Tally {
   private readonly causeIds = new WeakMap<Reason, CauseId | Map<string, CauseId>>();
 
   /**
-   * A file every form serves (runCheck's fast path, see judgeFile): `entries[i]` is the memo entry of the verdict
-   * form URL_FORMS[i] reports (undefined: the form is not checked). The same counts and notes as addFile of its
-   * FileResult.
+   * A file judged from the engine's memo (runCheck's fast path, see judgeFile): `entries[i]` is the memo entry of the
+   * verdict form URL_FORMS[i] reports (undefined: the form is not checked), `refused` whether one of them is a
+   * refusal; the file is `name` in the folder `rel` ("" for the package root), whose relative path has a '+' or not
+   * (`plus`: what causeLabel reads of a path besides the name's extension, see pathLabel). The same tally as addFile
+   * of its FileResult, with less work: files whose forms report the same entries (in a folder with or without a '+')
+   * make a FileClass, whose first file is added by addForms and the others are counted (settle adds them up).
    */
-  addPassed(entries: readonly (MemoEntry | undefined)[]): void {
-    this.addForms(entries, undefined, "", false);
+  addJudged(
+    entries: readonly (MemoEntry | undefined)[],
+    refused: boolean,
+    plus: boolean,
+    rel: string,
+    name: string,
+    judged: readonly (string | undefined)[],
+  ): void {
+    // the class key: the entries' ids (each below 2^17) and the '+'
+    let key = plus ? 1 : 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const id = e === undefined ? 0 : e.id;
+      if (id >= CLASS_ID_LIMIT) {
+        this.addForms(entries, undefined, rel === "" ? name : `${rel}/${name}`, refused, judged);
+        return;
+      }
+      key = key * CLASS_ID_LIMIT + id;
+    }
+    const cls = this.classes.get(key);
+    if (cls === undefined) {
+      const path = rel === "" ? name : `${rel}/${name}`;
+      this.addForms(entries, undefined, path, refused, judged);
+      this.classes.set(key, this.fileClass(entries, path, judged));
+      return;
+    }
+    const p = this.current as PackageTally;
+    this.files++;
+    p.files++;
+    cls.count++;
+    if (!refused) return;
+    this.refusedFiles++;
+    p.refusedFiles++;
+    if (cls.sampling) {
+      // the first SAMPLE_LIMIT files of each cause, in walk order (as addCause keeps them)
+      const path = rel === "" ? name : `${rel}/${name}`;
+      let room = false;
+      for (const c of cls.causes)
+        if (c.samples.length < SAMPLE_LIMIT) {
+          c.samples.push(path);
+          room ||= c.samples.length < SAMPLE_LIMIT;
+        }
+      cls.sampling = room;
+    }
+  }
+
+  /** Files judged from the memo, by class key (see addJudged); cleared with each package (their counters are its). */
+  private readonly classes = new Map<number, FileClass>();
+
+  /** The class of files judged like the one addForms just added (`entries`, at `path`): what addForms did for it. */
+  private fileClass(
+    entries: readonly (MemoEntry | undefined)[],
+    path: string,
+    judged: readonly (string | undefined)[],
+  ): FileClass {
+    const p = this.current as PackageTally;
+    const forms: FileClass["forms"] = [];
+    const causes: Cause[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (e === undefined) continue;
+      const t = p.forms.get(URL_FORMS[i]) as FormTally;
+      if (!isRefused(e)) {
+        forms.push({ t, substatusKey: undefined });
+        continue;
+      }
+      const id = this.causeIdOf(primary(e), path, judged[i] ?? path);
+      forms.push({ t, substatusKey: id.substatusKey });
+      const c = this.causes.get(id.key) as Cause;
+      if (!causes.includes(c)) causes.push(c);
+    }
+    return { count: 0, forms, causes, sampling: causes.some((c) => c.samples.length < SAMPLE_LIMIT) };
+  }
+
+  /** Add up the files counted by class (addJudged) since the last settle: before anything reads the counts. */
+  settle(): void {
+    for (const cls of this.classes.values()) {
+      const k = cls.count;
+      if (k === 0) continue;
+      cls.count = 0;
+      for (const { t, substatusKey } of cls.forms)
+        if (substatusKey === undefined) t.ok += k;
+        else {
+          t.refused += k;
+          t.bySubstatus.set(substatusKey, (t.bySubstatus.get(substatusKey) ?? 0) + k);
+        }
+      for (const c of cls.causes) c.files += k;
+    }
   }
 
   /** Per form, the last notes list added: most files of a form carry the same notes, already in the set. */
@@ -619,6 +736,7 @@ export class Tally {
    * Everything in it keeps first-seen order, so merging partials in walk order gives the tally of one sequential run.
    */
   toPartial(): TallyPartial {
+    this.settle();
     const p = this.packages[this.packages.length - 1];
     return {
       files: this.files,
@@ -678,6 +796,7 @@ export class Tally {
 
   /** Causes, biggest first, with the one-line fix. */
   causeList(site: string): (Cause & { fixes: string[] })[] {
+    this.settle();
     return [...this.causes.values()]
       .sort((a, b) => b.files - a.files || a.key.localeCompare(b.key))
       .map((c) => ({
@@ -777,6 +896,9 @@ export async function runCheck(
         const folder = encodeFolderPrefix(d.rel);
         const folderPrefixes: [UrlForm, string][] = prefixes.map(([form, p]) => [form, p + folder]);
         const folderVerdicts = judge ? formVerdicts(folderPrefixes, server) : undefined;
+        const plus = d.rel.includes("+");
+        // the URL path each form's verdicts judged, when it is not the file's (the sccm? form's "…/sccm")
+        const judgedPaths = URL_FORMS.map((_, i) => folderVerdicts?.[i]?.judgedPath);
         for (let i = 0; i < d.names.length; i++) {
           const name = d.names[i];
           const encName = encodeFileName(name);
@@ -784,8 +906,7 @@ export async function runCheck(
             const file = fileFacts(facts?.(d.abs + path.sep + d.diskNames[i])?.hidden);
             const judged = judgeFile(folderVerdicts, encName, file, entries);
             if (judged === SERVED || (judged === REFUSED && judgeRefused)) {
-              if (judged === SERVED) tally.addPassed(entries);
-              else tally.addForms(entries, undefined, d.rel === "" ? name : `${d.rel}/${name}`, true);
+              tally.addJudged(entries, judged === REFUSED, plus, d.rel, name, judgedPaths);
               if (input.onProgress && (tally.files & 0x3fff) === 0) input.onProgress(tally.files);
               continue;
             }
@@ -813,6 +934,7 @@ export async function runCheck(
         if (p) await p;
         if (input.onProgress && (tally.files & 0x3fff) === 0) input.onProgress(tally.files);
       }
+    tally.settle();
     await sink.packageEnd?.(tally.packages[tally.packages.length - 1]);
   }
   return tally;

@@ -73,13 +73,20 @@ function clip(t: string): string {
   return t.length <= MAX_TEXT ? t : `${t.slice(0, MAX_TEXT - 1)}…`;
 }
 
+/**
+ * Where a construct (an element's start tag, an attribute) is; `text` is its line when the line is short and holds one
+ * tag only, else the construct itself — a line with several elements (`<fileExtensions allowUnlisted="false"><add
+ * fileExtension=".exe" … />`) would let a reader of the text take another element's value for this one's
+ * (src/engine/reason-source.ts).
+ */
 export function sourceAt(doc: XmlDocument, line: number, column: number, construct?: string): SourceRef {
   const text = lineText(doc, line);
+  const oneTag = text.indexOf("<", 1) < 0;
   return {
     file: doc.file,
     line,
     column,
-    text: text.length <= MAX_TEXT || !construct ? clip(text) : clip(construct),
+    text: !construct || (text.length <= MAX_TEXT && oneTag) ? clip(text) : clip(construct),
   };
 }
 /** Where an element starts; `text` is its line (or its start tag when the line is very long). */

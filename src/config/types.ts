@@ -11,7 +11,10 @@ export interface SourceRef {
   file: string;
   line: number; // 1-based
   column: number; // 1-based
-  /** The trimmed text of the source line (e.g. `<add fileExtension=".ldf" allowed="false" />`), for messages. */
+  /**
+   * The trimmed text of the source line (e.g. `<add fileExtension=".ldf" allowed="false" />`), for messages; the
+   * construct itself (a start tag, an attribute) when the line is long or holds several tags (merge.ts sourceAt).
+   */
   text?: string;
 }
 

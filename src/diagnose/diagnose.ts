@@ -7,6 +7,7 @@
  */
 import type { ServerConfig } from "../config/types.js";
 import { buildDpUrl, parseDpUrl } from "../dp/urlforms.js";
+import { ruleValue } from "../engine/reason-source.js";
 import type { HttpRequest, Server, Verdict } from "../engine/types.js";
 import { describeStatus } from "../iis/status.js";
 import type { BitsEventRecord, CmTraceRecord, HttpErrRecord, UrlForm, W3CRecord } from "../logs/records.js";
@@ -940,15 +941,9 @@ function idOfVerdict(v: Verdict): FailureId | undefined {
 
 function valueOfVerdict(id: FailureId, v: Verdict, path: string, method: string): string | undefined {
   const check = v.reasons[0]?.check;
-  const src = v.reasons[0]?.source?.text ?? "";
-  if (id === "F01") {
-    const m = /fileExtension="([^"]*)"/i.exec(src);
-    return m?.[1] ?? extensionOfPath(path);
-  }
-  if (id === "F02") {
-    const m = /segment="([^"]*)"/i.exec(src);
-    return m?.[1];
-  }
+  const reason = v.reasons[0];
+  if (id === "F01") return (reason && ruleValue(reason)) ?? extensionOfPath(path);
+  if (id === "F02") return reason && ruleValue(reason);
   if (id === "F03") return "+";
   if (id === "F04") return check === "maxUrl" ? "maxUrl" : "maxQueryString";
   if (id === "F05" && check === "verbs") return method;

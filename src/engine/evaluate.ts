@@ -529,7 +529,11 @@ export interface MemoEntry {
   notes: string[] | undefined;
   /** methodMatters after the evaluation (evaluateMethods reads it). */
   methodMatters: boolean;
+  /** A number no other entry of this process has (callers counting files by entry use it as a key). */
+  id: number;
 }
+
+let nextEntryId = 1;
 
 /**
  * The memo of a class of folders: an open-addressed table of cells [extension, slot, entry] (capacity a power of two,
@@ -799,6 +803,11 @@ function memoHit(
 export class FolderVerdicts {
   /** The raw path of the prefix: the folder (ending with '/'), or the whole path of the sccm? form. */
   private readonly path: string;
+  /**
+   * The raw path whose last segment the verdicts of the sccm? form judge (the extension IIS sees there is "sccm"'s);
+   * undefined for a folder prefix (the name's own).
+   */
+  readonly judgedPath: string | undefined;
   /** The query of the sccm? form's prefix (the name is added to it); undefined for a folder prefix. */
   private readonly query: string | undefined;
   /** 0: the folder's facts are not known yet; 1: known; 2: memoHit never answers for this folder. */
@@ -826,6 +835,7 @@ export class FolderVerdicts {
     const q = prefix.indexOf("?");
     this.path = q < 0 ? prefix : prefix.slice(0, q);
     this.query = q < 0 ? undefined : prefix.slice(q + 1);
+    this.judgedPath = q < 0 ? undefined : this.path;
     // a prefix memoHit can never answer for (a folder prefix ends with '/'; the query of the sccm? form has
     // nothing http.sys refuses, §5.1): every name is evaluated in full
     if (
@@ -1126,6 +1136,7 @@ function memoEntry(
     handler: v.handler,
     notes: notes === undefined || Object.isFrozen(notes) ? notes : (Object.freeze(notes.slice()) as string[]),
     methodMatters,
+    id: nextEntryId++,
   };
 }
 

@@ -49,6 +49,18 @@ for (const [r, re] of table) {
   });
 }
 
+test('allowUnlisted="false": the hint allows the extension IIS judged (the cause\'s label), "." when it has none', () => {
+  const r = reason("fileExtensions", 'allowUnlisted="false"');
+  assert.match(
+    fixHint(r, { ...ctx, label: ".cab" }),
+    /\/\+"fileExtensions\.\[fileExtension='\.cab',allowed='true'\]"/,
+  );
+  assert.match(
+    fixHint(r, { ...ctx, label: "(no extension)" }),
+    /\/\+"fileExtensions\.\[fileExtension='\.',allowed='true'\]"/,
+  );
+});
+
 test("ruleValue reads the value an <add/> line names", () => {
   assert.equal(ruleValue(reason("fileExtensions", '<add fileExtension=".mdb" allowed="false" />')), ".mdb");
   assert.equal(ruleValue(reason("doubleEscaping")), undefined);

@@ -177,6 +177,28 @@ describe("check: configurations that change the answer", () => {
     );
   });
 
+  test('allowUnlisted="false": one cause per extension IIS judged — the sccm? form\'s is "sccm"\'s (none) — each with its fix', async () => {
+    const s = webConfig(
+      '<requestFiltering><fileExtensions allowUnlisted="false"><add fileExtension=".exe" allowed="true" /></fileExtensions></requestFiltering>',
+    );
+    const { tally } = await checkPaths(["setup.exe", "data.cab", "x/more.cab", "noext"], s);
+    const causes = tally
+      .causeList("Default Web Site")
+      .filter((c) => c.reason.check === "fileExtensions" && c.files > 0)
+      .map((c) => [
+        c.label,
+        [...c.forms].sort().join(","),
+        c.files,
+        /fileExtension='([^']*)'/.exec(c.fixes[0])?.[1],
+      ]);
+    assert.deepEqual(causes, [
+      ["(no extension)", "client,direct,direct2007", 4, "."],
+      [".cab", "direct,direct2007", 2, ".cab"],
+    ]);
+    const client = tally.packages[0].forms.get("client");
+    assert.deepEqual([...(client?.bySubstatus ?? [])], [["404.7 (no extension)", 4]]);
+  });
+
   test("HEAD denied (corpus apphost-iis10-aspnet-asp-verbdeny.config) → 404.6 on HEAD in every form", async () => {
     const s = settings({ config: path.join(corpus, "iis-config/apphost-iis10-aspnet-asp-verbdeny.config") });
     const { files: r, tally } = await checkPaths(files, s);
