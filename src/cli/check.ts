@@ -25,6 +25,7 @@ import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
 import type { UrlForm } from "../logs/records.js";
 import { JsonStream, jsonSink } from "../render/check-json.js";
 import { renderCheckText } from "../render/check-text.js";
+import { formatCount } from "../render/number.js";
 import { sarifSink } from "../render/sarif.js";
 import { VERSION } from "../version.js";
 import { addServerOptions, loadServerOptions, parseProfile, parseWebConfigs } from "./server-options.js";
@@ -48,8 +49,14 @@ interface CheckCliOptions {
   workersAfter: number;
 }
 
-/** Default thread count: the cores Node may use, at most 4 (the walk and the merge do not scale further). */
-export const DEFAULT_THREADS = Math.max(1, Math.min(4, availableParallelism()));
+/**
+ * Default thread count: 1. Measured on the 2-core bench machine (bench/check.ts tree of 1,000,000 files, 2026-12-07),
+ * a second thread never saved wall time once files are judged from the engine's memo — the walk (readdir) does not
+ * scale over threads there, warm or cold cache — and cost 0.7–0.8 CPU-s: text 1.46–1.51 s alone vs 1.60–1.66 s,
+ * --json 6.6–6.9 s vs 9.0–9.1 s, --sarif 5.0–5.1 s vs 6.0–6.1 s, cold cache 2.3–3.7 s vs 3.0–3.7 s. `--workers N`
+ * stays for machines where it pays (more cores, storage that serves several directory reads at once).
+ */
+export const DEFAULT_THREADS = 1;
 
 function positiveInt(flag: string, max: number, min = 1) {
   return (v: string): number => {
@@ -109,7 +116,7 @@ export function register(program: Command): void {
     .option("--no-progress", "no progress line on stderr")
     .option(
       "--workers <n>",
-      "threads checking files, this one included: by default the available cores, at most 4; 1 = no worker thread. Same output whatever the number",
+      `threads checking files, this one included (default 1: no worker thread; try ${Math.max(2, Math.min(4, availableParallelism()))} on a machine whose storage serves several directory reads at once). Same output whatever the number`,
       positiveInt("--workers", 64),
       DEFAULT_THREADS,
     )
@@ -232,7 +239,7 @@ async function runCheckCommand(inputPath: string, o: CheckCliOptions): Promise<n
   const facts = (pkg: PackageSpec) => (pkg.source === "folder" ? platformFileFacts(pkg.root) : undefined);
   const showProgress = o.progress && process.stderr.isTTY === true;
   const onProgress = showProgress
-    ? (n: number) => process.stderr.write(`\rdpdoctor check: ${n.toLocaleString("en-US")} files…`)
+    ? (n: number) => process.stderr.write(`\rdpdoctor check: ${formatCount(n)} files…`)
     : undefined;
   const threads = o.workers;
   const parallel = (output: UnitOutput): ParallelOptions => ({

@@ -11,6 +11,7 @@ import { ARTIFACT_KINDS } from "../logs/detect.js";
 import type { ArtifactKind, UrlForm } from "../logs/records.js";
 import { runSql } from "../logs/sql.js";
 import { type LogsReport, type RefusedEntry, summarizeLogs } from "../logs/summary.js";
+import { formatCount } from "../render/number.js";
 
 interface LogsCliOptions {
   json?: boolean;
@@ -49,7 +50,7 @@ export function parseWhen(v: string, flag: string): number {
   return t;
 }
 
-const fmt = (n: number) => n.toLocaleString("en-US");
+const fmt = formatCount;
 /** file:line:col of a skipped record (line 0 = the whole file). */
 const where = (s: { file: string; line: number; column?: number }) =>
   `${s.file}${s.line > 0 ? `:${s.line}${s.column ? `:${s.column}` : ""}` : ""}`;

@@ -6,6 +6,7 @@
 import type { FormTally, PackageTally, Tally } from "../check/run.js";
 import type { CheckWarning } from "../check/source.js";
 import type { UrlForm } from "../logs/records.js";
+import { formatCount } from "./number.js";
 
 export interface TextContext {
   inputPath: string;
@@ -35,7 +36,7 @@ function totalTally(t: Tally): PackageTally {
   return { pkg: first.pkg, files: t.files, refusedFiles: t.refusedFiles, forms, checks: [] };
 }
 
-const num = (n: number) => n.toLocaleString("en-US");
+const num = formatCount;
 const plural = (n: number, w: string) => `${num(n)} ${w}${n === 1 ? "" : "s"}`;
 
 function paint(on: boolean) {
