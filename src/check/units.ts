@@ -8,7 +8,7 @@
  * in the main thread alike.
  */
 import path from "node:path";
-import { fileJson } from "../render/check-json.js";
+import { fileJsonText } from "../render/check-json.js";
 import { platformFileFacts } from "./facts.js";
 import {
   type CheckSettings,
@@ -153,7 +153,7 @@ export async function runUnit(
             return;
           }
           if (output === "json-refused" && !r.refused) return;
-          json += `${json === "" ? "\n" : ",\n"}${JSON.stringify(fileJson(r))}`;
+          json += `${json === "" ? "\n" : ",\n"}${fileJsonText(r)}`;
           if (json.length >= chunkBytes) return flush();
         };
   const factsFn = facts && pkg.source === "folder" ? platformFileFacts(abs, files === undefined) : undefined;

@@ -66,10 +66,11 @@ export class JsonStream {
       else throw e;
     });
   }
-  async write(s: string): Promise<void> {
+  /** Buffers `s`; a promise (to await) only when the buffer was handed to the stream: most writes cost no await. */
+  write(s: string): Promise<void> | undefined {
     if (this.closed) return;
     this.buf += s;
-    if (this.buf.length >= 1 << 16) await this.flush();
+    if (this.buf.length >= 1 << 16) return this.flush();
   }
   async flush(): Promise<void> {
     if (this.buf === "" || this.closed) return;
@@ -90,6 +91,43 @@ export class JsonStream {
     });
   }
 }
+
+/**
+ * JSON.stringify(fileJson(r)), byte for byte, built with each form's `"verdict":…,"reasons":[…]` part kept per reasons
+ * array when the engine shares it (frozen: a memo entry's, which every file with that verdict carries), so a 1 M-file
+ * `--json` does not serialize the same reasons a million times (test/check/json-text.test.ts).
+ */
+export function fileJsonText(r: FileResult): string {
+  let out = `{"path":${JSON.stringify(r.path)}`;
+  if (r.hidden !== undefined) out += `,"hidden":${r.hidden}`;
+  out += ',"forms":{';
+  let first = true;
+  for (const form of URL_FORMS) {
+    const fr = r.forms[form];
+    if (!fr) continue;
+    out += `${first ? "" : ","}"${form}":{"url":${JSON.stringify(fr.url)},"method":${JSON.stringify(fr.method)},${verdictText(fr.verdict)}}`;
+    first = false;
+  }
+  return `${out}}}`;
+}
+
+/** `"verdict":{…},"reasons":[…]` of a verdict (see fileJsonText). */
+function verdictText(v: Verdict): string {
+  const reasons = v.reasons;
+  const frozen = Object.isFrozen(reasons);
+  if (frozen) {
+    const known = verdictTexts.get(reasons);
+    if (known && known.status === v.status && known.substatus === v.substatus && known.layer === v.layer)
+      return known.text;
+  }
+  const text = `"verdict":${JSON.stringify(verdictJson(v))},"reasons":${JSON.stringify(reasons.map(reasonJson))}`;
+  if (frozen) verdictTexts.set(reasons, { status: v.status, substatus: v.substatus, layer: v.layer, text });
+  return text;
+}
+const verdictTexts = new WeakMap<
+  readonly Reason[],
+  { status: number; substatus: number; layer: string; text: string }
+>();
 
 export function fileJson(r: FileResult) {
   const forms: Record<string, unknown> = {};
@@ -175,10 +213,11 @@ export function jsonSink(stream: JsonStream, header: CheckHeader, onlyRefused: b
       firstPackage = false;
       firstFile = true;
     },
-    async file(_pkg: PackageSpec, r: FileResult) {
+    file(_pkg: PackageSpec, r: FileResult) {
       if (onlyRefused && !r.refused) return;
-      await stream.write(`${firstFile ? "" : ","}\n${JSON.stringify(fileJson(r))}`);
+      const wrote = stream.write(`${firstFile ? "" : ","}\n${fileJsonText(r)}`);
       firstFile = false;
+      return wrote;
     },
     /** File entries serialized elsewhere (a worker thread, src/check/units.ts): "\n{…}" joined by ",". */
     async fileChunk(chunk: string) {
