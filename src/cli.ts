@@ -5,11 +5,14 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError } from "commander";
+import type { Command as CommandType } from "commander";
+import { loadCommander } from "./cjs.js";
 import { EXIT_USAGE, InputError, UsageError } from "./errors.js";
 import { VERSION } from "./version.js";
 
-type Register = (program: Command) => void;
+const { Command, CommanderError } = loadCommander();
+
+type Register = (program: CommandType) => void;
 
 /**
  * The commands in help order. Each is imported only when it runs: loading all of them (85 modules: engine, config,
@@ -35,7 +38,7 @@ export function commandOf(argv: readonly string[]): string | undefined {
  * The program with every command registered, or only `only` (what `main` does when argv names a command: the help
  * of that command and its parsing are the same either way).
  */
-export async function buildProgram(only?: string): Promise<Command> {
+export async function buildProgram(only?: string): Promise<CommandType> {
   const program = new Command();
   program
     .name("dpdoctor")

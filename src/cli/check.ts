@@ -4,7 +4,7 @@
  * 2 usage or input error. Spec: iis-request-filtering.md §10, configmgr-dp-bits.md §2, §3.
  */
 import { availableParallelism } from "node:os";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { platformFileFacts } from "../check/facts.js";
 import { type ParallelOptions, runCheckParallel } from "../check/parallel.js";
 import { type CheckSettings, type CheckSink, formVdir, runCheck, Tally } from "../check/run.js";
@@ -19,6 +19,7 @@ import {
   walkPackage,
 } from "../check/source.js";
 import type { UnitOutput } from "../check/units.js";
+import { loadCommander } from "../cjs.js";
 import type { ServerConfig } from "../config/types.js";
 import { URL_FORMS, WIRE_ENCODING_NOTE } from "../dp/urlforms.js";
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from "../errors.js";
@@ -29,6 +30,8 @@ import { formatCount } from "../render/number.js";
 import { sarifSink } from "../render/sarif.js";
 import { VERSION } from "../version.js";
 import { addServerOptions, loadServerOptions, parseProfile, parseWebConfigs } from "./server-options.js";
+
+const { Option } = loadCommander();
 
 interface CheckCliOptions {
   config?: string;

@@ -7,8 +7,10 @@
  * A writer splices `text` and re-encodes with `XmlDocument.encoding`, prefixing the BOM when `bom` is true, so a
  * byte-preserving edit only touches the spliced range (used by `fix`).
  */
-import { SaxesParser } from "saxes";
+import { loadSaxes } from "../cjs.js";
 import { InputError } from "../errors.js";
+
+const { SaxesParser } = loadSaxes();
 
 export type XmlEncoding = "utf-8" | "utf-16le" | "utf-16be";
 

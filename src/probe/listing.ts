@@ -4,8 +4,11 @@
  * Hrefs come in the `sccm?` form (`…/<id>/sccm?/<rel>`) or plain WebDAV form (`…/<id>/<rel>`); both are taken apart
  * by `parseDpUrl`. Malformed XML is an error naming the line and column.
  */
-import { SaxesParser } from "saxes";
+import { loadSaxes } from "../cjs.js";
+
 import { parseDpUrl } from "../dp/urlforms.js";
+
+const { SaxesParser } = loadSaxes();
 
 export interface ListedFile {
   /** Relative path with '/' separators. */
