@@ -122,6 +122,27 @@ function walkOnly(dir: string, dataLib: boolean): Run {
   return timed(process.execPath, ["--input-type=module", "-e", code]);
 }
 
+/**
+ * The check without the disk: the tree's folders read into memory first, then runCheck (built) timed over them alone
+ * (aspnet profile, the three forms, text tally) — what checking costs apart from reading directories and start-up.
+ */
+function checkOnly(dir: string, dataLib: boolean): { seconds: number; files: number } {
+  const mod = (f: string) => JSON.stringify(pathToFileURL(path.join(path.dirname(cli), f)).href);
+  const code = `Promise.all([import(${mod("check/source.js")}), import(${mod("check/run.js")}), import(${mod("config/load.js")}), import(${mod("dp/urlforms.js")})]).then(async ([src, run, load, forms]) => {
+    const folders = [];
+    for await (const d of src.walkFolders(${JSON.stringify(dir)}, { dataLib: ${dataLib}, onWarning() {} })) folders.push(d);
+    const config = load.loadServer({ profile: "aspnet" });
+    const s = { server: { config, siteName: config.defaultSiteName }, forms: [...forms.URL_FORMS], drive: "C", vdir: "SMS_DP_SMSPKG$" };
+    const pkg = { id: "ABC00123", contentId: "ABC00123", root: ${JSON.stringify(dir)}, source: "folder" };
+    const t = performance.now();
+    const tally = await run.runCheck({ packages: [pkg], walk() { throw new Error("by folders"); }, async *walkFolders() { yield* folders; } }, s, {});
+    console.log(((performance.now() - t) / 1000).toFixed(3), tally.files);
+  })`;
+  const r = timed(process.execPath, ["--input-type=module", "-e", code]);
+  const [seconds, files] = r.stdout.trim().split(" ").map(Number);
+  return { seconds, files };
+}
+
 function measure(label: string, dir: string, expectFiles: number, dataLib: boolean): void {
   const find = timed("sh", ["-c", `find '${dir}' -type f | wc -l`]);
   const line = (what: string, r: Run, files: number) =>
@@ -143,6 +164,10 @@ function measure(label: string, dir: string, expectFiles: number, dataLib: boole
   const floor = walk.seconds + Math.max(0, start.seconds - node.seconds);
   console.log(
     `  check of 1 file         ${start.seconds.toFixed(2)} s wall, ${start.cpu.toFixed(2)} CPU-s (start-up); floor = walk + start-up − node: ${floor.toFixed(2)} s, ${(floor / Math.max(find.seconds, 0.01)).toFixed(1)}× find`,
+  );
+  const only = checkOnly(dir, dataLib);
+  console.log(
+    `  check without the disk ${only.seconds.toFixed(2)} s for ${fmt(only.files)} files (runCheck over the folders read into memory first: what checking costs apart from the walk and start-up)`,
   );
   for (const w of WORKERS) {
     const check = timed(process.execPath, [cli, "check", dir, "--no-progress", "--workers", String(w)]);

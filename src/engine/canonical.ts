@@ -209,16 +209,18 @@ export function plainNamePrefix(rawPath: string, rawTargetLength: number): PathP
 }
 
 /**
- * The cached prefix raw[0, ps] (ps: the index of a '/', raw[0] = '/') when it is usable for a plain name after it —
- * its canonical form known (canon not null), no segment over http.sys's 260 characters and room for one more segment
- * (§5.2) — else null. Reads the prefix cache only: a miss is null (the full pass fills the cache).
+ * The prefix raw[0, ps] (ps: the index of a '/', raw[0] = '/') from the prefix cache, scanned and cached first when it
+ * is not there, when it is usable for a plain name after it — its canonical form known (canon not null), no segment
+ * over http.sys's 260 characters and room for one more segment (§5.2) — else null (as plainNamePrefix would find it:
+ * the verdict memo never answers for a name after it). For evaluate.ts's FolderVerdicts, which knows a folder before
+ * any of its files is evaluated.
  */
-export function cachedPrefix(raw: string, ps: number): PathPrefix | null {
-  if (!prefixCacheOn || ps <= 0 || ps >= MAX_PREFIX_LENGTH) return null;
+export function folderPrefix(raw: string, ps: number): PathPrefix | null {
+  if (!prefixCacheOn || ps <= 0 || ps >= MAX_PREFIX_LENGTH || raw.charCodeAt(0) !== 47) return null;
   // the second '/' for the set index (as canonicalizePath finds it)
   const first = raw.indexOf("/", 1);
   const s2 = first < ps ? raw.indexOf("/", first + 1) : -1;
-  const p = prefixFind(raw, ps, prefixSet(raw, ps, s2));
+  const p = prefixOf(raw, ps, s2);
   if (p === null || p.canon === null) return null;
   if (p.maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH || p.segments + 1 > HTTPSYS_MAX_SEGMENTS) return null;
   return p;

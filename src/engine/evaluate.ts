@@ -796,9 +796,10 @@ function memoHit(
  * target prefix + name — the memo entry memoHit would find (its verdict: memoVerdict(entry, canonical path)) — or
  * null when memoHit would not answer (the name is not plain, the memo holds nothing for it yet, its lengths come near
  * a limit…): then evaluate() gives the verdict, and fills the memo for the next names (differential property test
- * in test/engine/memo.test.ts). The folder's facts are taken from the prefix cache on the first name after
- * evaluate() has seen the folder; they depend only on the prefix and the configuration (canonical.ts PathPrefix),
- * so they stay right after the cache drops the prefix.
+ * in test/engine/memo.test.ts). The folder's facts — its prefix (scanned and cached when the cache does not hold it
+ * yet), configuration and memo class — are found on the first name, as evaluateRequest finds them, so a folder's
+ * first file is answered when another folder of its class filled the memo; they depend only on the prefix and the
+ * configuration (canonical.ts PathPrefix), so they stay right after the cache drops the prefix.
  */
 export class FolderVerdicts {
   /** The raw path of the prefix: the folder (ending with '/'), or the whole path of the sccm? form. */
@@ -847,7 +848,7 @@ export class FolderVerdicts {
       this.state = 2;
   }
 
-  /** The folder's facts from the prefix cache, as memoHit reads them: false while they are not there. */
+  /** The folder's facts, as memoHit reads them (false: memoHit never answers for this prefix). */
   private resolve(): boolean {
     const path = this.path;
     const server = this.server;
@@ -868,14 +869,20 @@ export class FolderVerdicts {
       this.sccm = endsWithSccm(path);
       this.extAt = f.rawLastDot >= 0 ? f.rawLastDot : n;
     }
-    const p = canonical.cachedPrefix(path, ps);
-    if (p === null || p.cfgOf !== server.config || p.cfgSite !== server.siteName) return false;
+    // the folder's prefix, its configuration and its memo class, as evaluateRequest finds them for a name in it
+    // (folderEffective, memoClassOf): known before any file of the folder is evaluated
+    const p = canonical.folderPrefix(path, ps);
+    if (p === null) return this.never();
+    if (p.cfgOf !== server.config || p.cfgSite !== server.siteName) {
+      p.cfg = effectiveForFolder(server.config, server.siteName, p.canon as string);
+      p.cfgOf = server.config;
+      p.cfgSite = server.siteName;
+    }
     const cfg = p.cfg;
-    if (cfg === null) return false;
-    if (cfg.errors.length > 0) return this.never();
+    // (several configurations under the folder, §8.1; configuration errors, §8.4: memoHit never answers)
+    if (cfg === null || cfg.errors.length > 0) return this.never();
     const c = compile(cfg);
-    if (p.memoFor !== c) return false;
-    if (p.memo === null) return this.never();
+    if ((p.memoFor === c ? p.memo : memoClassOf(p, c, cfg)) === null) return this.never();
     this.cfg = cfg;
     this.compiled = c;
     this.memo = p.memo;
