@@ -1,12 +1,13 @@
 /**
- * runCheck's fast path (src/check/run.ts passingEntries, Tally.addPassed: a file every form serves is counted from the
- * engine's memo entries through FolderVerdicts, without a FileResult) is invisible: over random trees — plain names,
- * spaces, '+', '%', '#', non-ASCII characters, hidden segments (bin, App_Data), denied extensions (.mdb, .ldf),
- * dots first, last and several, names near the 260-character segment limit, deep folders — on several
- * configurations (both profiles, a verb deny, high-bit characters denied, allowUnlisted="false", a web.config with
- * its own rules below the package, corpus configurations), in random sets of URL forms, with and without hidden files
- * (the Windows facts), with the engine's memo cold or warmed by GET and HEAD of every file, the tally (counts per package and form, causes with their samples, vdirs and fixes, notes) and
- * the text report are byte for byte those of the slow path, where every file is evaluated and tallied from its
+ * runCheck's fast path (src/check/run.ts judgeFile, Tally.addJudged: a file is judged from the engine's memo entries
+ * through FolderVerdicts, served or refused, and counted in a FileClass without a FileResult) is invisible: over random
+ * trees — plain names, spaces, '+', '%', '#', non-ASCII characters, hidden segments (bin, App_Data), denied
+ * extensions (.mdb, .ldf), dots first, last and several, names near the 260-character segment limit, deep folders —
+ * on several configurations (both profiles, a verb deny, GET denied, high-bit characters denied,
+ * allowUnlisted="false", a web.config with its own rules below the package, corpus configurations), in random sets of
+ * URL forms, with and without hidden files (the Windows facts), with the engine's memo cold or warmed by GET and HEAD
+ * of every file, the tally (counts per package and form, causes with their samples, vdirs and fixes, notes) and the
+ * text report are byte for byte those of the slow path, where every file is evaluated and tallied from its
  * FileResult (what a sink listing every file gets). Spec iis-request-filtering.md §5.2, §6, §9.2, §10.1;
  * configmgr-dp-bits.md §2.4 (HEAD then GET).
  */
