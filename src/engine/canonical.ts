@@ -178,12 +178,7 @@ export function plainNamePrefix(rawPath: string, rawTargetLength: number): PathP
       // a simple escape that keeps the name pure (see scan): to an ASCII character other than NUL, '/', '.', '\',
       // '+' and '%'. Its hex digits were passed over as ordinary characters; a '%' among them cannot be: every '%'
       // is followed by two hex digits, as the pass reading forwards requires, or this returns null
-      if (i + 2 >= n) return null;
-      const h1 = rawPath.charCodeAt(i + 1);
-      const h2 = rawPath.charCodeAt(i + 2);
-      if (!isHex(h1) || !isHex(h2)) return null;
-      const b = (hexVal(h1) << 4) | hexVal(h2);
-      if (b === 0 || b >= 0x80 || b === 47 || b === 46 || b === 92 || b === 43 || b === 37) return null;
+      if (!pureEscapeAt(rawPath, i, n)) return null;
       escapes++;
       continue;
     }
@@ -197,8 +192,7 @@ export function plainNamePrefix(rawPath: string, rawTargetLength: number): PathP
   const first = rawPath.indexOf("/", 1);
   const s2 = first < ps ? rawPath.indexOf("/", first + 1) : -1;
   const p = prefixFind(rawPath, ps, prefixSet(rawPath, ps, s2));
-  if (p === null || p.canon === null) return null;
-  if (p.maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH || p.segments + 1 > HTTPSYS_MAX_SEGMENTS) return null;
+  if (p === null || !takesPlainName(p)) return null;
   plainName.slash = ps;
   plainName.escapes = escapes;
   // with escapes, the dots' indexes in the decoded name (each escape before them is one character)
@@ -221,9 +215,28 @@ export function folderPrefix(raw: string, ps: number): PathPrefix | null {
   const first = raw.indexOf("/", 1);
   const s2 = first < ps ? raw.indexOf("/", first + 1) : -1;
   const p = prefixOf(raw, ps, s2);
-  if (p === null || p.canon === null) return null;
-  if (p.maxSeg > HTTPSYS_MAX_SEGMENT_LENGTH || p.segments + 1 > HTTPSYS_MAX_SEGMENTS) return null;
-  return p;
+  return p !== null && takesPlainName(p) ? p : null;
+}
+
+/**
+ * Can a plain name follow the prefix without a pass over the path: its canonical form is known, no segment is over
+ * http.sys's 260 characters and there is room for one more segment (§5.2)?
+ */
+function takesPlainName(p: PathPrefix): boolean {
+  return p.canon !== null && p.maxSeg <= HTTPSYS_MAX_SEGMENT_LENGTH && p.segments + 1 <= HTTPSYS_MAX_SEGMENTS;
+}
+
+/**
+ * Is s[i] ('%') a simple escape that keeps a name pure — two hex digits before `end`, decoding to an ASCII character
+ * other than NUL, '/', '.', '\\', '+' and '%' (see scan)? Read by plainNamePrefix and scanPlainName alike.
+ */
+function pureEscapeAt(s: string, i: number, end: number): boolean {
+  if (i + 2 >= end) return false;
+  const h1 = s.charCodeAt(i + 1);
+  const h2 = s.charCodeAt(i + 2);
+  if (!isHex(h1) || !isHex(h2)) return false;
+  const b = (hexVal(h1) << 4) | hexVal(h2);
+  return !(b === 0 || b >= 0x80 || b === 47 || b === 46 || b === 92 || b === 43 || b === 37);
 }
 
 /**
@@ -264,12 +277,7 @@ export function scanPlainName(s: string, from: number, to: number): boolean {
       escapesAtLastDot = escapes;
       continue;
     }
-    if (k !== PERCENT || i + 2 >= to) return false;
-    const h1 = s.charCodeAt(i + 1);
-    const h2 = s.charCodeAt(i + 2);
-    if (!isHex(h1) || !isHex(h2)) return false;
-    const b = (hexVal(h1) << 4) | hexVal(h2);
-    if (b === 0 || b >= 0x80 || b === 47 || b === 46 || b === 92 || b === 43 || b === 37) return false;
+    if (k !== PERCENT || !pureEscapeAt(s, i, to)) return false;
     escapes++;
     i += 2;
   }
